@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` and `make test`.
+# Each installs what is missing (virtualenv, Python packages, Asterisk, SIPp), then runs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test unit bench install asterisk clean
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+asterisk:
+	@bash tools/install-asterisk.sh
+
+demo: install asterisk
+	$(BIN)/ivr demo
+
+test: install asterisk
+	$(BIN)/python -m pytest
+
+unit: install
+	$(BIN)/python -m pytest -m 'not asterisk'
+
+bench: install asterisk
+	$(BIN)/ivr bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,58 @@
+"""The ``ivr`` command: one click group, one module per concept under :mod:`ivr.cli`.
+
+Every command runs under :func:`main`, which turns an :class:`ivr.errors.IvrError` into its message
+on stderr and a non-zero exit, so no traceback ever reaches a user (``IVR_DEBUG=1`` shows one).
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from ivr.errors import IvrError
+
+# (module under ivr.cli, attribute): each adds one command or group to `ivr`.
+SUBCOMMANDS = [
+    ("rules_cmd", "rules"),
+    ("rules_cmd", "route"),
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Telephony engine of the county 12345 public-service hotline."""
+
+
+for _module, _attr in SUBCOMMANDS:
+    cli.add_command(getattr(importlib.import_module(f"ivr.cli.{_module}"), _attr))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point."""
+    try:
+        result = cli.main(args=argv, prog_name="ivr", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as stop:
+        return stop.exit_code
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except IvrError as err:
+        click.echo(f"error: {err}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # noqa: BLE001 - last line of defence: never a traceback for users
+        if os.environ.get("IVR_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(err).__name__}: {err} (set IVR_DEBUG=1 for details)", err=True)
+        return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

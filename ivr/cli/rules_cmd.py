@@ -1,0 +1,124 @@
+"""``ivr rules check|show`` and ``ivr route``: the telecom admin's tools for routing_rules.yaml."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from ivr.core.decision import Mode
+from ivr.core.routing import Call, decide
+from ivr.core.rules import Line, Rules
+from ivr.rules_file import check_rules, load_rules
+from ivr.settings import Settings
+
+_MODE_PARAMS = {
+    Mode.SUNSET: ("go_live", "retire_on", "after_retirement", "queue"),
+    Mode.DEDICATED: ("queue", "overflow_queue", "overflow_after"),
+    Mode.PARALLEL: ("destination", "schedule", "ring_timeout", "fallback_queue"),
+    Mode.FORWARD: ("queue",),
+    Mode.MAIN: ("queue",),
+}
+
+
+def _rules_path(path: str | None) -> Path:
+    return Path(path) if path else Settings.from_env().rules_path
+
+
+@click.group()
+def rules() -> None:
+    """Check and show routing_rules.yaml."""
+
+
+@rules.command("check")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def check(file: str | None) -> None:
+    """Validate FILE (default: the configured rules) and list every problem. Exit 1 if any."""
+    path = _rules_path(file)
+    problems = check_rules(path)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{path}: {len(problems)} problem(s); nothing was changed", err=True)
+        raise click.exceptions.Exit(1)
+    loaded = load_rules(path)
+    counts = {mode.value: sum(1 for line in loaded.lines.values() if line.mode is mode) for mode in Mode
+              if mode is not Mode.UNKNOWN}
+    summary = ", ".join(f"{n} {m}" for m, n in counts.items())
+    click.echo(f"{path}: OK: {len(loaded.lines)} lines ({summary}), "
+               f"{len(loaded.departments)} departments, {len(loaded.queues)} queues")
+
+
+def line_record(line: Line, rules_: Rules) -> dict:
+    """One line of the inventory as a JSON-ready mapping."""
+    department = rules_.departments[line.department]
+    record: dict = {
+        "number": line.number, "written": line.written, "name": line.name,
+        "department": line.department, "department_name_zh": department.name_zh,
+        "department_name_en": department.name_en, "mode": line.mode.value,
+        "assumed": line.assumed or department.assumed,
+    }
+    for key in _MODE_PARAMS.get(line.mode, ()):
+        value = getattr(line, key)
+        record[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return record
+
+
+@rules.command("show")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per line.")
+def show(file: str | None, as_json: bool) -> None:
+    """Print the line inventory."""
+    loaded = load_rules(_rules_path(file))
+    records = [line_record(line, loaded) for line in loaded.lines.values()]
+    if as_json:
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{'number':<14} {'mode':<10} {'department':<34} parameters")
+    for r in records:
+        params = ", ".join(f"{k}={r[k]}" for k in _MODE_PARAMS.get(Mode(r["mode"]), ()) if r.get(k) is not None)
+        dept = f"{r['department_name_en']}{' (assumed)' if r['assumed'] else ''}"
+        click.echo(f"{r['number']:<14} {r['mode']:<10} {dept:<34} {params}")
+
+
+def parse_at(text: str | None, rules_: Rules) -> datetime:
+    """``--at`` as an aware time: ISO text (naive means the centre's zone), default now."""
+    if not text:
+        return datetime.now(rules_.centre.timezone)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO time like 2020-06-01T10:00+08:00",
+                                 param_hint="--at") from None
+    return at if at.tzinfo else at.replace(tzinfo=rules_.centre.timezone)
+
+
+@click.command("route")
+@click.argument("number")
+@click.option("--at", "at_text", metavar="ISO-TIME", help="Pretend it is this time (default: now).")
+@click.option("--caller", default="", help="The caller's number, for the record.")
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False), help="Rules file to use.")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+def route(number: str, at_text: str | None, caller: str, rules_file: str | None, as_json: bool) -> None:
+    """Dry-run the routing of a call to NUMBER: where it would go, and why."""
+    loaded = load_rules(_rules_path(rules_file))
+    at = parse_at(at_text, loaded)
+    decision = decide(Call(line=number, caller=caller), loaded, at)
+    if as_json:
+        data = decision.to_dict()
+        data["at"] = at.isoformat()
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"call to {number} at {at.isoformat()}")
+    click.echo(f"  line        {decision.line} ({decision.mode.value}, {decision.department} {decision.department_name})")
+    click.echo(f"  action      {decision.action.value}")
+    for key in ("queue", "queue_timeout", "overflow_queue", "destination", "dial_timeout", "fallback_queue"):
+        value = getattr(decision, key)
+        if value is not None:
+            click.echo(f"  {key:<11} {value}")
+    if decision.prompts:
+        click.echo(f"  prompts     {' '.join(decision.prompts)}")
+    click.echo(f"  why         {decision.reason}")
+    for warning in decision.warnings:
+        click.echo(f"  warning     {warning}")

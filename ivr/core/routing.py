@@ -1,0 +1,93 @@
+"""The routing decision: ``decide(call, rules, now) -> Decision``, a pure function.
+
+It never fails a citizen: a number not in the rules goes to the general 12345 queue with a
+warning. Per GB/T 33358 the main line goes straight to agents (a short greeting, no key menu).
+The adapters (FastAGI server, AGI script, ``ivr route``) call it and write the result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ivr.core.decision import Action, Decision, Mode
+from ivr.core.numbers import normalize_number
+from ivr.core.rules import Line, Rules
+
+
+@dataclass(frozen=True)
+class Call:
+    """What the engine knows of a call when it routes it."""
+
+    line: str         # the number dialled, as the carrier presented it
+    caller: str = ""  # the caller's number (untrusted; only logged)
+
+
+def decide(call: Call, rules: Rules, now: datetime) -> Decision:
+    """Where ``call`` goes at ``now`` (an aware datetime) under ``rules``."""
+    if now.tzinfo is None:
+        raise ValueError("decide() needs an aware datetime: pass the time with its zone")
+    number = normalize_number(call.line, rules.centre.area_code)
+    line = rules.line(number)
+    if line is None:
+        return _unknown(call, number, rules)
+    local = now.astimezone(rules.centre.timezone)
+    department = rules.departments[line.department]
+    base = dict(line=line.number, mode=line.mode, department=line.department,
+                department_name=department.name_zh)
+    if line.mode is Mode.MAIN:
+        return Decision(Action.QUEUE, queue=line.queue, prompts=rules.prompts["greeting"],
+                        reason="the 12345 main line goes straight to the agents", **base)
+    if line.mode is Mode.FORWARD:
+        return Decision(Action.QUEUE, queue=line.queue, prompts=rules.prompts["greeting"],
+                        reason=f"forwarded line of {department.name_en}: 12345 agents answer for it",
+                        **base)
+    if line.mode is Mode.SUNSET:
+        return _sunset(line, rules, local, base)
+    if line.mode is Mode.DEDICATED:
+        return Decision(Action.QUEUE, queue=line.queue, queue_timeout=line.overflow_after,
+                        overflow_queue=line.overflow_queue,
+                        reason=(f"dedicated seat {line.queue}; overflow to {line.overflow_queue} after "
+                                f"{line.overflow_after}s or when no seat agent is logged in"),
+                        **base)
+    return _parallel(line, rules, local, base)
+
+
+def _sunset(line: Line, rules: Rules, local: datetime, base: dict) -> Decision:
+    assert line.retire_on is not None
+    if local.date() < line.retire_on:
+        return Decision(Action.QUEUE, queue=rules.centre.general_queue,
+                        prompts=rules.prompts["sunset_notice"],
+                        reason=f"in its transition: will be retired on {line.retire_on}; notice, then 12345",
+                        **base)
+    if line.after_retirement == "prompt_only":
+        return Decision(Action.PROMPT_ONLY, prompts=rules.prompts["number_retired"],
+                        reason=f"retired on {line.retire_on}: 'number retired, dial 12345' only", **base)
+    return Decision(Action.QUEUE, queue=rules.centre.general_queue,
+                    prompts=rules.prompts["number_retired"],
+                    reason=f"retired on {line.retire_on}: 'number retired' prompt, then 12345", **base)
+
+
+def _parallel(line: Line, rules: Rules, local: datetime, base: dict) -> Decision:
+    assert line.schedule is not None
+    holiday = rules.calendar.holiday(local.date())
+    if holiday is None and rules.schedules[line.schedule].is_open(local, rules.calendar):
+        return Decision(Action.DIAL, destination=line.destination, dial_timeout=line.ring_timeout,
+                        fallback_queue=line.fallback_queue,
+                        reason=(f"department open ({line.schedule}): ring its own line for "
+                                f"{line.ring_timeout}s, then {line.fallback_queue}"),
+                        **base)
+    why = f"public holiday ({holiday})" if holiday else f"outside {line.schedule}"
+    return Decision(Action.QUEUE, queue=line.fallback_queue, prompts=rules.prompts["closed_notice"],
+                    reason=f"department closed, {why}: 12345 takes the call", **base)
+
+
+def _unknown(call: Call, number: str, rules: Rules) -> Decision:
+    shown = number or "(no number)"
+    main = rules.line(rules.centre.main_line)
+    department = rules.departments[main.department] if main else None
+    return Decision(Action.QUEUE, line=number, mode=Mode.UNKNOWN,
+                    department=department.id if department else "",
+                    department_name=department.name_zh if department else rules.centre.name_zh,
+                    queue=rules.centre.general_queue, prompts=rules.prompts["greeting"],
+                    reason="number not in the rules: sent to the 12345 agents",
+                    warnings=(f"dialled number {shown} is not in routing_rules.yaml",))

@@ -1,0 +1,95 @@
+"""The routing rules as immutable values: what routing_rules.yaml says, checked and resolved.
+
+Built by :func:`ivr.core.rules_schema.build_rules` from the YAML text; consumed by the routing
+decision, the dialplan renderer, the deadline calendar and the CLI. Numbers are canonical digits
+(see :mod:`ivr.core.numbers`); every reference (department, queue, schedule) has been resolved.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from ivr.core.decision import Mode
+from ivr.core.schedule import Calendar, Schedule
+
+REQUIRED_PROMPTS = ("greeting", "sunset_notice", "number_retired", "closed_notice",
+                    "rating_request", "rating_thanks")
+
+
+@dataclass(frozen=True)
+class Centre:
+    name_zh: str
+    name_en: str
+    main_line: str
+    general_queue: str
+    timezone: ZoneInfo
+    area_code: str
+
+
+@dataclass(frozen=True)
+class Department:
+    id: str
+    name_zh: str
+    name_en: str
+    assumed: bool = False
+
+
+@dataclass(frozen=True)
+class Queue:
+    id: str
+    name_zh: str
+    name_en: str
+    strategy: str = "rrmemory"
+    ring_timeout: int = 15
+    wrapup_time: int = 5
+    max_wait: int | None = None
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: str
+    name: str
+    queues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One number the centre answers, with its mode's parameters (None where they do not apply)."""
+
+    number: str                 # canonical digits
+    written: str                # as the admin wrote it, for messages
+    department: str
+    mode: Mode
+    name: str = ""
+    assumed: bool = False
+    queue: str | None = None            # main, forward, sunset: the queue; dedicated: the seat queue
+    go_live: date | None = None         # sunset
+    retire_on: date | None = None       # sunset: first day the number is retired
+    after_retirement: str | None = None  # sunset: "redirect" (to 12345) or "prompt_only"
+    overflow_queue: str | None = None   # dedicated
+    overflow_after: int | None = None   # dedicated: seconds in the seat queue
+    destination: str | None = None      # parallel: the department's own number (canonical)
+    schedule: str | None = None         # parallel
+    ring_timeout: int | None = None     # parallel: seconds to ring the department
+    fallback_queue: str | None = None   # parallel
+
+
+@dataclass(frozen=True)
+class Rules:
+    centre: Centre
+    departments: dict[str, Department]
+    queues: dict[str, Queue]
+    agents: dict[str, Agent]
+    schedules: dict[str, Schedule]
+    holidays: dict[date, str]
+    workdays: frozenset[date]
+    prompts: dict[str, tuple[str, ...]]
+    lines: dict[str, Line] = field(default_factory=dict)  # keyed by canonical number, file order
+
+    @property
+    def calendar(self) -> Calendar:
+        return Calendar(holidays=self.holidays, workdays=self.workdays)
+
+    def line(self, number: str) -> Line | None:
+        return self.lines.get(number)

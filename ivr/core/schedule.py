@@ -1,0 +1,66 @@
+"""Opening hours and the holiday calendar, as pure values.
+
+``Schedule.is_open(local_time, calendar)`` answers "is the department's own line staffed now?".
+The caller converts the time to the centre's timezone; nothing here reads the clock.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Public holidays (closed on a weekday) and make-up working days (open on a weekend)."""
+
+    holidays: dict[date, str] = field(default_factory=dict)
+    workdays: frozenset[date] = frozenset()
+
+    def holiday(self, day: date) -> str | None:
+        """The holiday's name when ``day`` is one, else None."""
+        return self.holidays.get(day)
+
+    def is_working_day(self, day: date) -> bool:
+        """A working day: Monday to Friday unless a holiday, or a make-up working day."""
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Weekly opening hours: open on ``weekdays`` (0 = Monday) during any of ``hours``."""
+
+    id: str
+    weekdays: frozenset[int]
+    hours: tuple[tuple[time, time], ...]
+
+    def is_open(self, local: datetime, calendar: Calendar) -> bool:
+        """Open at ``local`` (a time in the centre's zone)? Holidays close; make-up days open
+        with the Monday-to-Friday hours of this schedule."""
+        day = local.date()
+        if calendar.holiday(day) is not None:
+            return False
+        if day not in calendar.workdays and day.weekday() not in self.weekdays:
+            return False
+        now = local.time().replace(tzinfo=None)
+        return any(start <= now < end for start, end in self.hours)
+
+
+def parse_hours(text: str) -> tuple[time, time]:
+    """Parse ``"08:30-12:00"``; raise ValueError with a plain reason otherwise."""
+    try:
+        start_s, end_s = (part.strip() for part in text.split("-"))
+        start = time.fromisoformat(start_s)
+        end = time.fromisoformat(end_s) if end_s != "24:00" else time.max
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time range like \"08:30-12:00\"") from None
+    if len(start_s) != 5 or (len(end_s) != 5):
+        raise ValueError(f"{text!r} is not a time range like \"08:30-12:00\" (HH:MM-HH:MM)")
+    if not start < end:
+        raise ValueError(f"{text!r} ends before it starts")
+    return start, end

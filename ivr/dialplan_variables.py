@@ -1,0 +1,54 @@
+"""The typed contract between Python and the dialplan: channel variable names.
+
+Python sets these; the ``.conf`` files in ``dialplan/`` read them and do the media. Each name is
+the Decision field of the same name, upper-cased with the ``IVR_`` prefix, so one thing keeps one
+name in YAML, Python and dialplan.
+"""
+from __future__ import annotations
+
+from typing import Final
+
+ACTION: Final = "IVR_ACTION"
+LINE: Final = "IVR_LINE"
+MODE: Final = "IVR_MODE"
+DEPARTMENT: Final = "IVR_DEPARTMENT"
+DEPARTMENT_NAME: Final = "IVR_DEPARTMENT_NAME"
+PROMPTS: Final = "IVR_PROMPTS"              # '&'-joined, ready for Playback()
+QUEUE: Final = "IVR_QUEUE"
+QUEUE_TIMEOUT: Final = "IVR_QUEUE_TIMEOUT"
+OVERFLOW_QUEUE: Final = "IVR_OVERFLOW_QUEUE"
+DESTINATION: Final = "IVR_DESTINATION"
+DIAL_TIMEOUT: Final = "IVR_DIAL_TIMEOUT"
+FALLBACK_QUEUE: Final = "IVR_FALLBACK_QUEUE"
+
+# Set by the dialplan, read back by Python (AMI listener, rating script).
+REACHED: Final = "IVR_REACHED"   # which party answered: "queue:<name>" or "dial:<destination>"
+RATING: Final = "IVR_RATING"
+
+DECISION_FIELDS: Final = {
+    "action": ACTION,
+    "line": LINE,
+    "mode": MODE,
+    "department": DEPARTMENT,
+    "department_name": DEPARTMENT_NAME,
+    "prompts": PROMPTS,
+    "queue": QUEUE,
+    "queue_timeout": QUEUE_TIMEOUT,
+    "overflow_queue": OVERFLOW_QUEUE,
+    "destination": DESTINATION,
+    "dial_timeout": DIAL_TIMEOUT,
+    "fallback_queue": FALLBACK_QUEUE,
+}
+
+
+def decision_variables(decision) -> dict[str, str]:
+    """The channel variables that carry ``decision`` to the dialplan (empty string for None)."""
+    out: dict[str, str] = {}
+    for name, var in DECISION_FIELDS.items():
+        value = getattr(decision, name)
+        if name == "prompts":
+            value = "&".join(value)
+        elif value is None:
+            value = ""
+        out[var] = str(value)
+    return out

@@ -1,0 +1,78 @@
+"""One exception tree for the whole engine, each error carrying its context.
+
+    IvrError                      anything the engine refuses or cannot do
+    ├── RulesError                routing_rules.yaml is unreadable or invalid (carries every Problem)
+    ├── AgiError                  an AGI conversation went wrong
+    │   ├── AgiProtocolError      the peer sent something that is not AGI (bad header, too big, not UTF-8)
+    │   ├── AgiTimeout            the peer went silent past the deadline
+    │   └── AgiHangup             the caller hung up while a script was running
+    ├── TicketError               a work order operation was refused
+    │   ├── TicketNotFound        no ticket with that number
+    │   └── InvalidTransition     the process does not allow that step from the ticket's state
+    ├── StoreError                the database cannot be reached or migrated
+    └── AsteriskError             Asterisk could not be installed, started, stopped or reached
+
+Command-line entry points catch IvrError and print its message: no traceback reaches a user.
+"""
+from __future__ import annotations
+
+
+class IvrError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class RulesError(IvrError):
+    """routing_rules.yaml cannot be used; ``problems`` lists every reason, each with its line."""
+
+    def __init__(self, path: str, problems: list) -> None:
+        self.path = path
+        self.problems = list(problems)
+        lines = "\n".join(str(p) for p in self.problems)
+        super().__init__(f"{path}: {len(self.problems)} problem(s)\n{lines}")
+
+
+class AgiError(IvrError):
+    """An AGI conversation failed."""
+
+
+class AgiProtocolError(AgiError):
+    """The peer did not speak AGI: malformed, oversized or undecodable input."""
+
+
+class AgiTimeout(AgiError):
+    """The peer was silent longer than the deadline allows."""
+
+
+class AgiHangup(AgiError):
+    """The channel hung up while the script was still talking to it."""
+
+
+class TicketError(IvrError):
+    """A work-order operation was refused."""
+
+
+class TicketNotFound(TicketError):
+    """No work order carries that number."""
+
+    def __init__(self, number: str) -> None:
+        self.number = number
+        super().__init__(f"no work order numbered {number!r}")
+
+
+class InvalidTransition(TicketError):
+    """The work-order process does not allow this step from the order's current state."""
+
+    def __init__(self, number: str, state: str, event: str, allowed: list[str]) -> None:
+        self.number, self.state, self.event, self.allowed = number, state, event, allowed
+        hint = ", ".join(allowed) if allowed else "none (the order is closed)"
+        super().__init__(
+            f"work order {number}: cannot {event} while it is {state}; allowed now: {hint}"
+        )
+
+
+class StoreError(IvrError):
+    """The ticket database cannot be reached, created or migrated."""
+
+
+class AsteriskError(IvrError):
+    """Asterisk could not be installed, started, stopped or reached."""

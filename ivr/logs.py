@@ -1,0 +1,27 @@
+"""structlog set-up: one line of key=value (or JSON) per event, the call's id bound by callers."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+
+def configure(json: bool = False, level: int = logging.INFO) -> None:
+    """Configure structlog once for a process; logs go to stderr so stdout stays for results."""
+    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str, **bound):
+    return structlog.get_logger(name).bind(**bound)
