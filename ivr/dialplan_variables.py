@@ -24,6 +24,7 @@ FALLBACK_QUEUE: Final = "IVR_FALLBACK_QUEUE"
 # Set by the dialplan, read back by Python (AMI listener, rating script).
 REACHED: Final = "IVR_REACHED"   # which party answered: "queue:<name>" or "dial:<destination>"
 RATING: Final = "IVR_RATING"
+RECORDING: Final = "IVR_RECORDING"  # path of the MixMonitor file started when the agent answers
 
 DECISION_FIELDS: Final = {
     "action": ACTION,
