@@ -17,6 +17,7 @@ from ivr.errors import IvrError
 SUBCOMMANDS = [
     ("rules_cmd", "rules"),
     ("rules_cmd", "route"),
+    ("agi_cmd", "agi"),
 ]
 
 

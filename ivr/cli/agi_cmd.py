@@ -1,0 +1,97 @@
+"""``ivr agi serve`` (the FastAGI server) and ``ivr agi stats`` (its counters and timings)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+import click
+
+from ivr.settings import Settings
+
+
+@click.group()
+def agi() -> None:
+    """The FastAGI server Asterisk asks how to route each call."""
+
+
+def _default_stats_file(settings: Settings) -> Path:
+    return settings.data_dir / "agi-stats.json"
+
+
+@agi.command("serve")
+@click.option("--host", default=None, help="Address to listen on [IVR_AGI_HOST, 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [IVR_AGI_PORT, 4573].")
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False), default=None,
+              help="routing_rules.yaml [IVR_RULES]; reloaded when it changes.")
+@click.option("--clock", default=None, metavar="ISO",
+              help="Pretend it is this time (no offset = the centre's zone) [IVR_CLOCK].")
+@click.option("--write-mode", type=click.Choice(["mset", "set"]), default="mset", show_default=True,
+              help="mset: one EXEC MSet per call; set: one SET VARIABLE per variable.")
+@click.option("--stats-file", type=click.Path(dir_okay=False), default=None,
+              help="Where the counters are written every second [$IVR_DATA_DIR/agi-stats.json].")
+@click.option("--reload-interval", type=float, default=1.0, show_default=True,
+              help="Seconds between checks of the rules file.")
+@click.option("--max-connections", type=int, default=512, show_default=True)
+@click.option("--json-logs", is_flag=True, help="One JSON object per log line.")
+def serve(host: str | None, port: int | None, rules_file: str | None, clock: str | None,
+          write_mode: str, stats_file: str | None, reload_interval: float,
+          max_connections: int, json_logs: bool) -> None:
+    """Serve the AGI scripts `route` and `rate` until SIGINT/SIGTERM."""
+    from ivr import logs
+    from ivr.agi.clock import make_clock
+    from ivr.agi.handlers import HANDLERS, AgiContext
+    from ivr.agi.reloader import RulesWatcher
+    from ivr.agi.server import AgiServer, Limits
+    from ivr.agi.stats import AgiStats
+    from ivr.rules_file import load_rules
+
+    settings = Settings.from_env()
+    logs.configure(json=json_logs)
+    stats = AgiStats()
+    watcher = RulesWatcher(Path(rules_file) if rules_file else settings.rules_path, load_rules,
+                           interval=reload_interval, on_change=lambda info: stats.set_rules(**info))
+    ctx = AgiContext(rules=watcher, clock=make_clock(clock or settings.clock,
+                                                     watcher.rules.centre.timezone), stats=stats)
+    server = AgiServer(HANDLERS, ctx, limits=Limits(max_connections=max_connections), stats=stats,
+                       write_mode=write_mode,  # type: ignore[arg-type]
+                       stats_file=Path(stats_file) if stats_file else _default_stats_file(settings))
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        where = (host or settings.agi_host, port if port is not None else settings.agi_port)
+        try:
+            await server.start(*where)
+        except OSError as err:
+            raise click.ClickException(f"cannot listen on {where[0]}:{where[1]}: {err.strerror}")
+        server.add_background(watcher.run())
+        await stop.wait()
+        await server.stop()
+
+    asyncio.run(run())
+
+
+@agi.command("stats")
+@click.option("--stats-file", type=click.Path(dir_okay=False), default=None,
+              help="The file `ivr agi serve` writes [$IVR_DATA_DIR/agi-stats.json].")
+@click.option("--json", "as_json", is_flag=True, help="Print the raw JSON.")
+def stats_cmd(stats_file: str | None, as_json: bool) -> None:
+    """Show the running server's counters and decision-time percentiles."""
+    from ivr.agi.stats import render
+
+    path = Path(stats_file) if stats_file else _default_stats_file(Settings.from_env())
+    try:
+        snapshot = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise click.ClickException(f"{path}: no stats yet (is `ivr agi serve` running?)") from None
+    except (OSError, ValueError) as err:
+        raise click.ClickException(f"{path}: unreadable stats file: {err}") from None
+    if as_json:
+        click.echo(json.dumps(snapshot, ensure_ascii=False, indent=1))
+    else:
+        for line in render(snapshot):
+            click.echo(line)
