@@ -18,6 +18,10 @@ SUBCOMMANDS = [
     ("rules_cmd", "rules"),
     ("rules_cmd", "route"),
     ("agi_cmd", "agi"),
+    ("tickets_cmd", "tickets"),
+    ("tickets_cmd", "report"),
+    ("tickets_cmd", "recordings"),
+    ("tickets_cmd", "db"),
 ]
 
 

@@ -1,0 +1,27 @@
+"""Alembic environment for the ticket store: always run with a live connection handed in.
+
+:func:`ivr.store.engine.upgrade` passes the connection as ``config.attributes["connection"]``, so
+there is no alembic.ini and no URL in a file. On PostgreSQL a transaction-scoped advisory lock
+keeps two processes that open a fresh database at once from migrating it twice; on SQLite the
+store's ``BEGIN IMMEDIATE`` does the same.
+"""
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import text
+
+from ivr.store.models import Base
+
+MIGRATION_LOCK = 12345_0001  # pg_advisory_xact_lock key of the ticket store's migrations
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only reachable by running alembic by hand
+    raise SystemExit("run migrations with `ivr db upgrade`, which hands Alembic a connection")
+
+context.configure(connection=connection, target_metadata=Base.metadata,
+                  render_as_batch=connection.dialect.name == "sqlite")
+with context.begin_transaction():
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    context.run_migrations()

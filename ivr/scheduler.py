@@ -1,0 +1,58 @@
+"""The overdue sweep as a scheduled job: marks missed deadlines and escalates the orders.
+
+The decision is pure (:func:`ivr.core.workflow.sweep_steps`); :meth:`TicketStore.sweep` applies
+it order by order; this module only runs that on a timer. ``build_scheduler(store, clock)`` gives
+a long-running service an APScheduler job; ``ivr tickets sweep`` calls :func:`run_sweep` once.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+
+from ivr.errors import IvrError
+from ivr.logs import get_logger
+from ivr.store.tickets import TicketStore
+
+SWEEP_JOB = "ivr.tickets.sweep"
+DEFAULT_INTERVAL_S = 60.0
+
+Clock = Callable[[], datetime]
+
+
+def run_sweep(store: TicketStore, clock: Clock) -> list[tuple[str, str]]:
+    """One sweep at ``clock()``: (work-order number, step) for every order it changed."""
+    now = clock()
+    taken = store.sweep(now)
+    get_logger("ivr.scheduler").info("sweep.done", at=now.isoformat(), steps=len(taken))
+    return taken
+
+
+def sweep_job(store: TicketStore, clock: Clock) -> list[tuple[str, str]]:
+    """The scheduled job: :func:`run_sweep`, logging a failure instead of raising it, since the
+    next run catches up and a long-running service must not die of a database outage."""
+    try:
+        return run_sweep(store, clock)
+    except IvrError as err:
+        get_logger("ivr.scheduler").error("sweep.failed", error=str(err))
+        return []
+
+
+def build_scheduler(store: TicketStore, clock: Clock, *, interval_s: float = DEFAULT_INTERVAL_S,
+                    scheduler: BaseScheduler | None = None, run_now: bool = True) -> BaseScheduler:
+    """A scheduler (not started) with the sweep job every ``interval_s`` seconds.
+
+    Pass an ``AsyncIOScheduler`` to run inside an asyncio service (the AMI listener's loop);
+    the default is a background thread. One sweep at a time (``max_instances=1``); missed runs
+    are merged into one (``coalesce``), since a sweep always catches up on everything overdue.
+    """
+    if interval_s <= 0:
+        raise ValueError(f"the sweep interval must be positive, not {interval_s}")
+    scheduler = scheduler or BackgroundScheduler(timezone=store.tz)
+    # The timer runs on real time; ``clock`` only says what time the sweep judges deadlines by.
+    options = {"next_run_time": datetime.now(timezone.utc)} if run_now else {}
+    scheduler.add_job(sweep_job, "interval", seconds=interval_s, args=(store, clock), id=SWEEP_JOB,
+                      max_instances=1, coalesce=True, replace_existing=True, **options)
+    return scheduler

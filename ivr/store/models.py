@@ -1,0 +1,135 @@
+"""The SQL tables of the ticket store (SQLAlchemy 2 declarative models).
+
+The schema is created and changed only by the Alembic migrations in :mod:`ivr.migrations`; these
+models must match them (a test compares the two). Times are stored as naive UTC and come back
+aware (:class:`UtcDateTime`), so SQLite and PostgreSQL behave the same.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator):
+    """An aware datetime in Python, naive UTC in the database (refuses naive input)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"refusing to store a naive datetime {value!r}: pass it with its zone")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TicketRow(Base):
+    """One work order: the intake facts of the call, then the process's current state."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    linkedid: Mapped[str] = mapped_column(String(64), unique=True)  # Asterisk's id of the whole call
+    uniqueid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    caller: Mapped[str] = mapped_column(String(64), default="")
+    line: Mapped[str] = mapped_column(String(32))
+    department: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(64))
+    recording_path: Mapped[str | None] = mapped_column(String(512))
+    recording_sha256: Mapped[str | None] = mapped_column(String(64))
+    recording_size: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(32))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    sign_by: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    replied_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    sign_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    supervised: Mapped[bool] = mapped_column(Boolean, default=False)
+    dispatch_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    history: Mapped[list["TicketEventRow"]] = relationship(
+        back_populates="ticket", order_by="TicketEventRow.seq", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_tickets_status", "status"),
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_unit", "unit"),
+    )
+
+
+class TicketEventRow(Base):
+    """One line of a work order's history (append-only): what, who, when, data as JSON text."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+
+    ticket: Mapped[TicketRow] = relationship(back_populates="history")
+
+    __table_args__ = (UniqueConstraint("ticket_id", "seq", name="uq_ticket_events_seq"),)
+
+
+class RatingRow(Base):
+    """The citizen's rating of one order; the unique ticket_id makes "once" hold under races."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    source: Mapped[str] = mapped_column(String(32), default="")
+
+
+class CallRow(Base):
+    """One call offered to the centre (for the connection rate), keyed on Asterisk's linkedid."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    uniqueid: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    caller: Mapped[str] = mapped_column(String(64), default="")
+    line: Mapped[str] = mapped_column(String(32))
+    department: Mapped[str] = mapped_column(String(64), default="")
+    mode: Mapped[str] = mapped_column(String(16), default="")
+    queue: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # offered | answered | abandoned
+    wait_seconds: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_calls_started_at", "started_at"),)

@@ -1,0 +1,59 @@
+"""Store fixtures: every store test runs on SQLite and on the real PostgreSQL server.
+
+PostgreSQL tests get a schema of their own (``ivr_test_<random>``, dropped afterwards), so parallel
+runs and other helpers' tests never see each other's tables.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import structlog
+from sqlalchemy import create_engine, text
+
+from ivr.core.deadlines import Policy
+from ivr.store import TicketStore, open_store
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Undo any ``ivr.logs.configure()`` an earlier test made: it bound that test's captured
+    stderr, which pytest has closed since, and logging to it would fail the store's calls."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path) -> Iterator[str]:
+    """A database URL on an empty database of either kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
+        return
+    schema = f"ivr_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_SERVER)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def policy(shipped_rules) -> Policy:
+    return Policy(calendar=shipped_rules.calendar, tz=shipped_rules.centre.timezone)
+
+
+@pytest.fixture
+def store(store_url, policy) -> Iterator[TicketStore]:
+    opened = open_store(store_url, policy)
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -1,0 +1,93 @@
+"""Migrations: a fresh database is created on open, the models match the migrations, and two
+processes opening the same fresh database at once do not trip over each other."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from ivr.errors import StoreError
+from ivr.store.engine import create, current_revision, head_revision, normalise_url, open_engine, upgrade
+from ivr.store.models import Base
+
+
+def test_open_creates_the_schema_at_head(store_url):
+    engine = open_engine(store_url)
+    try:
+        assert current_revision(engine) == head_revision() == "0001"
+        assert {"tickets", "ticket_events", "ratings", "calls"} <= set(inspect(engine).get_table_names())
+        assert upgrade(engine) == ("0001", "0001")  # again: nothing to do
+    finally:
+        engine.dispose()
+
+
+def test_the_models_match_the_migrations(store_url):
+    engine = open_engine(store_url)
+    try:
+        with engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    engine = open_engine(f"sqlite:///{tmp_path / 'sub' / 'dir' / 'ivr.sqlite3'}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+_OPEN = "import sys; from ivr.store.engine import open_engine; open_engine(sys.argv[1]).dispose()"
+
+
+def test_processes_opening_a_fresh_database_together(store_url):
+    procs = [subprocess.Popen([sys.executable, "-c", _OPEN, store_url], stderr=subprocess.PIPE)
+             for _ in range(3)]
+    try:
+        results = [(p.wait(timeout=60), p.stderr.read().decode()) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.stderr.close()
+    assert results == [(0, "")] * 3
+    engine = create(store_url)
+    try:
+        assert current_revision(engine) == "0001"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("url, message", [
+    ("not a url", "is not a database URL"),
+    ("mysql://root@localhost/ivr", "'mysql' is not supported"),
+])
+def test_bad_urls_are_named(url, message):
+    with pytest.raises(StoreError, match=message):
+        normalise_url(url)
+
+
+def test_plain_postgresql_means_psycopg3():
+    assert normalise_url("postgresql://postgres@127.0.0.1/test").startswith("postgresql+psycopg://")
+
+
+@pytest.mark.postgres
+def test_an_unreachable_server_is_a_store_error():
+    with pytest.raises(StoreError, match="cannot read the database at postgresql\\+psycopg://postgres@127.0.0.1:1/"):
+        open_engine("postgresql://postgres@127.0.0.1:1/test")
+
+
+def test_an_unwritable_sqlite_path_is_a_store_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError):
+        open_engine(f"sqlite:///{blocker / 'ivr.sqlite3'}")
