@@ -53,3 +53,20 @@ def decision_variables(decision) -> dict[str, str]:
             value = ""
         out[var] = str(value)
     return out
+
+# Set by the dialplan on the caller's channel when a party answers (dialplan/answered.conf).
+ANSWERED_BY: Final = "IVR_ANSWERED_BY"  # the answering PJSIP endpoint: an agent id, or "departments"
+FAILSAFE: Final = "IVR_FAILSAFE"        # "1" when the call went through the fail-safe (dialplan/failsafe.conf)
+RETRIED: Final = "IVR_RETRIED"          # internal to dialplan/queue.conf: the general queue was retried once
+
+# Globals rendered into extensions.conf by ivr/render.py (the same on every channel).
+AGI: Final = "IVR_AGI"                          # host:port of the FastAGI server
+GENERAL_QUEUE: Final = "IVR_GENERAL_QUEUE"      # rules.centre.general_queue, the fail-safe's queue
+FAILSAFE_PROMPTS: Final = "IVR_FAILSAFE_PROMPTS"  # rules.prompts.greeting, played by the fail-safe
+RATING_PROMPTS: Final = "IVR_RATING_PROMPTS"    # rules.prompts.rating_request
+RATING_THANKS: Final = "IVR_RATING_THANKS"      # rules.prompts.rating_thanks
+RECORDINGS: Final = "IVR_RECORDINGS"            # Settings.recordings_dir (same path inside the sid root)
+TIMEZONE: Final = "IVR_TIMEZONE"                # the centre's timezone: recordings' YYYY/MM/DD folders
+
+# Channel variables every AMI event about a channel carries (manager.conf channelvars).
+AMI_CHANNEL_VARIABLES: Final = (LINE, MODE, DEPARTMENT, QUEUE, REACHED, ANSWERED_BY, RECORDING, FAILSAFE)

@@ -22,6 +22,9 @@ SUBCOMMANDS = [
     ("tickets_cmd", "report"),
     ("tickets_cmd", "recordings"),
     ("tickets_cmd", "db"),
+    ("asterisk_cmd", "asterisk"),
+    ("asterisk_cmd", "render"),
+    ("asterisk_cmd", "agents"),
 ]
 
 

@@ -1,0 +1,87 @@
+"""Deploy-time secrets: the engine's AMI account and each agent endpoint's SIP password.
+
+Generated on first deploy, kept in ``<data_dir>/secrets/asterisk.json`` (folder 0700, file 0600),
+never in git, and reused afterwards so softphones and running clients keep working. New agents
+get a password the next time the configuration is rendered; removed agents lose theirs.
+The rendered Asterisk files that carry them (``manager_secrets.conf``, ``pjsip_secrets.conf``)
+are written 0600 too; the committed templates only ``#include`` them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets as _random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ivr.errors import AsteriskError
+
+AMI_USER = "ivr-engine"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    ami_user: str
+    ami_secret: str
+    agent_passwords: dict[str, str] = field(default_factory=dict)
+
+
+def secrets_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "secrets" / "asterisk.json"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only, replacing it atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def load(path: Path) -> Secrets:
+    """The stored secrets; AsteriskError when there are none yet or the file is damaged."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AsteriskError(f"no Asterisk secrets in {path} yet: run `ivr render` or "
+                            "`ivr asterisk up` first") from None
+    except (OSError, ValueError) as err:
+        raise AsteriskError(f"cannot read the Asterisk secrets in {path}: {err}") from None
+    try:
+        passwords = {str(k): str(v) for k, v in dict(data.get("agents", {})).items()}
+        return Secrets(ami_user=str(data["ami_user"]), ami_secret=str(data["ami_secret"]),
+                       agent_passwords=passwords)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise AsteriskError(f"the Asterisk secrets in {path} are damaged: delete the file and "
+                            "render again (agents' softphones then need the new passwords)") from None
+
+
+def load_or_create(path: Path, agent_ids: Iterable[str],
+                   token: Callable[[], str] = lambda: _random.token_urlsafe(24)) -> Secrets:
+    """The stored secrets, completed for ``agent_ids`` (and trimmed to them), saved 0600.
+
+    ``token`` makes a new secret; tests pass a deterministic one.
+    """
+    path = Path(path)
+    old = load(path) if path.exists() else None
+    agent_ids = list(agent_ids)
+    passwords = {a: (old.agent_passwords.get(a) if old else None) or token() for a in agent_ids}
+    new = Secrets(ami_user=old.ami_user if old else AMI_USER,
+                  ami_secret=old.ami_secret if old else token(),
+                  agent_passwords=passwords)
+    if new != old:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+        write_private(path, json.dumps({"ami_user": new.ami_user, "ami_secret": new.ami_secret,
+                                        "agents": new.agent_passwords}, indent=2) + "\n")
+    elif (path.stat().st_mode & 0o077) != 0:
+        os.chmod(path, 0o600)
+    return new

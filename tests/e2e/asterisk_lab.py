@@ -1,0 +1,213 @@
+"""The end-to-end lab: ports, trunk files, SIPp parties, AMI event listener, a tiny FastAGI.
+
+Shared by tests/e2e/conftest.py and the tests (importable as ``e2e.asterisk_lab``: setup.cfg puts tests/ on the path).
+"""
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ivr.asterisk import ami
+from ivr.asterisk.secrets import load as load_secrets
+from ivr.asterisk.secrets import secrets_path
+from ivr.settings import REPO_ROOT, Settings
+from ivr.sipp import Party, place_calls
+
+SIP_PORT = 5160
+AMI_PORT = 5138
+AGI_PORT = 4673
+AGENT_PORT_BASE = 5200      # agentN answers on 5200 + N
+DEPARTMENT_PORT = 5301
+CARRIER_PORT = 5170
+
+
+def agent_port(agent_id: str) -> int:
+    return AGENT_PORT_BASE + int(agent_id.removeprefix("agent"))
+
+
+def write_trunks(folder: Path, sip_port: int, agent_ids) -> Path:
+    """The repository's trunk files with the lab's ports moved for a test instance."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("carrier.yaml", "departments.yaml"):
+        shutil.copyfile(REPO_ROOT / "trunks" / name, folder / name)
+    lab = {"sip": {"bind": "127.0.0.1", "port": sip_port},
+           "rtp": {"start": 10000, "end": 20000},
+           "agents": {a: f"sip:{a}@127.0.0.1:{agent_port(a)}" for a in agent_ids}}
+    (folder / "lab.yaml").write_text(yaml.safe_dump(lab), encoding="utf-8")
+    departments = {"departments": {"contact": f"sip:127.0.0.1:{DEPARTMENT_PORT}", "codecs": ["alaw", "ulaw"]}}
+    (folder / "departments.yaml").write_text(yaml.safe_dump(departments), encoding="utf-8")
+    return folder
+
+
+def settings_for(base: Path, ami_port: int, agi_port: int) -> Settings:
+    return Settings.from_env({
+        "IVR_DATA_DIR": str(base / "var"),
+        "IVR_RECORDINGS_DIR": str(base / "recordings"),
+        "IVR_AMI_PORT": str(ami_port),
+        "IVR_AGI_PORT": str(agi_port),
+    })
+
+
+@dataclass
+class AmiEvents:
+    """Hangup events of carrier channels, collected in a background thread (engine's account)."""
+
+    host: str
+    port: int
+    user: str
+    secret: str
+    hangups: list[dict] = field(default_factory=list)
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+    _ready: threading.Event = field(default_factory=threading.Event)
+    _stop: asyncio.Event | None = None
+    error: str = ""
+
+    def start(self) -> "AmiEvents":
+        self._thread = threading.Thread(target=self._run, name="ami-events", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10) or self.error:
+            raise RuntimeError(f"AMI event listener did not start: {self.error}")
+        return self
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        session = ami.AmiSession(self.host, self.port, self.user, self.secret)
+        session._manager.register_event("Hangup", self._on_hangup)
+        try:
+            async with session:
+                self._ready.set()
+                await self._stop.wait()
+        except Exception as err:  # noqa: BLE001 - reported to the fixture
+            self.error = str(err)
+            self._ready.set()
+
+    def _on_hangup(self, _manager, event) -> None:
+        if str(event.get("Channel", "")).startswith("PJSIP/carrier-"):
+            raw = event.get("ChanVariable") or []
+            items = raw if isinstance(raw, list) else [raw]
+            variables = dict(str(item).partition("=")[::2] for item in items)
+            self.hangups.append({"channel": event.get("Channel"), "uniqueid": event.get("Uniqueid"),
+                                 "cause": event.get("Cause"), "vars": variables})
+
+    def wait_hangups(self, count: int, timeout: float = 10) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.hangups) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.hangups)
+
+    def stop(self) -> None:
+        if self._loop and self._stop:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread:
+            self._thread.join(10)
+
+
+@dataclass
+class Lab:
+    settings: Settings
+    trunks: Path
+    workdir: Path
+    events: AmiEvents
+    rules: object
+
+    def party(self, name: str, port: int, behaviour: str = "answer") -> Party:
+        return Party(name, port, self.workdir / "sipp", behaviour=behaviour)
+
+    def agent(self, agent_id: str, behaviour: str = "answer") -> Party:
+        return self.party(agent_id, agent_port(agent_id), behaviour)
+
+    def department_line(self, behaviour: str = "answer") -> Party:
+        return self.party(f"department-{behaviour}", DEPARTMENT_PORT, behaviour)
+
+    def call(self, number: str, talk_ms: int = 2500, caller: str = "13900000001", timeout: float = 30):
+        """Place one carrier call; return (SIPp result, the caller channel's Hangup event)."""
+        before = len(self.events.hangups)
+        result = place_calls(number, self.workdir / "sipp", asterisk=("127.0.0.1", SIP_PORT),
+                             caller=caller, talk_ms=talk_ms, local_port=CARRIER_PORT, timeout=timeout)
+        hangups = self.events.wait_hangups(before + 1)
+        return result, (hangups[before] if len(hangups) > before else None)
+
+    def login(self, *agent_ids: str) -> None:
+        asyncio.run(with_session(self.settings, lambda s: _each(s, self.rules, agent_ids, ami.login)))
+
+    def logout(self, *agent_ids: str) -> None:
+        asyncio.run(with_session(self.settings, lambda s: _each(s, self.rules, agent_ids, ami.logout)))
+
+
+async def _each(session, rules, agent_ids, fn):
+    for agent_id in agent_ids:
+        await fn(session, rules, agent_id)
+
+
+async def with_session(settings: Settings, fn):
+    secrets = load_secrets(secrets_path(settings.data_dir))
+    async with ami.AmiSession(settings.ami_host, settings.ami_port, secrets.ami_user,
+                              secrets.ami_secret) as session:
+        return await fn(session)
+
+
+def listening(port: int) -> bool:
+    """True when a TCP server accepts connections on 127.0.0.1:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+class TinyFastAgi:
+    """A minimal real FastAGI peer for dialplan tests: answers every `route` with fixed variables.
+
+    It speaks the protocol (reads the agi_* header, sends SET VARIABLE, reads each 200 reply),
+    standing in for the engine's server when a test wants a given decision, independent of the
+    routing rules and the clock.
+    """
+
+    def __init__(self, port: int, variables: dict[str, str]) -> None:
+        import socketserver
+
+        self.variables = variables
+        self.requests: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                header = {}
+                while True:
+                    line = self.rfile.readline(4096).decode("utf-8", "replace").strip()
+                    if not line:
+                        break
+                    key, _, value = line.partition(":")
+                    header[key.strip()] = value.strip()
+                outer.requests.append(header)
+                if not header.get("agi_network_script", "").startswith("route"):
+                    return
+                for name, value in outer.variables.items():
+                    self.wfile.write(f'SET VARIABLE {name} "{value}"\n'.encode())
+                    self.rfile.readline(4096)
+
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        self._server = Server(("127.0.0.1", port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "TinyFastAgi":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
