@@ -69,9 +69,10 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                             "func_logic.so", "func_global.so", "func_cut.so", "func_math.so")),
 )
 
-# AMI: the engine's account. read: call and agent events; write: queue membership only.
+# AMI: the engine's account. read: call and agent events; write: queue membership (agent) and
+# the read-only status queries its resync needs (reporting: CoreShowChannels, Getvar, QueueStatus).
 AMI_READ = ("call", "agent")
-AMI_WRITE = ("agent",)
+AMI_WRITE = ("agent", "reporting")
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NUMBER = re.compile(r"^\+?[0-9]{2,20}$")

@@ -18,6 +18,7 @@ SUBCOMMANDS = [
     ("rules_cmd", "rules"),
     ("rules_cmd", "route"),
     ("agi_cmd", "agi"),
+    ("serve_cmd", "serve"),
     ("tickets_cmd", "tickets"),
     ("tickets_cmd", "report"),
     ("tickets_cmd", "recordings"),

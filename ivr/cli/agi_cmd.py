@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 from pathlib import Path
 
 import click
@@ -40,39 +39,26 @@ def serve(host: str | None, port: int | None, rules_file: str | None, clock: str
           max_connections: int, json_logs: bool) -> None:
     """Serve the AGI scripts `route` and `rate` until SIGINT/SIGTERM."""
     from ivr import logs
-    from ivr.agi.clock import make_clock
-    from ivr.agi.handlers import HANDLERS, AgiContext
-    from ivr.agi.reloader import RulesWatcher
-    from ivr.agi.server import AgiServer, Limits
-    from ivr.agi.stats import AgiStats
-    from ivr.rules_file import load_rules
+    from ivr.engine import Options
 
     settings = Settings.from_env()
     logs.configure(json=json_logs)
-    stats = AgiStats()
-    watcher = RulesWatcher(Path(rules_file) if rules_file else settings.rules_path, load_rules,
-                           interval=reload_interval, on_change=lambda info: stats.set_rules(**info))
-    ctx = AgiContext(rules=watcher, clock=make_clock(clock or settings.clock,
-                                                     watcher.rules.centre.timezone), stats=stats)
-    server = AgiServer(HANDLERS, ctx, limits=Limits(max_connections=max_connections), stats=stats,
-                       write_mode=write_mode,  # type: ignore[arg-type]
-                       stats_file=Path(stats_file) if stats_file else _default_stats_file(settings))
+    options = Options(host=host, port=port, rules_file=Path(rules_file) if rules_file else None,
+                      clock=clock, write_mode=write_mode,  # type: ignore[arg-type]
+                      stats_file=Path(stats_file) if stats_file else None,
+                      reload_interval=reload_interval, max_connections=max_connections, parts={"agi"})
+    serve_engine(settings, options)
 
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        where = (host or settings.agi_host, port if port is not None else settings.agi_port)
-        try:
-            await server.start(*where)
-        except OSError as err:
-            raise click.ClickException(f"cannot listen on {where[0]}:{where[1]}: {err.strerror}")
-        server.add_background(watcher.run())
-        await stop.wait()
-        await server.stop()
 
-    asyncio.run(run())
+def serve_engine(settings: Settings, options) -> None:
+    """Run the engine's parts, turning a port that is taken into a plain message."""
+    from ivr.engine import run
+
+    try:
+        asyncio.run(run(settings, options))
+    except OSError as err:
+        where = f"{options.host or settings.agi_host}:{options.port or settings.agi_port}"
+        raise click.ClickException(f"cannot listen on {where}: {err.strerror or err}") from None
 
 
 @agi.command("stats")

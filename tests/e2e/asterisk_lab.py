@@ -5,6 +5,7 @@ Shared by tests/e2e/conftest.py and the tests (importable as ``e2e.asterisk_lab`
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import threading
@@ -20,12 +21,14 @@ from ivr.asterisk.secrets import secrets_path
 from ivr.settings import REPO_ROOT, Settings
 from ivr.sipp import Party, place_calls
 
-SIP_PORT = 5160
-AMI_PORT = 5138
-AGI_PORT = 4673
-AGENT_PORT_BASE = 5200      # agentN answers on 5200 + N
-DEPARTMENT_PORT = 5301
-CARRIER_PORT = 5170
+# IVR_E2E_PORT_OFFSET shifts every port, so two test runs on one machine never meet.
+_OFFSET = int(os.environ.get("IVR_E2E_PORT_OFFSET", "0"))
+SIP_PORT = 5160 + _OFFSET
+AMI_PORT = 5138 + _OFFSET
+AGI_PORT = 4673 + _OFFSET
+AGENT_PORT_BASE = 5200 + _OFFSET      # agentN answers on AGENT_PORT_BASE + N
+DEPARTMENT_PORT = 5301 + _OFFSET
+CARRIER_PORT = 5170 + _OFFSET
 
 
 def agent_port(agent_id: str) -> int:
@@ -38,7 +41,7 @@ def write_trunks(folder: Path, sip_port: int, agent_ids) -> Path:
     for name in ("carrier.yaml", "departments.yaml"):
         shutil.copyfile(REPO_ROOT / "trunks" / name, folder / name)
     lab = {"sip": {"bind": "127.0.0.1", "port": sip_port},
-           "rtp": {"start": 10000, "end": 20000},
+           "rtp": {"start": 20000 + 20 * _OFFSET, "end": 20000 + 20 * _OFFSET + 1998},
            "agents": {a: f"sip:{a}@127.0.0.1:{agent_port(a)}" for a in agent_ids}}
     (folder / "lab.yaml").write_text(yaml.safe_dump(lab), encoding="utf-8")
     departments = {"departments": {"contact": f"sip:127.0.0.1:{DEPARTMENT_PORT}", "codecs": ["alaw", "ulaw"]}}

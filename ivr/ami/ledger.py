@@ -1,0 +1,97 @@
+"""The ledger: call facts written to the ticket store, idempotently.
+
+* Entered   -> the call counts as offered to 12345
+* Answered  -> one work order (keyed on Linkedid) and the call counts as answered
+* Abandoned -> the call counts as abandoned (against the connection rate)
+* Reached   -> the department's own line answered a parallel call: logged only (12345 did not take it)
+* Ended     -> the recording is complete: its size and SHA-256 go on the order and in the manifest
+
+The dialplan's variables say which line was dialled and for which department; when they are
+missing (the fail-safe path runs with the engine down) the line's entry in the rules fills in.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ivr.core import call_events as ce
+from ivr.core.numbers import normalize_number
+from ivr.core.rules import Rules
+from ivr.errors import TicketNotFound
+from ivr.logs import get_logger
+from ivr.recordings import digest
+from ivr.store.tickets import TicketStore
+
+log = get_logger("ivr.ledger")
+
+
+class StoreLedger:
+    """Applies call facts to a :class:`TicketStore`. Safe to apply the same fact twice."""
+
+    def __init__(self, store: TicketStore, rules: Callable[[], Rules],
+                 recordings_dir: Path, manifest: Callable[..., None] | None = None) -> None:
+        self.store, self.rules, self.recordings_dir = store, rules, Path(recordings_dir)
+        self.manifest = manifest
+
+    def _details(self, call: ce.CallInfo) -> tuple[str, str, str]:
+        """(line, department, mode), completed from the rules when the dialplan gave none."""
+        line, department, mode = call.line, call.department, call.mode
+        if line and (not department or not mode):
+            rules = self.rules()
+            entry = rules.line(normalize_number(line, rules.centre.area_code))
+            if entry is not None:
+                department = department or entry.department
+                mode = mode or entry.mode.value
+            else:
+                main = rules.line(rules.centre.main_line)
+                department = department or (main.department if main else "")
+                mode = mode or "unknown"
+        return line, department, mode
+
+    def apply(self, fact: ce.Fact) -> None:
+        call = fact.call
+        line, department, mode = self._details(call)
+        common = dict(line=line, department=department, mode=mode, caller=call.caller,
+                      uniqueid=call.uniqueid or None)
+        if isinstance(fact, ce.Entered):
+            self.store.record_call(call.linkedid, at=fact.at, outcome="offered", queue=fact.queue, **common)
+        elif isinstance(fact, ce.Answered):
+            ticket, created = self.store.create_ticket_for_answer(
+                call.linkedid, at=fact.at, queue=fact.queue, agent=fact.agent,
+                recording_path=call.recording or None, **common)
+            if created:
+                log.info("ledger.ticket", number=ticket.number, linkedid=call.linkedid,
+                         line=line, department=department, agent=fact.agent)
+        elif isinstance(fact, ce.Abandoned):
+            self.store.record_call(call.linkedid, at=fact.at, outcome="abandoned", queue=fact.queue,
+                                   wait_seconds=fact.hold_time, **common)
+        elif isinstance(fact, ce.Reached):
+            # the department's own line took it: not a call offered to 12345, no work order
+            log.info("ledger.department_answered", linkedid=call.linkedid, line=line, department=department)
+        elif isinstance(fact, ce.Ended):
+            self._finish_recording(call)
+
+    def _finish_recording(self, call: ce.CallInfo) -> None:
+        try:
+            ticket = self.store.by_linkedid(call.linkedid)
+        except TicketNotFound:
+            return  # nobody answered: no order, no recording
+        if ticket.recording_sha256:
+            return  # already done (a replayed hangup)
+        recorded = ticket.recording_path or call.recording
+        if not recorded:
+            log.warning("ledger.no_recording", linkedid=call.linkedid, number=ticket.number)
+            return
+        path = Path(recorded)
+        if not path.is_absolute():
+            path = self.recordings_dir / path
+        if not path.exists():
+            log.warning("ledger.recording_missing", linkedid=call.linkedid, path=str(path))
+            return
+        if self.manifest is not None:  # lists the file and hashes it, once
+            entry = self.manifest(path=path, linkedid=call.linkedid)
+            size, sha256 = entry.size, entry.sha256
+        else:
+            size, sha256 = digest(path)
+        self.store.attach_recording(call.linkedid, str(path), sha256, size)
+        log.info("ledger.recording", linkedid=call.linkedid, number=ticket.number, path=str(path), size=size)

@@ -1,0 +1,264 @@
+"""The AMI listener: Asterisk's manager events in, work orders and call statistics out.
+
+Guarantee: every call an agent answers gets exactly one work order, even across a lost AMI
+connection or a database outage.
+
+* live: panoramisk's Manager delivers QueueCallerJoin, AgentConnect, QueueCallerAbandon, DialEnd
+  and Hangup; :func:`ivr.core.call_events.interpret` turns each into a fact; one worker applies
+  the facts in order to the ledger (idempotent on Linkedid).
+* lost connection: panoramisk reconnects, but what Asterisk said meanwhile is gone, and its ping
+  never checks the reply. Our watchdog pings and waits for the answer; on silence it drops the
+  connection so panoramisk reconnects. On every login we resynchronise: ``CoreShowChannels`` for
+  calls in progress, then the queue log (Asterisk's own call record) from where we last read.
+* database down: facts go to a durable :class:`~ivr.ami.spool.Spool` and are applied in order
+  when the database is back.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from panoramisk import Manager
+
+from ivr import dialplan_variables as dv
+from ivr.ami.spool import Spool
+from ivr.core import call_events as ce
+from ivr.logs import get_logger
+
+log = get_logger("ivr.ami")
+
+EVENTS = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup")
+
+
+class Ledger(Protocol):
+    """Where facts are recorded (the ticket store). Must be idempotent; raises when it cannot write."""
+
+    def apply(self, fact: ce.Fact) -> None: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class QueueLogCursor:
+    """Reads new lines of Asterisk's queue_log since the last call, surviving restarts and rotation."""
+
+    def __init__(self, log_path: Path, state_path: Path) -> None:
+        self.log_path, self.state_path = Path(log_path), Path(state_path)
+
+    def _state(self) -> dict:
+        try:
+            return json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def read_new(self) -> list[ce.QueueLogEntry]:
+        try:
+            stat = self.log_path.stat()
+        except OSError:
+            return []
+        state = self._state()
+        offset = state.get("offset", 0) if state.get("inode") == stat.st_ino else 0
+        if offset > stat.st_size:  # truncated or rotated in place
+            offset = 0
+        with self.log_path.open("rb") as fh:
+            fh.seek(offset)
+            data = fh.read()
+        complete = data[: data.rfind(b"\n") + 1]  # leave a half-written last line for next time
+        self._pending = {"inode": stat.st_ino, "offset": offset + len(complete)}
+        lines = complete.decode("utf-8", errors="replace").splitlines()
+        return [e for e in (ce.parse_queue_log_line(l) for l in lines) if e is not None]
+
+    def commit(self) -> None:
+        """Remember how far we read, once what we read has been applied."""
+        pending = getattr(self, "_pending", None)
+        if pending:
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.state_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(pending), encoding="utf-8")
+            os.replace(tmp, self.state_path)
+
+
+class AmiListener:
+    """Connects to AMI, keeps the connection honest, and feeds facts to the ledger."""
+
+    def __init__(self, *, host: str, port: int, username: str, secret: str, ledger: Ledger,
+                 spool: Spool, queue_log: QueueLogCursor | None = None,
+                 clock: Callable[[], datetime] = utcnow, ping_interval: float = 5.0,
+                 ping_timeout: float = 3.0, reconnect_after: float = 1.0) -> None:
+        self.ledger, self.spool, self.queue_log, self.clock = ledger, spool, queue_log, clock
+        self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
+        self.manager = Manager(host=host, port=port, username=username, secret=secret,
+                               events="on", ping_delay=3600, ping_interval=3600,
+                               reconnect_timeout=reconnect_after,
+                               on_login=self._on_login, on_disconnect=self._on_disconnect,
+                               on_connect=lambda manager: None)
+        for name in EVENTS:
+            self.manager.register_event(name, self._on_event)
+        self._facts: asyncio.Queue[ce.Fact | None] = asyncio.Queue()
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ivr-ledger")
+        self._tasks: list[asyncio.Task] = []
+        self.logins = 0
+        self.applied = 0
+        self.logged_in = asyncio.Event()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.manager.loop = asyncio.get_running_loop()
+        self.manager.connect()
+        self._tasks = [asyncio.create_task(self._worker(), name="ami-worker"),
+                       asyncio.create_task(self._watchdog(), name="ami-watchdog")]
+
+    async def stop(self) -> None:
+        await self._facts.put(None)
+        for task in self._tasks:
+            if task.get_coroutine().__name__ != "_worker":
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.manager.close()
+        self._db.shutdown(wait=True)
+
+    # --- events -------------------------------------------------------------------------
+
+    def _on_event(self, manager: Manager, event) -> None:
+        try:
+            fact = ce.interpret(event, self.clock())
+        except Exception as err:  # noqa: BLE001 - one odd event must not stop the listener
+            log.warning("ami.event_unreadable", error=str(err), event_name=str(event.get("Event")))
+            return
+        if fact is not None:
+            self._facts.put_nowait(fact)
+
+    def _on_login(self, manager: Manager) -> None:
+        self.logins += 1
+        log.info("ami.logged_in", logins=self.logins)
+        self.logged_in.set()
+        asyncio.ensure_future(self._resync())
+
+    def _on_disconnect(self, manager: Manager, exc: Exception | None) -> None:
+        self.logged_in.clear()
+        log.warning("ami.disconnected", error=str(exc) if exc else None)
+
+    # --- applying facts -------------------------------------------------------------------
+
+    async def _worker(self) -> None:
+        """Apply facts one at a time, in order, off the event loop (the database may be slow)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                fact = await asyncio.wait_for(self._facts.get(), timeout=1.0)
+            except asyncio.TimeoutError:
+                fact = None
+                if self.spool.pending():
+                    await loop.run_in_executor(self._db, self._drain)
+                continue
+            if fact is None and self._facts.empty():
+                if self.spool.pending():
+                    await loop.run_in_executor(self._db, self._drain)
+                return
+            if fact is not None:
+                await loop.run_in_executor(self._db, self._apply, fact)
+
+    def _apply(self, fact: ce.Fact) -> None:
+        if self.spool.pending():
+            self._drain()
+        if self.spool.pending():  # still down: keep the order, queue behind the others
+            self.spool.append(fact)
+            return
+        try:
+            self.ledger.apply(fact)
+            self.applied += 1
+            log.info("ami.fact", kind=type(fact).__name__, linkedid=fact.call.linkedid)
+        except Exception as err:  # noqa: BLE001 - the database is away: spool, never lose it
+            log.error("ami.spooled", kind=type(fact).__name__, linkedid=fact.call.linkedid, error=str(err))
+            self.spool.append(fact)
+
+    def _drain(self) -> None:
+        applied, left = self.spool.drain(self.ledger.apply)
+        if applied:
+            self.applied += applied
+            log.info("ami.spool_drained", applied=applied, pending=left)
+
+    def submit(self, fact: ce.Fact) -> None:
+        """Queue a fact for the worker (used by resync)."""
+        self._facts.put_nowait(fact)
+
+    # --- keeping the connection honest ----------------------------------------------------
+
+    async def _watchdog(self) -> None:
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            if not self.manager.authenticated or self.manager.protocol is None:
+                continue
+            try:
+                reply = await asyncio.wait_for(self.manager.send_action({"Action": "Ping"}), self.ping_timeout)
+                if not getattr(reply, "success", False):
+                    raise ConnectionError(f"bad ping reply: {reply!r}")
+            except (asyncio.TimeoutError, ConnectionError, OSError, AttributeError) as err:
+                log.error("ami.ping_failed", error=str(err) or type(err).__name__)
+                transport = getattr(self.manager.protocol, "transport", None)
+                if transport is not None:
+                    transport.abort()  # connection_lost -> panoramisk reconnects -> resync
+
+    # --- resynchronising after a login ----------------------------------------------------
+
+    async def _resync(self) -> None:
+        try:
+            for fact in await self._calls_in_progress():
+                self.submit(fact)
+            if self.queue_log is not None:
+                loop = asyncio.get_running_loop()
+                entries = await loop.run_in_executor(None, self.queue_log.read_new)
+                facts = ce.from_queue_log(entries)
+                for fact in facts:
+                    self.submit(fact)
+                await self._facts_applied()
+                self.queue_log.commit()
+                log.info("ami.resynced", queue_log_facts=len(facts))
+        except Exception as err:  # noqa: BLE001 - a failed resync is retried at the next login
+            log.error("ami.resync_failed", error=str(err) or type(err).__name__)
+
+    async def _facts_applied(self) -> None:
+        while not self._facts.empty():
+            await asyncio.sleep(0.05)
+        # the worker may still be applying the last one: wait for the executor to be idle
+        await asyncio.get_running_loop().run_in_executor(self._db, lambda: None)
+
+    async def _calls_in_progress(self) -> list[ce.Fact]:
+        """Answered queue calls still up, from CoreShowChannels (with their IVR_* variables)."""
+        reply = await asyncio.wait_for(self.manager.send_action({"Action": "CoreShowChannels"}), 10)
+        if not isinstance(reply, list) and not getattr(reply, "success", True):
+            raise ConnectionError(f"CoreShowChannels refused: {reply.get('Message')}")
+        channels = [m for m in (reply if isinstance(reply, list) else [reply])
+                    if m.get("Event") == "CoreShowChannel"]
+        by_linkedid: dict[str, list] = {}
+        for ch in channels:
+            by_linkedid.setdefault(str(ch.get("Linkedid", "")), []).append(ch)
+        facts: list[ce.Fact] = []
+        now = self.clock()
+        for linkedid, members in by_linkedid.items():
+            caller = next((c for c in members if c.get("Uniqueid") == linkedid
+                           and c.get("Application") == "Queue" and c.get("BridgeId")), None)
+            agent = next((c for c in members if c.get("Application") == "AppQueue" and c.get("BridgeId")), None)
+            if caller is None or agent is None:
+                continue
+            variables = {}
+            for name in ce.CALL_VARIABLES:
+                got = await asyncio.wait_for(self.manager.send_action(
+                    {"Action": "Getvar", "Channel": caller.get("Channel"), "Variable": name}), 5)
+                variables[name] = str(got.get("Value") or "") if got else ""
+            queue = str(caller.get("ApplicationData", "")).split(",")[0]
+            agent_name = str(agent.get("Channel", "")).split("/", 1)[-1].rsplit("-", 1)[0]
+            call = ce.CallInfo(linkedid=linkedid, uniqueid=linkedid,
+                               caller=str(caller.get("CallerIDNum", "")),
+                               line=variables.get(dv.LINE, ""), department=variables.get(dv.DEPARTMENT, ""),
+                               mode=variables.get(dv.MODE, ""), recording=variables.get(dv.RECORDING, ""))
+            facts.append(ce.Answered(call, queue, agent_name, str(agent.get("Channel", "")), 0, now))
+        return facts

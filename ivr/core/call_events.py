@@ -1,0 +1,207 @@
+"""What Asterisk's manager events mean for the hotline: facts about calls, as pure values.
+
+The AMI listener hands each event (a mapping of header to value, as panoramisk parses it) to
+:func:`interpret`; the result is one of the facts below, or None for events we do not need.
+The same facts come from the queue log when the listener resynchronises after a lost
+connection (:func:`from_queue_log`), so both paths feed one idempotent ledger keyed on the
+call's Linkedid.
+
+Facts:
+    Entered    a caller joined a 12345 queue (the call was offered to agents)
+    Answered   an agent answered: create the work order, once
+    Abandoned  the caller hung up while waiting in a queue
+    Reached    a parallel call was answered by the department's own line
+    Ended      the caller's channel hung up (the recording is complete: hash it)
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
+from ivr import dialplan_variables as dv
+
+CALL_VARIABLES = (dv.LINE, dv.MODE, dv.DEPARTMENT, dv.RECORDING)
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """What the dialplan told us about a call through its channel variables."""
+
+    linkedid: str
+    uniqueid: str = ""
+    caller: str = ""
+    line: str = ""
+    department: str = ""
+    mode: str = ""
+    recording: str = ""
+
+
+@dataclass(frozen=True)
+class Entered:
+    call: CallInfo
+    queue: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Answered:
+    call: CallInfo
+    queue: str
+    agent: str          # the member's name, e.g. "agent1"
+    agent_channel: str
+    hold_time: int      # seconds the caller waited
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Abandoned:
+    call: CallInfo
+    queue: str
+    hold_time: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Reached:
+    call: CallInfo
+    destination: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Ended:
+    call: CallInfo
+    at: datetime
+    cause: str = ""
+
+
+Fact = Entered | Answered | Abandoned | Reached | Ended
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list):  # a repeated header: keep the last, as Asterisk would
+        value = value[-1] if value else ""
+    text = "" if value is None else str(value)
+    return "".join(ch for ch in text if ch.isprintable())[:200]
+
+
+def _int(value: object) -> int:
+    try:
+        return max(0, int(_text(value)))
+    except ValueError:
+        return 0
+
+
+def channel_variables(event: Mapping, header: str = "ChanVariable") -> dict[str, str]:
+    """The ``ChanVariable: NAME=value`` headers of an event (manager.conf ``channelvars``)."""
+    raw = event.get(header)
+    if raw is None:
+        return {}
+    values = raw if isinstance(raw, list) else [raw]
+    out: dict[str, str] = {}
+    for item in values:
+        name, sep, value = str(item).partition("=")
+        if sep and name in CALL_VARIABLES:
+            out[name] = _text(value)
+    return out
+
+
+def call_info(event: Mapping) -> CallInfo:
+    """The caller side of an event: ids, caller number and the dialplan's IVR_* variables."""
+    variables = channel_variables(event)
+    return CallInfo(
+        linkedid=_text(event.get("Linkedid")) or _text(event.get("Uniqueid")),
+        uniqueid=_text(event.get("Uniqueid")),
+        caller=_text(event.get("CallerIDNum")),
+        line=variables.get(dv.LINE, ""),
+        department=variables.get(dv.DEPARTMENT, ""),
+        mode=variables.get(dv.MODE, ""),
+        recording=variables.get(dv.RECORDING, ""),
+    )
+
+
+def _member_name(event: Mapping) -> str:
+    name = _text(event.get("MemberName")) or _text(event.get("Interface"))
+    return name.split("/", 1)[-1] if name.startswith("PJSIP/") else name
+
+
+def interpret(event: Mapping, now: datetime) -> Fact | None:
+    """The fact an AMI event states, or None. ``now`` is when the event was received."""
+    name = _text(event.get("Event"))
+    if name == "QueueCallerJoin":
+        return Entered(call_info(event), _text(event.get("Queue")), now)
+    if name == "AgentConnect":
+        return Answered(call_info(event), _text(event.get("Queue")), _member_name(event),
+                        _text(event.get("DestChannel")), _int(event.get("HoldTime")), now)
+    if name == "QueueCallerAbandon":
+        return Abandoned(call_info(event), _text(event.get("Queue")), _int(event.get("HoldTime")), now)
+    if name == "DialEnd" and _text(event.get("DialStatus")) == "ANSWER":
+        destination = _text(event.get("DestChannel"))
+        if destination.startswith("PJSIP/departments"):
+            return Reached(call_info(event), destination, now)
+        return None
+    if name == "Hangup":
+        info = call_info(event)
+        if info.uniqueid and info.uniqueid == info.linkedid:  # the caller's own channel
+            return Ended(info, now, _text(event.get("Cause-txt")))
+    return None
+
+
+@dataclass(frozen=True)
+class QueueLogEntry:
+    """One line of Asterisk's queue_log: ``time|callid|queue|agent|event|data1|data2|...``."""
+
+    at: datetime
+    callid: str
+    queue: str
+    agent: str
+    event: str
+    data: tuple[str, ...] = field(default_factory=tuple)
+
+
+def parse_queue_log_line(line: str) -> QueueLogEntry | None:
+    """Parse one queue_log line; None for anything malformed (the log is not ours to trust)."""
+    parts = line.rstrip("\n").split("|")
+    if len(parts) < 5:
+        return None
+    try:
+        at = datetime.fromtimestamp(int(parts[0]), tz=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return QueueLogEntry(at, _text(parts[1]), _text(parts[2]), _text(parts[3]), _text(parts[4]),
+                         tuple(_text(p) for p in parts[5:]))
+
+
+def from_queue_log(entries: list[QueueLogEntry]) -> list[Fact]:
+    """Facts recovered from queue_log lines, for calls the live listener may have missed.
+
+    The dialplan writes an ``IVRINFO`` line (line|department|mode||caller) before Queue() and an
+    ``IVRREC`` line (the recording's path) when the agent answers, so a CONNECT found here carries
+    the same details as the live AgentConnect event; COMPLETECALLER/COMPLETEAGENT end the call.
+    The callid of queue_log is the caller channel's uniqueid, which is the call's linkedid.
+    """
+    info: dict[str, CallInfo] = {}
+    facts: list[Fact] = []
+    for e in entries:
+        if e.event == "IVRINFO":
+            line, department, mode, recording, caller = (list(e.data) + [""] * 5)[:5]
+            info[e.callid] = CallInfo(e.callid, e.callid, caller, line, department, mode, recording)
+            continue
+        if e.event == "IVRREC":  # written when the agent answers: where the recording goes
+            known = info.get(e.callid, CallInfo(e.callid, e.callid))
+            info[e.callid] = replace(known, recording=e.data[0] if e.data else "")
+            continue
+        call = info.get(e.callid, CallInfo(e.callid, e.callid))
+        if e.event in ("COMPLETECALLER", "COMPLETEAGENT"):  # the conversation (and recording) ended
+            facts.append(Ended(call, e.at, e.event))
+        elif e.event == "ENTERQUEUE":
+            facts.append(Entered(call, e.queue, e.at))
+        elif e.event == "CONNECT":
+            hold = _int(e.data[0]) if e.data else 0
+            agent = e.agent.split("/", 1)[-1] if e.agent.startswith("PJSIP/") else e.agent
+            facts.append(Answered(call, e.queue, agent, "", hold, e.at))
+        elif e.event == "ABANDON":
+            hold = _int(e.data[2]) if len(e.data) > 2 else 0
+            facts.append(Abandoned(call, e.queue, hold, e.at))
+    return facts

@@ -1,0 +1,139 @@
+"""The engine as one long-running service: FastAGI routing, the AMI listener, the sweep scheduler.
+
+``ivr serve`` runs :func:`run`. Each part is an adapter around the pure core, sharing one rules
+watcher (reloaded on change), one clock and one ticket store:
+
+* FastAGI (``route``, ``rate``) answers Asterisk on the call path; it needs no database, so
+  routing goes on when the database is away;
+* the AMI listener turns answers into work orders (spooling to a file while the database is away);
+* APScheduler sweeps overdue work orders onto the supervision list.
+
+``ivr agi serve`` runs the first part alone.
+"""
+from __future__ import annotations
+
+import asyncio
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from ivr.agi.clock import make_clock
+from ivr.agi.handlers import HANDLERS, AgiContext, RatingSink
+from ivr.agi.reloader import RulesWatcher
+from ivr.agi.server import AgiServer, Limits
+from ivr.agi.stats import AgiStats
+from ivr.logs import get_logger
+from ivr.rules_file import load_rules
+from ivr.settings import Settings
+
+log = get_logger("ivr.engine")
+
+
+@dataclass
+class Options:
+    """What ``ivr serve`` / ``ivr agi serve`` may override of the settings."""
+
+    host: str | None = None
+    port: int | None = None
+    rules_file: Path | None = None
+    clock: str | None = None
+    write_mode: Literal["mset", "set"] = "mset"
+    stats_file: Path | None = None
+    reload_interval: float = 1.0
+    max_connections: int = 512
+    sweep_interval: float = 60.0
+    parts: set[str] = field(default_factory=lambda: {"agi", "ami", "scheduler"})
+
+
+def build_agi(settings: Settings, options: Options, rating_sink: RatingSink | None = None):
+    """(server, watcher, clock): the FastAGI server and what it shares with the other parts."""
+    stats = AgiStats()
+    watcher = RulesWatcher(options.rules_file or settings.rules_path, load_rules,
+                           interval=options.reload_interval, on_change=lambda info: stats.set_rules(**info))
+    clock = make_clock(options.clock or settings.clock, watcher.rules.centre.timezone)
+    ctx = AgiContext(rules=watcher, clock=clock, stats=stats, rating_sink=rating_sink)
+    server = AgiServer(HANDLERS, ctx, limits=Limits(max_connections=options.max_connections), stats=stats,
+                       write_mode=options.write_mode,
+                       stats_file=options.stats_file or settings.data_dir / "agi-stats.json")
+    return server, watcher, clock
+
+
+def build_listener(settings: Settings, store, watcher: RulesWatcher, clock):
+    """The AMI listener, writing to ``store``, with the engine's generated AMI account."""
+    from ivr.ami.ledger import StoreLedger
+    from ivr.ami.listener import AmiListener, QueueLogCursor
+    from ivr.ami.spool import Spool
+    from ivr.asterisk.layout import Layout
+    from ivr.asterisk.secrets import load as load_secrets
+    from ivr.asterisk.secrets import secrets_path
+    from ivr.recordings import Manifest
+
+    secrets = load_secrets(secrets_path(settings.data_dir))
+    layout = Layout.from_settings(settings)
+    ledger = StoreLedger(store, lambda: watcher.rules, settings.recordings_dir,
+                         manifest=Manifest(settings.recordings_dir, clock))
+    cursor = QueueLogCursor(layout.log / "queue_log", settings.data_dir / "ami" / "queue_log.offset")
+    return AmiListener(host=settings.ami_host, port=settings.ami_port, username=secrets.ami_user,
+                       secret=secrets.ami_secret, ledger=ledger,
+                       spool=Spool(settings.data_dir / "ami" / "spool.jsonl"), queue_log=cursor)
+
+
+def _open_store(settings: Settings, options: Options):
+    """The ticket store. A database that is down at start-up must not stop routing: the store is
+    then opened without migrating, and the listener spools until the database answers."""
+    from ivr.errors import StoreError
+    from ivr.store import open_store, policy_for, store_for
+
+    rules = load_rules(options.rules_file or settings.rules_path)
+    try:
+        return store_for(settings, rules)
+    except StoreError as err:
+        log.error("engine.store_unavailable", error=str(err))
+        return open_store(settings.database_url, policy_for(rules), migrate=False)
+
+
+async def run(settings: Settings, options: Options, stop: asyncio.Event | None = None) -> None:
+    """Run the chosen parts until ``stop`` is set (or SIGINT/SIGTERM)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
+            pass
+    store = _open_store(settings, options)
+
+    def rating_sink(linkedid: str, rating: int, at) -> None:
+        store.rate(linkedid, rating, at, source="ivr")
+
+    server, watcher, clock = build_agi(settings, options, rating_sink)
+    listener = scheduler = None
+    try:
+        if "agi" in options.parts:
+            host = options.host or settings.agi_host
+            port = options.port if options.port is not None else settings.agi_port
+            await server.start(host, port)
+            server.add_background(watcher.run())
+            log.info("engine.agi", host=host, port=port)
+        if "ami" in options.parts:
+            listener = build_listener(settings, store, watcher, clock)
+            await listener.start()
+            log.info("engine.ami", host=settings.ami_host, port=settings.ami_port)
+        if "scheduler" in options.parts:
+            from ivr.scheduler import build_scheduler
+            scheduler = build_scheduler(store, clock, interval_s=options.sweep_interval,
+                                        scheduler=AsyncIOScheduler(timezone=store.tz))
+            scheduler.start()
+        await stop.wait()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        if listener is not None:
+            await listener.stop()
+        if "agi" in options.parts:
+            await server.stop()
+        store.close()
+        log.info("engine.stopped")
