@@ -28,7 +28,8 @@ from ivr.logs import get_logger
 
 SCENARIOS = Path(__file__).resolve().parent / "sipp_scenarios"
 AUDIO = Path("/usr/share/sip-tester/g711a.pcap")  # A-law speech, shipped with sip-tester
-BEHAVIOURS = ("answer", "busy", "no_answer")
+DTMF_PCAP = Path("/usr/share/sip-tester/dtmf_2833_0.pcap")  # one file per key, 0..9
+BEHAVIOURS = ("answer", "answer_hangup", "busy", "no_answer")  # answer_hangup: the agent ends the call after 2 s
 
 log = get_logger("ivr.sipp")
 
@@ -172,15 +173,20 @@ class CarrierResult:
 def place_calls(number: str, workdir: Path, *, asterisk: tuple[str, int] = ("127.0.0.1", 5060),
                 caller: str = "13900000001", talk_ms: int = 3000, calls: int = 1,
                 rate: float = 1.0, max_concurrent: int | None = None, local_port: int = 5070,
-                timeout: float = 60, trace_rtt: bool = False, audio: Path = AUDIO) -> CarrierResult:
+                timeout: float = 60, trace_rtt: bool = False, audio: Path = AUDIO,
+                rating: int | None = None) -> CarrierResult:
     """Play the carrier: place ``calls`` calls to ``number`` at ``rate`` per second, each talking
-    ``talk_ms`` after the answer, and wait for SIPp to finish (killed after ``timeout`` s)."""
+    ``talk_ms`` after the answer, and wait for SIPp to finish (killed after ``timeout`` s).
+
+    With ``rating`` the caller instead stays on the line after the agent hangs up: ``talk_ms``
+    after the answer it presses that key (RFC 2833) and waits for Asterisk to end the call."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     tag = f"carrier-{local_port}-{int(time.time() * 1000)}"
     stat_file = workdir / f"{tag}.stat.csv"
-    argv = [sipp_binary(), f"{asterisk[0]}:{asterisk[1]}", "-sf", str(SCENARIOS / "carrier_call.xml"),
-            "-s", number, "-key", "caller", caller, "-key", "pcap", str(audio),
+    scenario = "carrier_call.xml" if rating is None else "carrier_rate.xml"
+    argv = [sipp_binary(), f"{asterisk[0]}:{asterisk[1]}", "-sf", str(SCENARIOS / scenario),
+            "-s", number, "-key", "dtmf", str(DTMF_PCAP.with_name(f"dtmf_2833_{rating if rating is not None else 0}.pcap")), "-key", "caller", caller, "-key", "pcap", str(audio),
             "-i", "127.0.0.1", "-p", str(local_port), "-mp", str(_media_port(local_port)),
             "-m", str(calls), "-r", str(rate), "-d", str(talk_ms), "-nostdin",
             "-trace_stat", "-stf", str(stat_file), "-fd", "1",

@@ -134,11 +134,14 @@ class Lab:
     def department_line(self, behaviour: str = "answer") -> Party:
         return self.party(f"department-{behaviour}", DEPARTMENT_PORT, behaviour)
 
-    def call(self, number: str, talk_ms: int = 2500, caller: str = "13900000001", timeout: float = 30):
-        """Place one carrier call; return (SIPp result, the caller channel's Hangup event)."""
+    def call(self, number: str, talk_ms: int = 2500, caller: str = "13900000001", timeout: float = 30,
+             rating: int | None = None):
+        """Place one carrier call; return (SIPp result, the caller channel's Hangup event).
+        With ``rating`` the caller presses that key ``talk_ms`` after the answer (see place_calls)."""
         before = len(self.events.hangups)
         result = place_calls(number, self.workdir / "sipp", asterisk=("127.0.0.1", SIP_PORT),
-                             caller=caller, talk_ms=talk_ms, local_port=CARRIER_PORT, timeout=timeout)
+                             caller=caller, talk_ms=talk_ms, local_port=CARRIER_PORT, timeout=timeout,
+                             rating=rating)
         hangups = self.events.wait_hangups(before + 1)
         return result, (hangups[before] if len(hangups) > before else None)
 

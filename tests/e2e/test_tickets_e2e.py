@@ -154,3 +154,21 @@ def test_ami_cut_while_calls_are_answered_still_leaves_one_ticket_per_call(clean
     assert sorted(t["caller"] for t in tickets) == callers  # exactly one each
     assert all(t["recording_sha256"] for t in tickets)
     assert len({t["linkedid"] for t in tickets}) == 4
+
+
+def test_a_rating_keyed_by_the_caller_lands_on_the_ticket(clean_queues, database_url, staff, tmp_path):
+    """The agent hangs up first; the caller hears the rating prompt and presses 4 (RFC 2833)."""
+    lab = clean_queues
+    lab.login("agent1")
+    caller = "13911110005"
+    with running_engine(lab.settings, tmp_path / "engine.log", database_url=database_url) as engine, \
+            lab.agent("agent1", behaviour="answer_hangup") as agent1:
+        result, hangup = lab.call("0513-80000102", talk_ms=6000, caller=caller, rating=4, timeout=40)
+        assert result.ok, result.output[-2000:]
+        assert [c.dialled for c in agent1.wait_for(1, timeout=5)] == ["agent1"]
+        assert engine.wait_for("rate.recorded", timeout=10), engine.log()[-4000:]
+    tickets = tickets_for(staff, caller)
+    assert len(tickets) == 1
+    ticket = tickets[0]
+    assert (ticket["department"], ticket["mode"], ticket["rating"]) == ("transport", "forward", 4)
+    assert any(e["event"] == "rate" and e["actor"] == "citizen" for e in ticket["history"])
