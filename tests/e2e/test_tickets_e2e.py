@@ -172,3 +172,46 @@ def test_a_rating_keyed_by_the_caller_lands_on_the_ticket(clean_queues, database
     ticket = tickets[0]
     assert (ticket["department"], ticket["mode"], ticket["rating"]) == ("transport", "forward", 4)
     assert any(e["event"] == "rate" and e["actor"] == "citizen" for e in ticket["history"])
+
+
+@pytest.mark.postgres
+def test_answers_during_a_database_outage_are_spooled_then_become_tickets(clean_queues, tmp_path):
+    """The engine reaches PostgreSQL through a relay the test cuts: calls answered meanwhile are
+    spooled to a file and become work orders once the database is back."""
+    from e2e.tcp_proxy import TcpProxy
+
+    lab = clean_queues
+    skip_queue_log_history(lab.settings)
+    lab.login("agent1")
+    proxy = TcpProxy(("127.0.0.1", 5432)).restore()
+    schema = f"ivr_e2e_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_SERVER)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
+    callers = ["13933330001", "13933330002", "13933330003"]
+    try:
+        with running_engine(lab.settings, tmp_path / "engine.log", database_url=url) as engine, \
+                lab.agent("agent1"):
+            first, _ = lab.call("12345", talk_ms=4000, caller=callers[0])
+            assert first.ok and engine.wait_for("ledger.recording", timeout=10)
+            proxy.cut()
+            for caller in callers[1:]:
+                result, _ = lab.call("12345", talk_ms=4000, caller=caller)
+                assert result.ok, result.output[-2000:]
+            assert engine.wait_for("ami.spooled", timeout=15), engine.log()[-4000:]
+            proxy.restore()
+            assert engine.wait_for("ami.spool_drained", timeout=30), engine.log()
+            assert engine.wait_for("ledger.recording", count=3, timeout=15), engine.log()
+        env = engine_env(lab.settings, url)
+        done = subprocess.run([IVR, "tickets", "list", "--json"], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        tickets = [t for t in json.loads(done.stdout) if t["caller"] in callers]
+        assert sorted(t["caller"] for t in tickets) == callers
+        assert all(t["recording_sha256"] for t in tickets)
+        assert not (lab.settings.data_dir / "ami" / "spool.jsonl").read_text().strip()
+    finally:
+        proxy.cut()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
