@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from e2e.engine_process import IVR, engine_env, running_engine, skip_queue_log_history
+from support import pg_schema
 
 pytestmark = pytest.mark.asterisk
-
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -27,16 +24,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tickets.sqlite3'}"
         return
-    schema = f"ivr_e2e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_SERVER)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema(prefix="ivr_e2e") as url:
+        yield url
 
 
 @pytest.fixture
@@ -184,34 +173,28 @@ def test_answers_during_a_database_outage_are_spooled_then_become_tickets(clean_
     skip_queue_log_history(lab.settings)
     lab.login("agent1")
     proxy = TcpProxy(("127.0.0.1", 5432)).restore()
-    schema = f"ivr_e2e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_SERVER)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
+    relayed = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test"
     callers = ["13933330001", "13933330002", "13933330003"]
     try:
-        with running_engine(lab.settings, tmp_path / "engine.log", database_url=url) as engine, \
-                lab.agent("agent1"):
-            first, _ = lab.call("12345", talk_ms=4000, caller=callers[0])
-            assert first.ok and engine.wait_for("ledger.recording", timeout=10)
-            proxy.cut()
-            for caller in callers[1:]:
-                result, _ = lab.call("12345", talk_ms=4000, caller=caller)
-                assert result.ok, result.output[-2000:]
-            assert engine.wait_for("ami.spooled", timeout=15), engine.log()[-4000:]
-            proxy.restore()
-            assert engine.wait_for("ami.spool_drained", timeout=30), engine.log()
-            assert engine.wait_for("ledger.recording", count=3, timeout=15), engine.log()
-        env = engine_env(lab.settings, url)
-        done = subprocess.run([IVR, "tickets", "list", "--json"], env=env, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        tickets = [t for t in json.loads(done.stdout) if t["caller"] in callers]
-        assert sorted(t["caller"] for t in tickets) == callers
-        assert all(t["recording_sha256"] for t in tickets)
-        assert not (lab.settings.data_dir / "ami" / "spool.jsonl").read_text().strip()
+        with pg_schema(relayed, prefix="ivr_e2e") as url:
+            with running_engine(lab.settings, tmp_path / "engine.log", database_url=url) as engine, \
+                    lab.agent("agent1"):
+                first, _ = lab.call("12345", talk_ms=4000, caller=callers[0])
+                assert first.ok and engine.wait_for("ledger.recording", timeout=10)
+                proxy.cut()
+                for caller in callers[1:]:
+                    result, _ = lab.call("12345", talk_ms=4000, caller=caller)
+                    assert result.ok, result.output[-2000:]
+                assert engine.wait_for("ami.spooled", timeout=15), engine.log()[-4000:]
+                proxy.restore()
+                assert engine.wait_for("ami.spool_drained", timeout=30), engine.log()
+                assert engine.wait_for("ledger.recording", count=3, timeout=15), engine.log()
+            done = subprocess.run([IVR, "tickets", "list", "--json"], env=engine_env(lab.settings, url),
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            tickets = [t for t in json.loads(done.stdout) if t["caller"] in callers]
+            assert sorted(t["caller"] for t in tickets) == callers
+            assert all(t["recording_sha256"] for t in tickets)
+            assert not (lab.settings.data_dir / "ami" / "spool.jsonl").read_text().strip()
     finally:
         proxy.cut()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()

@@ -5,17 +5,15 @@ runs and other helpers' tests never see each other's tables.
 """
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 import structlog
-from sqlalchemy import create_engine, text
 
 from ivr.core.deadlines import Policy
 from ivr.store import TicketStore, open_store
+from support import pg_schema
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(autouse=True)
@@ -33,16 +31,8 @@ def store_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
         return
-    schema = f"ivr_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_SERVER)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture
