@@ -70,8 +70,16 @@ def test_answered_main_line_call_creates_one_ticket_with_a_verified_recording(cl
     import hashlib
     assert ticket["recording_sha256"] == hashlib.sha256(recording.read_bytes()).hexdigest()
     assert ticket["recording_size"] == recording.stat().st_size > 4000
+    # The manifest vouches for this call's file. (Other tests' calls, made with no engine running,
+    # left files the manifest rightly calls unlisted: they are not this test's business.)
+    verify = json.loads(staff("recordings", "verify", "--json", parse=False).stdout)
+    ours = str(recording.relative_to(lab.settings.recordings_dir))
+    assert verify["checked"] >= 1
+    assert all(ours not in verify[kind] for kind in ("missing", "altered", "unlisted")), verify
+    recording.write_bytes(recording.read_bytes()[:-10])  # an auditor's nightmare: a cut recording
     verify = staff("recordings", "verify", "--json", parse=False)
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert verify.returncode == 1
+    assert any(line.startswith(f"{ours}:") for line in json.loads(verify.stdout)["altered"])
 
 
 def test_answered_dedicated_seat_call_creates_one_ticket_for_its_department(clean_queues, database_url, staff, tmp_path):
@@ -123,7 +131,7 @@ def test_ami_cut_while_calls_are_answered_still_leaves_one_ticket_per_call(clean
     callers = [f"139222200{n:02d}" for n in range(4)]
     with running_engine(lab.settings, routing_log, "--without", "ami", "--without", "scheduler",
                         database_url=database_url, wait_ami=False), \
-            lab.agent("agent1"), lab.agent("agent2"):
+            lab.agent("agent1") as agent1, lab.agent("agent2") as agent2:
         with running_engine(lab.settings, listener_log, "--without", "agi", "--without", "scheduler",
                             database_url=database_url) as listener:
             first, _ = lab.call("12345", talk_ms=4000, caller=callers[0])
@@ -139,6 +147,7 @@ def test_ami_cut_while_calls_are_answered_still_leaves_one_ticket_per_call(clean
             last, _ = lab.call("12345", talk_ms=4000, caller=callers[3])
             assert last.ok
             assert listener.wait_for("ledger.recording", count=4, timeout=15), listener.log()[-3000:]
+        assert len(agent1.calls()) + len(agent2.calls()) == 4  # every call was answered
     tickets = [t for t in staff("tickets", "list", "--json", "--limit", "1000") if t["caller"] in callers]
     assert sorted(t["caller"] for t in tickets) == callers  # exactly one each
     assert all(t["recording_sha256"] for t in tickets)
@@ -171,20 +180,21 @@ def test_answers_during_a_database_outage_are_spooled_then_become_tickets(clean_
 
     lab = clean_queues
     skip_queue_log_history(lab.settings)
-    lab.login("agent1")
+    lab.login("agent1", "agent2")  # two agents: one may still be in wrap-up from the last call
     proxy = TcpProxy(("127.0.0.1", 5432)).restore()
     relayed = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test"
     callers = ["13933330001", "13933330002", "13933330003"]
     try:
         with pg_schema(relayed, prefix="ivr_e2e") as url:
             with running_engine(lab.settings, tmp_path / "engine.log", database_url=url) as engine, \
-                    lab.agent("agent1"):
+                    lab.agent("agent1") as agent1, lab.agent("agent2") as agent2:
                 first, _ = lab.call("12345", talk_ms=4000, caller=callers[0])
                 assert first.ok and engine.wait_for("ledger.recording", timeout=10)
                 proxy.cut()
                 for caller in callers[1:]:
                     result, _ = lab.call("12345", talk_ms=4000, caller=caller)
                     assert result.ok, result.output[-2000:]
+                assert len(agent1.calls()) + len(agent2.calls()) == 3  # every call reached an agent
                 assert engine.wait_for("ami.spooled", timeout=15), engine.log()[-4000:]
                 proxy.restore()
                 assert engine.wait_for("ami.spool_drained", timeout=30), engine.log()
