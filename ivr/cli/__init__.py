@@ -26,6 +26,7 @@ SUBCOMMANDS = [
     ("asterisk_cmd", "asterisk"),
     ("asterisk_cmd", "render"),
     ("asterisk_cmd", "agents"),
+    ("bench_cmd", "bench"),
 ]
 
 

@@ -1,0 +1,68 @@
+"""The results document and its table: ratios against static, targets, the surge's lines."""
+from __future__ import annotations
+
+from ivr.bench.ramp import Ramp
+from ivr.bench.report import document, table, targets
+from ivr.bench.stats import Latency, StepResult
+
+
+def res(way: str, rate: int, p50: float, p99: float, failed: int = 0) -> StepResult:
+    values = [p50] * 98 + [p99] * 2
+    return StepResult(way=way, rate=rate, placed=100, answered=100 - failed, failed=failed, misrouted=0,
+                      expected=100, latency=Latency.of(values), seconds=4.0)
+
+
+def run() -> Ramp:
+    ramp = Ramp(["static", "engine", "classic"], [50, 200, 400])
+    for r in (res("static", 50, 1.0, 2.0), res("engine", 50, 2.0, 3.0), res("classic", 50, 70, 90),
+              res("static", 200, 1.2, 4.0), res("engine", 200, 1.5, 5.0),
+              res("classic", 200, 900, 3000, failed=40),
+              res("static", 400, 1.5, 6.0), res("engine", 400, 2.0, 12.0, failed=1)):
+        ramp.record(r)
+    return ramp
+
+
+def doc(surge=None) -> dict:
+    return document(ramp=run(), rates=[50, 200, 400], target_rate=200, config={}, machine={},
+                    engine={"decision_us": {"count": 3, "p50_us": 25.0, "p99_us": 80.0, "max_us": 90.0},
+                            "session_us": {"p50_us": 700.0, "p99_us": 2000.0},
+                            "memory_kb": {"vmrss": 77000, "vmhwm": 78000, "start_vmrss": 76000}},
+                    surge=surge, started="2026-11-28T01:00:00+00:00", seconds=100.0)
+
+
+def test_ratios_are_against_static_in_the_same_run():
+    d = doc()
+    engine = d["ratios"]["engine_over_static"]
+    assert engine["by_rate"]["200"] == {"p50": 1.25, "p99": 1.25}
+    assert engine["highest_sustained"] == 0.5        # engine 200, static 400
+    assert d["ratios"]["classic_over_static"]["highest_sustained"] == 1.0 / 8
+    assert d["ways"]["classic"]["first_loss_at"] == 200
+    assert d["ways"]["static"]["ceiling_not_reached"] is True
+
+
+def test_targets_are_judged_at_the_target_rate():
+    got = {t["target"].split(" ")[1]: t for t in doc()["targets"]}
+    assert got["p50"]["met"] is True and got["p50"]["value"] == 1.25
+    assert got["p99"]["met"] is True
+    assert got["highest"]["met"] is False and "raise --ramp" in got["highest"]["note"]
+
+
+def test_a_target_that_cannot_be_measured_is_not_claimed():
+    out = targets({}, 200, False)
+    assert [t["met"] for t in out] == [None, None, None]
+
+
+def test_table_shows_every_step_ratios_targets_engine_and_surge():
+    verdict = {"passed": False, "queued": 3, "overflowed": 2, "answered": 2,
+               "answered_by_queue": {"q12345": 2},
+               "abandoned": 1, "dropped": 0, "never_queued": 0, "sipp_failed": 0, "tickets": 1,
+               "answered_without_ticket": 1, "tickets_without_answer": 0,
+               "problems": ["1 answered call(s) without a work order: c2"]}
+    text = "\n".join(table(doc({"line": "051380000304", "callers": 3, "seconds": 60.0,
+                                "agents": ["agent8"], "verdict": verdict})))
+    assert "(b) engine, FastAGI" in text and "    400     100       1" in text
+    assert "highest sustained with no failed call: 200 calls/s" in text
+    assert "engine over static: 50/s p50 2x" in text
+    assert "-> MET" in text and "-> NOT MET" in text
+    assert "p50=25 us" in text and "peak 78000 KiB" in text
+    assert "FAIL" in text and "problem: 1 answered call(s) without a work order: c2" in text
