@@ -73,6 +73,10 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # the read-only status queries its resync needs (reporting: CoreShowChannels, Getvar, QueueStatus).
 AMI_READ = ("call", "agent")
 AMI_WRITE = ("agent", "reporting")
+# The only events sent to that account: those the listener acts on (ivr.ami.listener.EVENTS).
+# Everything else (Newexten, VarSet, ... dozens per call) would cost the engine's event loop,
+# which also answers FastAGI, parsing time for nothing.
+AMI_EVENTS = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup")
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NUMBER = re.compile(r"^\+?[0-9]{2,20}$")
@@ -185,6 +189,7 @@ def _context(inp: RenderInput) -> dict:
         "ami_port": int(inp.ami_port),
         "ami_read": AMI_READ,
         "ami_write": AMI_WRITE,
+        "ami_events": AMI_EVENTS,
         "channelvars": dv.AMI_CHANNEL_VARIABLES,
     }
 

@@ -30,10 +30,11 @@ from ivr import dialplan_variables as dv
 from ivr.ami.spool import Spool
 from ivr.core import call_events as ce
 from ivr.logs import get_logger
+from ivr.render import AMI_EVENTS
 
 log = get_logger("ivr.ami")
 
-EVENTS = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup")
+EVENTS = AMI_EVENTS  # the account's event filter (manager_secrets.conf) is rendered from the same list
 
 
 class Ledger(Protocol):
