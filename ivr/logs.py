@@ -41,4 +41,6 @@ def configure(json: bool = False, level: int = logging.INFO) -> None:
 
 
 def get_logger(name: str, **bound):
-    return structlog.get_logger(name).bind(**bound)
+    """A lazy logger: it takes its configuration when first used, not when created, so
+    module-level loggers follow a later :func:`configure` (stderr, JSON)."""
+    return structlog.get_logger(name, **bound)

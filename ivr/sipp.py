@@ -50,6 +50,8 @@ class PartyCall:
     outcome: str    # "answered", "busy" or "ringing"
     call_id: str
     dialled: str    # the user part of the INVITE's To header: the number Asterisk dialled
+    caller: str = ""       # the user part of the From header: the number the phone shows
+    caller_name: str = ""  # the From header's display name: what the agent's screen says
 
 
 def _media_port(sip_port: int) -> int:
@@ -105,7 +107,10 @@ class Party:
             parts = line.split()
             if len(parts) >= 2 and parts[0] in ("answered", "busy", "ringing"):
                 dialled = parts[2] if len(parts) > 2 else ""
-                out.append(PartyCall(parts[0], parts[1], dialled.removeprefix("sip:")))
+                caller = parts[3] if len(parts) > 3 else ""
+                name = " ".join(parts[4:]).strip().strip('"')
+                out.append(PartyCall(parts[0], parts[1], dialled.removeprefix("sip:"),
+                                     caller.removeprefix("sip:"), name))
         return out
 
     def answered(self) -> list[PartyCall]:

@@ -27,6 +27,7 @@ SUBCOMMANDS = [
     ("asterisk_cmd", "render"),
     ("asterisk_cmd", "agents"),
     ("bench_cmd", "bench"),
+    ("demo_cmd", "demo"),
 ]
 
 

@@ -50,12 +50,23 @@ def serve(host: str | None, port: int | None, rules_file: str | None, clock: str
     serve_engine(settings, options)
 
 
+def run_loop(main) -> None:
+    """Run the engine's event loop: uvloop (libuv, about twice the throughput of asyncio's own
+    loop for many short connections) where it is installed, asyncio's loop otherwise."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a declared dependency on Linux
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
 def serve_engine(settings: Settings, options) -> None:
     """Run the engine's parts, turning a port that is taken into a plain message."""
     from ivr.engine import run
 
     try:
-        asyncio.run(run(settings, options))
+        run_loop(run(settings, options))
     except OSError as err:
         where = f"{options.host or settings.agi_host}:{options.port or settings.agi_port}"
         raise click.ClickException(f"cannot listen on {where}: {err.strerror or err}") from None
