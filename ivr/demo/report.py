@@ -1,0 +1,66 @@
+"""The demo's result in words (the table a visitor reads) and as JSON."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_text(result: dict[str, Any]) -> list[str]:
+    """The result as lines a visitor can read."""
+    lines = [f"The calls (the engine's clock: {result['at']}; each row is one citizen's call):", ""]
+    header = f"  {'#':>3}  {'number dialled':<15} {'department':<26} {'mode':<9} {'reached':<40} {'the rules say':<40} result"
+    lines += [header, "  " + "-" * (len(header) - 2)]
+    phase = None
+    for c in result["calls"]:
+        if c["phase"] != phase:
+            phase = c["phase"]
+            if phase == "failsafe":
+                lines.append("  -- the routing engine is now stopped (killed): these calls must still reach 12345 --")
+        lines.append(f"  {c['seq']:>3}  {c['number']:<15} {_cut(c['department_name'], 26):<26} {c['mode']:<9} "
+                     f"{_cut(c['reached_text'], 40):<40} {_cut(c['expected_text'], 40):<40} "
+                     f"{'OK' if c['ok'] else 'MISMATCH'}")
+    ok_calls = sum(c["ok"] for c in result["calls"])
+    lines += ["", f"  {ok_calls} of {len(result['calls'])} calls went where the rules say."]
+    bad = [c for c in result["calls"] if not c["ok"]]
+    for c in bad:
+        lines.append(f"  MISMATCH #{c['seq']} {c['number']}: reached {c['reached_text']!r}, "
+                     f"expected {c['expected_text']!r} ({c['carrier_detail'] or 'carrier call completed'})")
+    tickets = result["tickets"]
+    lines += ["", f"Work orders created when an agent answered ({len(tickets)}):", ""]
+    if tickets:
+        lines.append(f"  {'work order':<22} {'caller':<12} {'line':<13} {'department':<20} {'agent':<8} {'recording':<28} check")
+        for t in tickets:
+            rec = f"{(t['recording_size'] or 0) // 1000} kB, sha256 {t['recording_sha256'][:8]}" if t["recording_sha256"] else "none"
+            lines.append(f"  {t['number']:<22} {t['caller']:<12} {t['line']:<13} {_cut(t['department'], 20):<20} "
+                         f"{t['agent']:<8} {rec:<28} {'OK' if t['ok'] else '; '.join(t['problems'])}")
+    rec = result["recordings_check"]
+    verdict = "all present and unchanged" if rec["ok"] else "PROBLEMS: " + "; ".join(rec["problems"])
+    lines += ["", (f"Recordings (ivr recordings verify): {rec['checked']} work-order recording(s) checked "
+                  f"against the manifest's checksums: {verdict}")]
+    total = (result.get("report") or {}).get("total") or {}
+    if total:
+        offered = (f"  calls offered to 12345: {total.get('offered')}, answered {total.get('answered')}, "
+                   f"abandoned {total.get('abandoned')}: connection rate {_pct(total.get('connection_rate'))}")
+        orders = (f"  work orders received: {total.get('received')}, answered on the spot "
+                  f"{total.get('on_the_spot')}, dispatched {total.get('dispatched')}")
+        lines += ["", "KPI report of the demo's calls (ivr report):", offered, orders,
+                  "  (calls answered by a department's own line are not 12345's and are not counted)"]
+    lines += ["", "VERDICT: " + ("every call went where the rules say; every answered call has its "
+                                  "work order and verified recording" if result["ok"] else
+                                  "PROBLEMS FOUND (see MISMATCH and the checks above)")]
+    return lines
+
+
+# --- the adapter: processes -------------------------------------------------------------------
+
+
+def to_json(result: dict[str, Any]) -> str:
+    return json.dumps(result, ensure_ascii=False, indent=2, default=str)
