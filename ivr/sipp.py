@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from ivr.errors import IvrError
 from ivr.logs import get_logger
+from ivr.processes import stop_process
 
 SCENARIOS = Path(__file__).resolve().parent / "sipp_scenarios"
 AUDIO = Path("/usr/share/sip-tester/g711a.pcap")  # A-law speech, shipped with sip-tester
@@ -127,13 +127,7 @@ class Party:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        stop_process(proc)
         if getattr(self, "_out", None):
             self._out.close()
 

@@ -34,6 +34,7 @@ from ivr.asterisk.secrets import load as load_secrets
 from ivr.asterisk.secrets import secrets_path
 from ivr.errors import AsteriskError, IvrError
 from ivr.logs import get_logger
+from ivr.processes import stop_process
 from ivr.settings import REPO_ROOT, Settings
 from ivr.sipp import SCENARIOS, sipp_binary
 
@@ -337,13 +338,7 @@ class Engine:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        stop_process(proc, grace=15)
 
 
 class Capture:
@@ -386,13 +381,7 @@ class Capture:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        stop_process(proc)
 
 
 def login_agents(settings: Settings, rules, agent_ids) -> None:

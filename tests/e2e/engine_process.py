@@ -6,13 +6,13 @@ is always stopped (SIGTERM, then SIGKILL) by the context manager.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ivr.processes import stop_process
 from ivr.settings import Settings
 
 IVR = str(Path(sys.executable).with_name("ivr"))
@@ -51,13 +51,7 @@ class Engine:
         return False
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, grace=10)
 
 
 @contextmanager
