@@ -25,6 +25,7 @@ from ivr.agi.handlers import HANDLERS, AgiContext, RatingSink
 from ivr.agi.reloader import RulesWatcher
 from ivr.agi.server import AgiServer, Limits
 from ivr.agi.stats import AgiStats
+from ivr.core.call_events import CallInfo, Rated
 from ivr.logs import get_logger
 from ivr.rules_file import load_rules
 from ivr.settings import Settings
@@ -105,12 +106,18 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             pass
     store = _open_store(settings, options)
+    listener = scheduler = None
 
     def rating_sink(linkedid: str, rating: int, at) -> None:
-        store.rate(linkedid, rating, at, source="ivr")
+        """With the listener here, the rating joins its ordered, spooled stream of facts (after
+        the answer that made the order; kept while the database is away); else it goes straight
+        to the store."""
+        if listener is not None:
+            listener.submit_threadsafe(Rated(CallInfo(linkedid, linkedid), rating, at))
+        else:
+            store.rate(linkedid, rating, at, source="ivr")
 
     server, watcher, clock = build_agi(settings, options, rating_sink)
-    listener = scheduler = None
     try:
         if "agi" in options.parts:
             host = options.host or settings.agi_host

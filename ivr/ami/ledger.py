@@ -5,6 +5,7 @@
 * Abandoned -> the call counts as abandoned (against the connection rate)
 * Reached   -> the department's own line answered a parallel call: logged only (12345 did not take it)
 * Ended     -> the recording is complete: its size and SHA-256 go on the order and in the manifest
+* Rated     -> the citizen's 1..5 goes on the order (after its Answered: the facts keep their order)
 
 The dialplan's variables say which line was dialled and for which department; when they are
 missing (the fail-safe path runs with the engine down) the line's entry in the rules fills in.
@@ -70,6 +71,8 @@ class StoreLedger:
             log.info("ledger.department_answered", linkedid=call.linkedid, line=line, department=department)
         elif isinstance(fact, ce.Ended):
             self._finish_recording(call)
+        elif isinstance(fact, ce.Rated):
+            self.store.rate(call.linkedid, fact.rating, fact.at, source="ivr")
 
     def _finish_recording(self, call: ce.CallInfo) -> None:
         try:

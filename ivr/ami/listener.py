@@ -29,6 +29,7 @@ from panoramisk import Manager
 from ivr import dialplan_variables as dv
 from ivr.ami.spool import Spool
 from ivr.core import call_events as ce
+from ivr.errors import TicketError
 from ivr.logs import get_logger
 from ivr.render import AMI_EVENTS
 
@@ -112,7 +113,7 @@ class AmiListener:
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.manager.loop = asyncio.get_running_loop()
+        self._loop = self.manager.loop = asyncio.get_running_loop()
         self.manager.connect()
         self._tasks = [asyncio.create_task(self._worker(), name="ami-worker"),
                        asyncio.create_task(self._watchdog(), name="ami-watchdog")]
@@ -174,22 +175,36 @@ class AmiListener:
             self.spool.append(fact)
             return
         try:
-            self.ledger.apply(fact)
+            self._record(fact)
             self.applied += 1
             log.info("ami.fact", kind=type(fact).__name__, linkedid=fact.call.linkedid)
         except Exception as err:  # noqa: BLE001 - the database is away: spool, never lose it
             log.error("ami.spooled", kind=type(fact).__name__, linkedid=fact.call.linkedid, error=str(err))
             self.spool.append(fact)
 
+    def _record(self, fact: ce.Fact) -> None:
+        """Apply one fact. A refusal of the fact itself (a ticket error: a second rating, a
+        malformed id) is logged and dropped: retrying cannot help, and spooling it would hold
+        every later fact behind it. Anything else (the database) propagates, to be spooled."""
+        try:
+            self.ledger.apply(fact)
+        except TicketError as err:
+            log.warning("ami.fact_refused", kind=type(fact).__name__, linkedid=fact.call.linkedid,
+                        error=str(err))
+
     def _drain(self) -> None:
-        applied, left = self.spool.drain(self.ledger.apply)
+        applied, left = self.spool.drain(self._record)
         if applied:
             self.applied += applied
             log.info("ami.spool_drained", applied=applied, pending=left)
 
     def submit(self, fact: ce.Fact) -> None:
-        """Queue a fact for the worker (used by resync)."""
+        """Queue a fact for the worker (used by resync, and by the rating from any thread)."""
         self._facts.put_nowait(fact)
+
+    def submit_threadsafe(self, fact: ce.Fact) -> None:
+        """:meth:`submit` from another thread (the AGI rating runs in a worker thread)."""
+        self._loop.call_soon_threadsafe(self._facts.put_nowait, fact)
 
     # --- keeping the connection honest ----------------------------------------------------
 

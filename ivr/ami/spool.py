@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ivr.core import call_events as ce
 
-_KINDS = {cls.__name__: cls for cls in (ce.Entered, ce.Answered, ce.Abandoned, ce.Reached, ce.Ended)}
+_KINDS = {cls.__name__: cls for cls in (ce.Entered, ce.Answered, ce.Abandoned, ce.Reached, ce.Ended, ce.Rated)}
 
 
 def encode(fact: ce.Fact) -> str:

@@ -12,6 +12,7 @@ Facts:
     Abandoned  the caller hung up while waiting in a queue
     Reached    a parallel call was answered by the department's own line
     Ended      the caller's channel hung up (the recording is complete: hash it)
+    Rated      the caller rated the handling after the agent hung up (from the AGI ``rate``)
 """
 from __future__ import annotations
 
@@ -76,7 +77,14 @@ class Ended:
     cause: str = ""
 
 
-Fact = Entered | Answered | Abandoned | Reached | Ended
+@dataclass(frozen=True)
+class Rated:
+    call: CallInfo
+    rating: int
+    at: datetime
+
+
+Fact = Entered | Answered | Abandoned | Reached | Ended | Rated
 
 
 def _text(value: object) -> str:

@@ -164,7 +164,7 @@ def test_a_rating_keyed_by_the_caller_lands_on_the_ticket(clean_queues, database
         result, hangup = lab.call("0513-80000102", talk_ms=6000, caller=caller, rating=4, timeout=40)
         assert result.ok, result.output[-2000:]
         assert [c.dialled for c in agent1.wait_for(1, timeout=5)] == ["agent1"]
-        assert engine.wait_for("rate.recorded", timeout=10), engine.log()[-4000:]
+        assert engine.wait_for("ticket.rated", timeout=10), engine.log()[-4000:]
     tickets = tickets_for(staff, caller)
     assert len(tickets) == 1
     ticket = tickets[0]
