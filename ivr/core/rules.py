@@ -43,7 +43,6 @@ class Queue:
     strategy: str = "rrmemory"
     ring_timeout: int = 15
     wrapup_time: int = 5
-    max_wait: int | None = None
 
 
 @dataclass(frozen=True)

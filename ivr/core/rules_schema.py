@@ -74,7 +74,6 @@ class QueueModel(_Strict):
     strategy: Literal["ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear"] = "rrmemory"
     ring_timeout: int = 15
     wrapup_time: int = 5
-    max_wait: int | None = None
 
 
 class AgentModel(_Strict):
@@ -432,7 +431,7 @@ def build_rules(model: RulesModel) -> Rules:
     return Rules(
         centre=centre,
         departments={k: Department(k, d.name_zh, d.name_en, d.assumed) for k, d in model.departments.items()},
-        queues={k: Queue(k, q.name_zh, q.name_en, q.strategy, q.ring_timeout, q.wrapup_time, q.max_wait)
+        queues={k: Queue(k, q.name_zh, q.name_en, q.strategy, q.ring_timeout, q.wrapup_time)
                 for k, q in model.queues.items()},
         agents={k: Agent(k, a.name, tuple(a.queues)) for k, a in model.agents.items()},
         schedules=schedules,
