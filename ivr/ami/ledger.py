@@ -12,6 +12,7 @@ missing (the fail-safe path runs with the engine down) the line's entry in the r
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,14 +26,27 @@ from ivr.store.tickets import TicketStore
 
 log = get_logger("ivr.ledger")
 
+# MixMonitor writes and closes the file in its own thread, a moment after the caller's Hangup
+# event: a file touched less than this long ago may still be growing, so it is not hashed yet.
+SETTLE_S = 1.0
+
+
+class RecordingNotReady(Exception):
+    """The recording was written to ``retry_in`` seconds ago too recently to hash: try again."""
+
+    def __init__(self, path: Path, retry_in: float) -> None:
+        super().__init__(f"{path} is still being written")
+        self.retry_in = retry_in
+
 
 class StoreLedger:
     """Applies call facts to a :class:`TicketStore`. Safe to apply the same fact twice."""
 
     def __init__(self, store: TicketStore, rules: Callable[[], Rules],
-                 recordings_dir: Path, manifest: Callable[..., None] | None = None) -> None:
+                 recordings_dir: Path, manifest: Callable[..., None] | None = None,
+                 wall_clock: Callable[[], float] = time.time, settle_s: float = SETTLE_S) -> None:
         self.store, self.rules, self.recordings_dir = store, rules, Path(recordings_dir)
-        self.manifest = manifest
+        self.manifest, self.wall_clock, self.settle_s = manifest, wall_clock, settle_s
 
     def _details(self, call: ce.CallInfo) -> tuple[str, str, str]:
         """(line, department, mode), completed from the rules when the dialplan gave none."""
@@ -91,6 +105,9 @@ class StoreLedger:
         if not path.exists():
             log.warning("ledger.recording_missing", linkedid=call.linkedid, path=str(path))
             return
+        quiet_for = self.wall_clock() - path.stat().st_mtime
+        if quiet_for < self.settle_s:
+            raise RecordingNotReady(path, self.settle_s - quiet_for)
         if self.manifest is not None:  # lists the file and hashes it, once
             entry = self.manifest(path=path, linkedid=call.linkedid)
             size, sha256 = entry.size, entry.sha256

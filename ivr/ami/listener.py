@@ -27,6 +27,7 @@ from typing import Protocol
 from panoramisk import Manager
 
 from ivr import dialplan_variables as dv
+from ivr.ami.ledger import RecordingNotReady
 from ivr.ami.spool import Spool
 from ivr.core import call_events as ce
 from ivr.errors import TicketError
@@ -106,6 +107,7 @@ class AmiListener:
         self._facts: asyncio.Queue[ce.Fact | None] = asyncio.Queue()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ivr-ledger")
         self._tasks: list[asyncio.Task] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.logins = 0
         self.applied = 0
         self.logged_in = asyncio.Event()
@@ -191,6 +193,11 @@ class AmiListener:
         except TicketError as err:
             log.warning("ami.fact_refused", kind=type(fact).__name__, linkedid=fact.call.linkedid,
                         error=str(err))
+        except RecordingNotReady as wait:  # hash it once MixMonitor has closed the file
+            if self._loop is None:
+                raise
+            self._loop.call_soon_threadsafe(self._loop.call_later, wait.retry_in + 0.05,
+                                            self._facts.put_nowait, fact)
 
     def _drain(self) -> None:
         applied, left = self.spool.drain(self._record)

@@ -1,0 +1,53 @@
+"""The ledger against a real SQLite store: work orders once, and recordings hashed only once
+MixMonitor has finished writing them."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from ivr.ami.ledger import RecordingNotReady, StoreLedger
+from ivr.core import call_events as ce
+from ivr.recordings import Manifest, verify
+from ivr.store import open_store, policy_for
+
+AT = datetime(2026, 9, 9, 3, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def ledger(tmp_path, shipped_rules):
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite3'}", policy_for(shipped_rules))
+    recordings = tmp_path / "recordings"
+    clock = {"now": time.time()}
+    made = StoreLedger(store, lambda: shipped_rules, recordings, Manifest(recordings, lambda: AT),
+                       wall_clock=lambda: clock["now"])
+    made.clock = clock
+    yield made
+    store.close()
+
+
+def test_a_recording_is_hashed_once_it_has_stopped_growing(ledger, tmp_path):
+    wav = tmp_path / "recordings" / "2026" / "09" / "09" / "1.1.wav"
+    wav.parent.mkdir(parents=True)
+    wav.write_bytes(b"RIFF" + b"\0" * 100)
+    call = ce.CallInfo("1.1", "1.1", "139", "051380000304", "", "", str(wav))
+    ledger.apply(ce.Answered(call, "seat_water", "agent8", "", 2, AT))
+    ledger.apply(ce.Answered(call, "seat_water", "agent8", "", 2, AT))  # a replay: nothing new
+    ledger.clock["now"] = wav.stat().st_mtime + 0.2  # MixMonitor may still be writing
+    with pytest.raises(RecordingNotReady) as wait:
+        ledger.apply(ce.Ended(call, AT))
+    assert 0.7 < wait.value.retry_in <= 0.8
+    with wav.open("ab") as fh:  # the last frames land
+        fh.write(b"\1" * 50)
+    ledger.clock["now"] = wav.stat().st_mtime + 1.5
+    ledger.apply(ce.Ended(call, AT))
+    ticket = ledger.store.by_linkedid("1.1")
+    assert (ticket.department, ticket.mode, ticket.recording_size) == ("water", "dedicated", 154)
+    report = verify(tmp_path / "recordings")
+    assert report.ok and report.checked == 1
+
+
+def test_a_call_nobody_answered_has_nothing_to_finish(ledger):
+    ledger.apply(ce.Ended(ce.CallInfo("2.1", "2.1"), AT))  # no work order: no error, nothing made
+    assert ledger.store.list() == []
