@@ -10,6 +10,7 @@
     │   ├── TicketNotFound        no ticket with that number
     │   └── InvalidTransition     the process does not allow that step from the ticket's state
     ├── StoreError                the database cannot be reached or migrated
+    ├── SettingsError             an IVR_* setting holds a value it may not hold (names it)
     └── AsteriskError             Asterisk could not be installed, started, stopped or reached
 
 Command-line entry points catch IvrError and print its message: no traceback reaches a user.
@@ -72,6 +73,14 @@ class InvalidTransition(TicketError):
 
 class StoreError(IvrError):
     """The ticket database cannot be reached, created or migrated."""
+
+
+class SettingsError(IvrError):
+    """An ``IVR_*`` setting cannot be used: names the variable, its value and what it may hold."""
+
+    def __init__(self, name: str, value: str, expected: str) -> None:
+        self.name, self.value, self.expected = name, value, expected
+        super().__init__(f"{name}={value[:80]!r} is not valid: expected {expected}")
 
 
 class AsteriskError(IvrError):

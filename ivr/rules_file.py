@@ -1,6 +1,12 @@
-"""Reading routing_rules.yaml from disk: the only I/O around the pure rules checker."""
+"""Reading routing_rules.yaml from disk: the only I/O around the pure rules checker.
+
+A rules file larger than :data:`MAX_RULES_BYTES` is refused before it is parsed: the shipped file
+is about 14 KB, a big county's a few hundred, and parsing (and holding) a file of tens of
+megabytes would stall the running engine that reloads it.
+"""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ivr.core.rules import Rules
@@ -8,11 +14,20 @@ from ivr.core.rules_schema import Problem, build_rules, check_text
 from ivr.errors import RulesError
 
 
+MAX_RULES_BYTES = 1 << 20
+
+
 def read_text(path: Path | str) -> str:
-    """The file's text; unreadable or non-UTF-8 files become a RulesError naming the file."""
+    """The file's text; unreadable, oversized or non-UTF-8 files become a RulesError naming it."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_RULES_BYTES + 1)
+            if len(raw) > MAX_RULES_BYTES:
+                size = os.fstat(fh.fileno()).st_size
+                raise RulesError(str(path), [Problem(
+                    str(path), 1, "", f"the file is {size:,} bytes; a rules file may be at most "
+                    f"{MAX_RULES_BYTES:,} bytes (1 MiB): nothing was read")])
     except OSError as err:
         raise RulesError(str(path), [Problem(str(path), 1, "", f"cannot read the file: {err.strerror}")]) from None
     try:

@@ -1,15 +1,23 @@
 """Engine settings, read from an injectable mapping (``os.environ`` only at the edge).
 
 Every setting has one ``IVR_*`` name; defaults suit a single box with Asterisk on loopback.
+Each value is checked when it is read: a bad one is a :class:`~ivr.errors.SettingsError` naming
+the variable, what it holds and what it may hold, never a traceback or a silent substitute.
 """
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
 from pathlib import Path
 
+from ivr.errors import SettingsError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_HOST = re.compile(r"^[A-Za-z0-9.:\-\[\]]{1,253}$")
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 @dataclass(frozen=True)
@@ -24,20 +32,105 @@ class Settings:
     ami_port: int                 # IVR_AMI_PORT
     asterisk_cache: Path          # IVR_ASTERISK_CACHE: where the sid root lives when there is no system Asterisk
     clock: str | None             # IVR_CLOCK: ISO time the engine pretends it is (tests, dry runs)
+    agi_timeout: float = 3.0      # IVR_AGI_TIMEOUT: seconds a routing step may take before the fail-safe
+    staff_group: str | None = None  # IVR_STAFF_GROUP: group that may read recordings and data (ivr.permissions)
+
+    def secure(self) -> None:
+        """Make the data and recordings folders (and a SQLite database) readable by the engine's
+        user and the staff group only (:mod:`ivr.permissions`)."""
+        from ivr.permissions import secure_file, secure_folder
+
+        for folder in (self.data_dir, self.recordings_dir):
+            secure_folder(folder, self.staff_group)
+        if self.database_url.startswith("sqlite:///"):
+            secure_file(Path(self.database_url.removeprefix("sqlite:///")))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
-        data_dir = Path(env.get("IVR_DATA_DIR", str(REPO_ROOT / "var")))
+        data_dir = _path(env, "IVR_DATA_DIR", REPO_ROOT / "var")
         return cls(
-            rules_path=Path(env.get("IVR_RULES", str(REPO_ROOT / "routing_rules.yaml"))),
+            rules_path=_path(env, "IVR_RULES", REPO_ROOT / "routing_rules.yaml"),
             data_dir=data_dir,
-            database_url=env.get("IVR_DATABASE_URL", f"sqlite:///{data_dir / 'ivr.sqlite3'}"),
-            recordings_dir=Path(env.get("IVR_RECORDINGS_DIR", str(REPO_ROOT / "recordings"))),
-            agi_host=env.get("IVR_AGI_HOST", "127.0.0.1"),
-            agi_port=int(env.get("IVR_AGI_PORT", "4573")),
-            ami_host=env.get("IVR_AMI_HOST", "127.0.0.1"),
-            ami_port=int(env.get("IVR_AMI_PORT", "5038")),
-            asterisk_cache=Path(env.get("IVR_ASTERISK_CACHE", "/var/cache/ivr-12345")),
-            clock=env.get("IVR_CLOCK") or None,
+            database_url=_text(env, "IVR_DATABASE_URL", f"sqlite:///{data_dir / 'ivr.sqlite3'}"),
+            recordings_dir=_path(env, "IVR_RECORDINGS_DIR", REPO_ROOT / "recordings"),
+            agi_host=_host(env, "IVR_AGI_HOST", "127.0.0.1"),
+            agi_port=port(env, "IVR_AGI_PORT", 4573),
+            ami_host=_host(env, "IVR_AMI_HOST", "127.0.0.1"),
+            ami_port=port(env, "IVR_AMI_PORT", 5038),
+            asterisk_cache=_path(env, "IVR_ASTERISK_CACHE", Path("/var/cache/ivr-12345")),
+            clock=_clock(env, "IVR_CLOCK"),
+            agi_timeout=number(env, "IVR_AGI_TIMEOUT", 3.0, 0.5, 30.0),
+            staff_group=_raw(env, "IVR_STAFF_GROUP"),
         )
+
+    def __repr__(self) -> str:
+        """The settings with any password in the database URL masked (reprs reach logs)."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown["database_url"] = mask_url(self.database_url)
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``."""
+    return _PASSWORD_IN_URL.sub(r"\1***@", url)
+
+
+def _raw(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    return None if value is None or value.strip() == "" else value.strip()
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    return _raw(env, name) or default
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = _raw(env, name)
+    if value is not None and "\0" in value:
+        raise SettingsError(name, value, "a file or folder path")
+    return Path(value) if value is not None else default
+
+
+def _host(env: Mapping[str, str], name: str, default: str) -> str:
+    value = _raw(env, name)
+    if value is None:
+        return default
+    if not _HOST.fullmatch(value):
+        raise SettingsError(name, value, "a host name or IP address such as 127.0.0.1")
+    return value
+
+
+def port(env: Mapping[str, str], name: str, default: int) -> int:
+    """A TCP/UDP port setting: a whole number from 1 to 65535."""
+    value = _raw(env, name)
+    if value is None:
+        return default
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise SettingsError(name, value, "a port: a whole number from 1 to 65535")
+    return int(value)
+
+
+def number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    """A number of seconds (or similar) from ``low`` to ``high``."""
+    value = _raw(env, name)
+    if value is None:
+        return default
+    try:
+        parsed = float(value)
+    except ValueError:
+        parsed = float("nan")
+    if not low <= parsed <= high:  # NaN fails too
+        raise SettingsError(name, value, f"a number from {low:g} to {high:g}")
+    return parsed
+
+
+def _clock(env: Mapping[str, str], name: str) -> str | None:
+    value = _raw(env, name)
+    if value is None:
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(name, value, "an ISO time such as 2020-06-01T10:00 or 2020-06-01T10:00+08:00") from None
+    return value

@@ -13,6 +13,18 @@ RULES_FILE = REPO / "routing_rules.yaml"
 CST = ZoneInfo("Asia/Shanghai")
 
 
+def wait_until(predicate, timeout: float = 5.0, step: float = 0.01) -> bool:
+    """Poll ``predicate`` until it is true (True) or ``timeout`` seconds pass (False)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return bool(predicate())
+
+
 def at(text: str) -> datetime:
     """A time in the centre's zone from 'YYYY-MM-DD HH:MM'."""
     return datetime.fromisoformat(text).replace(tzinfo=CST)

@@ -69,7 +69,8 @@ class RulesWatcher:
             rules = load()
         except RulesError as err:
             self.failures += 1
-            self.last_error = f"{len(err.problems)} problem(s)"
+            first = str(err.problems[0]) if err.problems else ""
+            self.last_error = f"{len(err.problems)} problem(s); first: {first}"[:500]
             self._log.error("rules.refused", problems=[str(p) for p in err.problems],
                             kept_lines=len(self.rules.lines))
             self._report()

@@ -23,8 +23,13 @@ AMI_USER = "ivr-engine"
 @dataclass(frozen=True)
 class Secrets:
     ami_user: str
-    ami_secret: str
-    agent_passwords: dict[str, str] = field(default_factory=dict)
+    ami_secret: str = field(repr=False)
+    agent_passwords: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        """Never the secrets themselves: a repr can reach a log or a traceback."""
+        return (f"Secrets(ami_user={self.ami_user!r}, ami_secret='***', "
+                f"agent_passwords=<{len(self.agent_passwords)} masked>)")
 
 
 def secrets_path(data_dir: Path) -> Path:

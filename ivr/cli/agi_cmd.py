@@ -21,7 +21,7 @@ def _default_stats_file(settings: Settings) -> Path:
 
 @agi.command("serve")
 @click.option("--host", default=None, help="Address to listen on [IVR_AGI_HOST, 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port [IVR_AGI_PORT, 4573].")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port [IVR_AGI_PORT, 4573].")
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False), default=None,
               help="routing_rules.yaml [IVR_RULES]; reloaded when it changes.")
 @click.option("--clock", default=None, metavar="ISO",

@@ -11,7 +11,7 @@ from ivr.settings import Settings
 
 @click.command("serve")
 @click.option("--host", default=None, help="FastAGI address [IVR_AGI_HOST, 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="FastAGI port [IVR_AGI_PORT, 4573].")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="FastAGI port [IVR_AGI_PORT, 4573].")
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False), default=None,
               help="routing_rules.yaml [IVR_RULES]; reloaded when it changes.")
 @click.option("--clock", default=None, metavar="ISO",

@@ -5,13 +5,12 @@ import shutil
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from support import CST, RULES_FILE
-from ivr.agi.clock import make_clock
+from support import CST, RULES_FILE, wait_until
+from ivr.clock import make_clock
 from ivr.agi.handlers import HANDLERS, AgiContext, StaticRules
 from ivr.agi.reloader import RulesWatcher
 from ivr.agi.server import Limits
@@ -266,12 +265,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def _wait_for(predicate, limit: float = 3.0) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+    return wait_until(predicate, limit, step=0.02)
 
 
 def test_rules_reload_refuses_a_bad_file_and_takes_a_good_one(agi_server, tmp_path, peer):
@@ -317,39 +311,17 @@ def test_deleted_rules_file_keeps_the_rules(tmp_path, shipped_rules):
 
 # -- rating ----------------------------------------------------------------------------------
 
-def test_rate_hands_the_rating_to_the_sink(agi_server, shipped_rules, peer):
-    received = []
-    moment = datetime(2026, 3, 10, 10, 5, tzinfo=CST)
-    ctx = AgiContext(rules=StaticRules(shipped_rules), clock=lambda: moment,
-                     rating_sink=lambda linkedid, rating, at: received.append(
-                         (linkedid, rating, at)))
-    srv = agi_server(HANDLERS, ctx, limits=FAST)
-    by_args = peer.converse(srv.port, peer.header(network_script="rate", arg_1="4", arg_2="1700.9"))
-    by_vars = peer.converse(srv.port, peer.header(network_script="rate"),
-                            channel={"IVR_RATING": "5", "CHANNEL(linkedid)": "1700.7"})
-    assert by_args.commands == []          # everything came in the header: no round trip
-    assert [c.split()[2] for c in by_vars.commands] == ["IVR_RATING", "CHANNEL(linkedid)"]
-    assert received == [("1700.9", 4, moment), ("1700.7", 5, moment)]
-
-
-@pytest.mark.parametrize("given", ["", "0", "6", "#", "12", "²"])
-def test_rate_ignores_what_is_not_a_rating(agi_server, shipped_rules, peer, given):
-    received = []
-    ctx = AgiContext(rules=StaticRules(shipped_rules), stats=AgiStats(),
-                     rating_sink=lambda *a: received.append(a))
-    srv = agi_server(HANDLERS, ctx, limits=FAST, stats=ctx.stats)
-    peer.converse(srv.port, peer.header(network_script="rate", arg_1=given, arg_2="1700.1"))
-    assert received == []
-    assert srv.snapshot()["outcomes"] == {"ok": 1}
-
-
-def test_rate_without_a_sink_records_nothing(agi_server, shipped_rules, peer):
+def test_there_is_no_rate_script_a_stranger_could_speak(agi_server, shipped_rules, peer):
+    """Anyone on the machine can open a TCP connection and speak FastAGI: the engine offers no
+    script that would store anything (the rating travels over AMI), so `rate` is unknown."""
     stats = AgiStats()
     srv = agi_server(HANDLERS, AgiContext(rules=StaticRules(shipped_rules), stats=stats),
                      limits=FAST, stats=stats)
-    peer.converse(srv.port, peer.header(network_script="rate", arg_1="5", arg_2="1700.1"))
+    result = peer.converse(srv.port, peer.header(network_script="rate", arg_1="1", arg_2="1700.1"))
+    assert result.commands == []
+    assert set(HANDLERS) == {"route"}
     time.sleep(0.05)
-    assert srv.snapshot()["counters"]["ratings_not_recorded"] == 1
+    assert srv.snapshot()["outcomes"].get("ok", 0) == 0
 
 
 # -- stats -----------------------------------------------------------------------------------
@@ -364,3 +336,16 @@ def test_stats_count_calls_and_time_decisions(server, peer):
     assert snap["decision"]["count"] == 5
     assert 0 < snap["decision"]["p50_us"] <= snap["decision"]["p99_us"] < 50_000
     assert snap["session"]["count"] == 5
+
+
+def test_an_oversized_rules_file_is_refused_by_the_running_engine(tmp_path, shipped_rules):
+    from ivr.rules_file import MAX_RULES_BYTES
+
+    rules_file = tmp_path / "r.yaml"
+    shutil.copy(RULES_FILE, rules_file)
+    watcher = RulesWatcher(rules_file, load_rules, interval=0.05)
+    with rules_file.open("a") as fh:
+        fh.write("#" * (MAX_RULES_BYTES + 1) + "\n")
+    assert watcher.check_now() is False                  # refused: the rules in force stay
+    assert len(watcher.rules.lines) == len(shipped_rules.lines)
+    assert "may be at most" in (watcher.last_error or "")

@@ -107,3 +107,14 @@ def test_route_with_a_broken_rules_file_says_why(tmp_path):
     bad.write_text("version: 1\n", encoding="utf-8")
     result = run("route", "12345", "--rules", str(bad))
     assert result.returncode == 1 and "missing required key 'centre'" in result.stderr
+
+
+def test_an_oversized_file_is_refused_at_once_with_the_limit(tmp_path, shipped_text):
+    from ivr.rules_file import MAX_RULES_BYTES
+
+    big = tmp_path / "rules.yaml"
+    padding = "# " + "x" * 98 + "\n"
+    big.write_text(shipped_text + padding * (50 * 1024 * 1024 // len(padding)), encoding="utf-8")  # 50 MB
+    result = run("rules", "check", str(big))
+    assert result.returncode == 1
+    assert f"may be at most {MAX_RULES_BYTES:,} bytes" in result.stderr and str(big) in result.stderr

@@ -1,0 +1,52 @@
+"""Every IVR_* setting is checked when read: a bad value is named, with what it may hold."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ivr.asterisk.secrets import Secrets
+from ivr.errors import SettingsError
+from ivr.settings import Settings
+
+IVR = str(Path(sys.executable).with_name("ivr"))
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("IVR_AGI_PORT", "abc", "a port: a whole number from 1 to 65535"),
+    ("IVR_AGI_PORT", "99999", "a port: a whole number from 1 to 65535"),
+    ("IVR_AGI_PORT", "0", "a port"),
+    ("IVR_AMI_PORT", "-1", "a port"),
+    ("IVR_AMI_PORT", "５０３８", "a port"),          # full-width digits: isdigit() is not enough
+    ("IVR_AGI_TIMEOUT", "0", "a number from 0.5 to 30"),
+    ("IVR_AGI_TIMEOUT", "nan", "a number from 0.5 to 30"),
+    ("IVR_AGI_HOST", "host; rm -rf /", "a host name or IP address"),
+    ("IVR_CLOCK", "yesterday", "an ISO time"),
+])
+def test_a_bad_setting_is_named_with_what_it_may_hold(name, value, expected):
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({name: value})
+    assert str(err.value).startswith(f"{name}={value!r} is not valid: expected ") and expected in str(err.value)
+
+
+def test_good_settings_are_read():
+    s = Settings.from_env({"IVR_AGI_PORT": " 4600 ", "IVR_AGI_TIMEOUT": "2.5", "IVR_AMI_HOST": "::1"})
+    assert (s.agi_port, s.agi_timeout, s.ami_host) == (4600, 2.5, "::1")
+
+
+def test_the_command_line_names_the_setting_without_a_traceback(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "IVR_DATA_DIR": str(tmp_path), "IVR_AGI_PORT": "99999"}
+    done = subprocess.run([IVR, "agi", "serve"], env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("error: IVR_AGI_PORT='99999' is not valid: expected a port: "
+                                   "a whole number from 1 to 65535")
+
+
+def test_passwords_never_appear_in_a_repr():
+    settings = Settings.from_env({"IVR_DATABASE_URL": "postgresql+psycopg://ivr:s3cret@db.example/ivr"})
+    assert "s3cret" not in repr(settings) and "ivr:***@db.example" in repr(settings)
+    secrets = Secrets("ivr-engine", "amisecret", {"agent1": "sippass"})
+    assert "amisecret" not in repr(secrets) and "sippass" not in repr(secrets)
+    assert "amisecret" not in str(secrets)
