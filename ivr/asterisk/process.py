@@ -21,6 +21,7 @@ from ivr.asterisk.install import Install
 from ivr.asterisk.layout import Layout
 from ivr.errors import AsteriskError
 from ivr.logs import get_logger
+from ivr.permissions import PRIVATE_UMASK
 
 log = get_logger("ivr.asterisk")
 
@@ -147,8 +148,10 @@ def start(install: Install, layout: Layout, sip: tuple[str, int], ami: tuple[str
     started = time.monotonic()
     with open(layout.console_log, "ab") as console:
         try:
+            # umask: recordings, logs and the queue log are private to the engine's user and group
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=console,
-                                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+                                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+                                    umask=PRIVATE_UMASK)
         except OSError as err:
             raise AsteriskError(f"cannot start Asterisk ({argv[0]}): {err.strerror}") from None
     log.info("asterisk.starting", pid=proc.pid, kind=install.kind, config=str(layout.config_file))

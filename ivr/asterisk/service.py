@@ -64,7 +64,8 @@ def prepare(settings: Settings, trunks: Path, out: Path | None = None,
     secrets = load_or_create(secrets_path(settings.data_dir), rules.agents)
     files = render(RenderInput(rules=rules, site=site, secrets=secrets, install=install,
                                layout=layout, agi_host=settings.agi_host, agi_port=settings.agi_port,
-                               ami_host=settings.ami_host, ami_port=settings.ami_port))
+                               ami_host=settings.ami_host, ami_port=settings.ami_port,
+                               agi_timeout=settings.agi_timeout))
     written = write(files, out or layout.etc)
     return Deployment(settings, install, layout, site, secrets), written
 
@@ -75,6 +76,7 @@ def up(settings: Settings, trunks: Path, timeout: float = 60) -> process.Status:
     if existing and process.running_pid(existing.layout):
         return process.status(existing.install, existing.layout)
     deployment, _ = prepare(settings, trunks)
+    settings.secure()  # recordings, logs and queue log are citizens' data (ivr.permissions)
     deployment.layout.create()
     return process.start(deployment.install, deployment.layout, deployment.sip, deployment.ami,
                          timeout=timeout)

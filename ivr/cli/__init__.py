@@ -13,13 +13,15 @@ import click
 
 from ivr.errors import IvrError
 
-# (module under ivr.cli, attribute): each adds one command or group to `ivr`.
+# (module under ivr.cli, attribute[, parent group]): each adds one command or group to `ivr`
+# (or to the group named, e.g. `ivr tickets intake`).
 SUBCOMMANDS = [
     ("rules_cmd", "rules"),
     ("rules_cmd", "route"),
     ("agi_cmd", "agi"),
     ("serve_cmd", "serve"),
     ("tickets_cmd", "tickets"),
+    ("intake_cmd", "intake", "tickets"),
     ("tickets_cmd", "report"),
     ("tickets_cmd", "recordings"),
     ("tickets_cmd", "db"),
@@ -36,12 +38,19 @@ def cli() -> None:
     """Telephony engine of the county 12345 public-service hotline."""
 
 
-for _module, _attr in SUBCOMMANDS:
-    cli.add_command(getattr(importlib.import_module(f"ivr.cli.{_module}"), _attr))
+for _module, _attr, *_parent in SUBCOMMANDS:
+    _command = getattr(importlib.import_module(f"ivr.cli.{_module}"), _attr)
+    _group = cli.commands[_parent[0]] if _parent else cli
+    _group.add_command(_command)  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point."""
+    """Console-script entry point. Whatever an ``ivr`` command creates (database, spool,
+    recordings' folders, Asterisk's logs through the Asterisk it starts) is private to the
+    engine's user and group: see :mod:`ivr.permissions`."""
+    from ivr.permissions import private_umask
+
+    private_umask()
     try:
         result = cli.main(args=argv, prog_name="ivr", standalone_mode=False)
         return result if isinstance(result, int) else 0
