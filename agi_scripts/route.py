@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # works without
 from asterisk.agi import AGI  # noqa: E402
 
 from ivr.agi.calls import call_from_env, dialled_from_env  # noqa: E402
-from ivr.agi.clock import make_clock  # noqa: E402
+from ivr.clock import make_clock  # noqa: E402
 from ivr.agi.protocol import AgiEnv, preview, sanitise  # noqa: E402
 from ivr.agi.rules_cache import load_rules_cached  # noqa: E402
 from ivr.core.routing import decide  # noqa: E402

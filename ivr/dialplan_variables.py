@@ -68,5 +68,17 @@ RATING_THANKS: Final = "IVR_RATING_THANKS"      # rules.prompts.rating_thanks
 RECORDINGS: Final = "IVR_RECORDINGS"            # Settings.recordings_dir (same path inside the sid root)
 TIMEZONE: Final = "IVR_TIMEZONE"                # the centre's timezone: recordings' YYYY/MM/DD folders
 
+AGI_TIMEOUT: Final = "IVR_AGI_TIMEOUT"          # seconds a FastAGI step may take before the fail-safe
+
 # Channel variables every AMI event about a channel carries (manager.conf channelvars).
 AMI_CHANNEL_VARIABLES: Final = (LINE, MODE, DEPARTMENT, QUEUE, REACHED, ANSWERED_BY, RECORDING, FAILSAFE)
+
+# The dialplan's own AMI event (UserEvent) carrying the citizen's rating on the caller's channel
+# (dialplan/rating.conf), and the queue-log event with the same rating for a resync.
+RATING_EVENT: Final = "IvrRating"
+RATING_QUEUE_LOG: Final = "IVRRATE"
+
+# The only AMI events sent to the engine's account (manager_secrets.conf eventfilter): those the
+# listener acts on. Everything else (Newexten, VarSet, ... dozens per call) would cost the event
+# loop, which also answers FastAGI, parsing time for nothing.
+AMI_EVENTS: Final = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup", "UserEvent")

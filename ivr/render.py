@@ -48,7 +48,8 @@ LIBRARY = ("incoming.conf", "failsafe.conf", "prompts.conf", "queue.conf", "dial
 MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("configuration, dialplan and AMI", ("res_sorcery_config.so", "res_sorcery_memory.so",
                                          "res_sorcery_astdb.so", "pbx_config.so", "res_agi.so",
-                                         "res_speech.so", "res_timing_timerfd.so")),
+                                         "res_speech.so", "res_timing_timerfd.so",
+                                         "res_security_log.so")),
     ("SIP (PJSIP)", ("res_pjproject.so", "res_pjsip.so", "res_pjsip_session.so", "res_pjsip_pubsub.so",
                      "chan_pjsip.so",
                      "res_pjsip_endpoint_identifier_ip.so", "res_pjsip_endpoint_identifier_user.so",
@@ -58,6 +59,7 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                      "res_pjsip_diversion.so", "func_pjsip_endpoint.so", "res_rtp_asterisk.so")),
     ("applications", ("app_dial.so", "app_queue.so", "app_playback.so", "app_read.so",
                       "app_mixmonitor.so", "app_stack.so", "app_exec.so", "app_verbose.so",
+                      "app_userevent.so",
                       "res_musiconhold.so")),
     ("bridging", ("bridge_simple.so", "bridge_native_rtp.so", "bridge_builtin_features.so",
                   "bridge_holding.so")),
@@ -66,17 +68,17 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                                   "codec_ulaw.so", "codec_gsm.so", "codec_a_mu.so",
                                   "codec_resample.so")),
     ("dialplan functions", ("func_callerid.so", "func_channel.so", "func_strings.so",
-                            "func_logic.so", "func_global.so", "func_cut.so", "func_math.so")),
+                            "func_logic.so", "func_global.so", "func_cut.so", "func_math.so",
+                            "func_timeout.so")),
 )
 
-# AMI: the engine's account. read: call and agent events; write: queue membership (agent) and
-# the read-only status queries its resync needs (reporting: CoreShowChannels, Getvar, QueueStatus).
-AMI_READ = ("call", "agent")
+# AMI: the engine's account. read: call and agent events, and the dialplan's UserEvent (user: the
+# citizen's rating); write: queue membership (agent) and the read-only status queries its resync
+# needs (reporting: CoreShowChannels, Getvar, QueueStatus). The event whitelist is part of the
+# dialplan contract (ivr.dialplan_variables.AMI_EVENTS).
+AMI_READ = ("call", "agent", "user")
 AMI_WRITE = ("agent", "reporting")
-# The only events sent to that account: those the listener acts on (ivr.ami.listener.EVENTS).
-# Everything else (Newexten, VarSet, ... dozens per call) would cost the engine's event loop,
-# which also answers FastAGI, parsing time for nothing.
-AMI_EVENTS = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup")
+AMI_EVENTS = dv.AMI_EVENTS
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NUMBER = re.compile(r"^\+?[0-9]{2,20}$")
@@ -122,6 +124,7 @@ class RenderInput:
     agi_port: int = 4573
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
+    agi_timeout: float = 3.0   # seconds a FastAGI step may take (Settings.agi_timeout)
 
 
 def _environment() -> jinja2.Environment:
@@ -165,6 +168,7 @@ def _context(inp: RenderInput) -> dict:
     prompts = rules.prompts
     globals_ = [
         (dv.AGI, f"{inp.agi_host}:{int(inp.agi_port)}"),
+        (dv.AGI_TIMEOUT, f"{float(inp.agi_timeout):g}"),
         (dv.GENERAL_QUEUE, general),
         (dv.FAILSAFE_PROMPTS, "&".join(prompts.get("greeting", ()))),
         (dv.RATING_PROMPTS, "&".join(prompts.get("rating_request", ()))),

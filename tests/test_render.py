@@ -74,8 +74,10 @@ def test_secrets_live_only_in_the_secret_files(rendered):
 
 def test_ami_account_has_least_privilege(rendered):
     text = rendered["manager_secrets.conf"]
-    assert re.search(r"(?m)^read = call,agent$", text)
-    assert re.search(r"(?m)^write = agent,reporting$", text)  # no call, originate, command, system
+    # user: the dialplan's UserEvent with the citizen's rating; reading it only (no write "user":
+    # the engine's own account could not forge one either)
+    assert re.search(r"(?m)^read = call,agent,user$", text)
+    assert re.search(r"(?m)^write = agent,reporting$", text)  # no call, originate, command, system, user
     assert "bindaddr = 127.0.0.1" in rendered["manager.conf"]
 
 

@@ -1,4 +1,4 @@
-"""From an AGI environment to the core's inputs: which number was dialled, what was rated.
+"""From an AGI environment to the core's input: which number was dialled.
 
 Pure and cheap to import, shared by the FastAGI handlers (:mod:`ivr.agi.handlers`) and the
 classic process-per-call scripts (``agi_scripts/``), so both read a call the same way.
@@ -18,7 +18,6 @@ import re
 from ivr.agi.protocol import AgiEnv
 from ivr.core.routing import Call
 
-RATING_MIN, RATING_MAX = 1, 5
 _DIALLED = re.compile(r"\+?[0-9*#][0-9*#\- ]{0,31}")
 
 
@@ -45,12 +44,3 @@ def call_from_env(env: AgiEnv, ivr_line: str | None = None) -> Call:
     if line is None and looks_dialled(env.dnid):
         line = env.dnid.strip()
     return Call(line=line or "", caller=env.callerid)
-
-
-def parse_rating(text: str | None) -> int | None:
-    """The citizen's key press as a rating 1..5, or None (no key, or a key that is not a rating)."""
-    text = (text or "").strip()
-    if len(text) != 1 or text not in "0123456789":  # not str.isdigit(): that accepts '²'
-        return None
-    value = int(text)
-    return value if RATING_MIN <= value <= RATING_MAX else None

@@ -1,4 +1,4 @@
-"""The FastAGI scripts ``route`` and ``rate``, registered in :data:`HANDLERS` under their names.
+"""The FastAGI script ``route``, registered in :data:`HANDLERS` under its name.
 
 The dialplan's ``AGI(agi://host/route)``, the key ``"route"`` and the function :func:`route` are
 the same string (wazo-agid style). A handler gets the call's :class:`~ivr.agi.server.AgiSession`
@@ -8,30 +8,24 @@ and the server's :class:`AgiContext`; it opens nothing itself.
 internal error it writes *nothing*: the dialplan sees an empty ``IVR_ACTION`` and its fail-safe
 sends the call to the general 12345 queue. A citizen is never dropped because of us.
 
-``rate`` hands the citizen's 1..5 key press to a :data:`RatingSink`. The ticket store provides
-the real sink; until one is configured the rating is logged as not recorded (never faked).
+There is no ``rate`` script: anyone on the machine can open a TCP connection and speak FastAGI,
+so the engine takes nothing from AGI that it would store. The citizen's rating reaches it over
+Asterisk's authenticated AMI connection instead (``dialplan/rating.conf``, ``ivr.ami``).
 """
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from ivr import dialplan_variables as dv
-from ivr.agi.calls import call_from_env, dialled_from_env, parse_rating
-from ivr.agi.clock import Clock, system_clock
+from ivr.agi.calls import call_from_env, dialled_from_env
 from ivr.agi.protocol import preview
 from ivr.agi.server import AgiSession, Handler
 from ivr.agi.stats import AgiStats
+from ivr.clock import Clock, system_clock
 from ivr.core.routing import decide
 from ivr.core.rules import Rules
-from ivr.errors import IvrError
-
-# (linkedid of the call, rating 1..5, when it was given) -> stored. May block: run in a thread.
-RatingSink = Callable[[str, int, datetime], None]
 
 
 class RulesSource(Protocol):
@@ -54,7 +48,6 @@ class AgiContext:
     rules: RulesSource
     clock: Clock = system_clock
     stats: AgiStats | None = None
-    rating_sink: RatingSink | None = None
 
 
 async def route(agi: AgiSession, ctx: AgiContext) -> None:
@@ -88,38 +81,4 @@ async def route(agi: AgiSession, ctx: AgiContext) -> None:
              commands=agi.commands_sent)
 
 
-async def rate(agi: AgiSession, ctx: AgiContext) -> None:
-    """Record the citizen's rating.
-
-    Dialplan: ``AGI(agi://host/rate[,${IVR_RATING}[,${CHANNEL(linkedid)}]])``; what is not passed
-    as an argument is asked with GET VARIABLE (one round trip each).
-    """
-    args = agi.env.args
-    text = args[0] if args else await agi.get_variable(dv.RATING)
-    linkedid = args[1] if len(args) > 1 and args[1] else await agi.get_variable("CHANNEL(linkedid)")
-    linkedid = linkedid or agi.env.uniqueid
-    log = agi.log.bind(linkedid=preview(linkedid or "", 40))
-    rating = parse_rating(text)
-    if rating is None:
-        log.info("rate.no_rating", given=preview(text or "", 10))
-        if ctx.stats is not None:
-            ctx.stats.count("ratings_absent")
-        return
-    if ctx.rating_sink is None:
-        log.warning("rate.not_recorded", rating=rating, reason="no rating sink configured")
-        if ctx.stats is not None:
-            ctx.stats.count("ratings_not_recorded")
-        return
-    try:
-        await asyncio.to_thread(ctx.rating_sink, linkedid, rating, ctx.clock())
-    except IvrError as err:  # e.g. no work order for this call: the store says why
-        log.warning("rate.refused", rating=rating, error=str(err))
-        if ctx.stats is not None:
-            ctx.stats.count("ratings_refused")
-        return
-    if ctx.stats is not None:
-        ctx.stats.count("ratings_recorded")
-    log.info("rate.recorded", rating=rating)
-
-
-HANDLERS: dict[str, Handler] = {"route": route, "rate": rate}
+HANDLERS: dict[str, Handler] = {"route": route}

@@ -12,7 +12,8 @@ Facts:
     Abandoned  the caller hung up while waiting in a queue
     Reached    a parallel call was answered by the department's own line
     Ended      the caller's channel hung up (the recording is complete: hash it)
-    Rated      the caller rated the handling after the agent hung up (from the AGI ``rate``)
+    Rated      the caller rated the handling after the agent hung up (the dialplan's UserEvent
+               IvrRating on the caller's channel, or its IVRRATE queue-log line)
 """
 from __future__ import annotations
 
@@ -153,7 +154,19 @@ def interpret(event: Mapping, now: datetime) -> Fact | None:
         info = call_info(event)
         if info.uniqueid and info.uniqueid == info.linkedid:  # the caller's own channel
             return Ended(info, now, _text(event.get("Cause-txt")))
+    if name == "UserEvent" and _text(event.get("UserEvent")) == dv.RATING_EVENT:
+        info = call_info(event)
+        rating = keyed_rating(event.get("Rating"))
+        # raised by the dialplan on the caller's own channel, whose uniqueid is the call's linkedid
+        if rating is not None and info.uniqueid and info.uniqueid == info.linkedid:
+            return Rated(info, rating, now)
     return None
+
+
+def keyed_rating(value: object) -> int | None:
+    """A key the caller pressed as a rating 1..5, or None for anything else."""
+    text = _text(value).strip()
+    return int(text) if len(text) == 1 and text in "12345" else None
 
 
 @dataclass(frozen=True)
@@ -212,4 +225,8 @@ def from_queue_log(entries: list[QueueLogEntry]) -> list[Fact]:
         elif e.event == "ABANDON":
             hold = _int(e.data[2]) if len(e.data) > 2 else 0
             facts.append(Abandoned(call, e.queue, hold, e.at))
+        elif e.event == dv.RATING_QUEUE_LOG:  # written by dialplan/rating.conf beside the UserEvent
+            rating = keyed_rating(e.data[0] if e.data else "")
+            if rating is not None:
+                facts.append(Rated(call, rating, e.at))
     return facts

@@ -45,8 +45,12 @@ def commands(stdout: bytes) -> list[str]:
 
 
 def test_scripts_are_executable():
-    for name in ("route.py", "rate.py"):
-        assert os.access(SCRIPTS / name, os.X_OK), name
+    assert os.access(SCRIPTS / "route.py", os.X_OK)
+
+
+def test_there_is_no_rating_script():
+    """A rating must never be taken from AGI (anyone on the box can speak it): it travels over AMI."""
+    assert sorted(p.name for p in SCRIPTS.glob("*.py")) == ["route.py"]
 
 
 def test_route_replays_a_recorded_asterisk_session(tmp_path):
@@ -152,17 +156,3 @@ def test_sighup_mid_script_stops_writing(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-
-
-@pytest.mark.parametrize("head, replies, expected_stdout, code, said", [
-    ({"arg_1": "4", "arg_2": "1700.0"}, b"", [], 3, b"not_recorded"),
-    ({}, b"200 result=1 (5)\n200 result=1 (1700.0)\n",
-     ['GET VARIABLE "IVR_RATING"', 'GET VARIABLE "CHANNEL(linkedid)"'], 3, b"rating=5"),
-    ({"arg_1": "", "arg_2": "1700.0"}, b"", [], 0, b"no_rating"),  # no key: passed empty
-    ({"arg_1": "7", "arg_2": "1700.0"}, b"", [], 0, b"no_rating"),
-])
-def test_rate(head, replies, expected_stdout, code, said):
-    result = run("rate.py", session(request=str(SCRIPTS / "rate.py"), **head) + replies)
-    assert commands(result.stdout) == expected_stdout
-    assert result.returncode == code
-    assert said in result.stderr
