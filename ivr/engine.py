@@ -3,10 +3,15 @@
 ``ivr serve`` runs :func:`run`. Each part is an adapter around the pure core, sharing one rules
 watcher (reloaded on change), one clock and one ticket store:
 
-* FastAGI (``route``, ``rate``) answers Asterisk on the call path; it needs no database, so
-  routing goes on when the database is away;
-* the AMI listener turns answers into work orders (spooling to a file while the database is away);
+* FastAGI (``route``) answers Asterisk on the call path; it needs no database, so routing goes
+  on when the database is away;
+* the AMI listener turns answers (and the citizens' ratings) into facts for the intake, which
+  spools them to disk at once and applies them to the work orders in order (:mod:`ivr.ami.intake`);
 * APScheduler sweeps overdue work orders onto the supervision list.
+
+A stop (SIGTERM or SIGINT) is orderly and exits 0: no new facts are taken, every fact received is
+on disk, what the database takes within a few seconds is applied (the rest waits in the spool
+for the next start), then the database is closed.
 
 ``ivr agi serve`` runs the first part alone.
 """
@@ -20,12 +25,11 @@ from typing import Literal
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from ivr.agi.clock import make_clock
-from ivr.agi.handlers import HANDLERS, AgiContext, RatingSink
+from ivr.clock import make_clock
+from ivr.agi.handlers import HANDLERS, AgiContext
 from ivr.agi.reloader import RulesWatcher
 from ivr.agi.server import AgiServer, Limits
 from ivr.agi.stats import AgiStats
-from ivr.core.call_events import CallInfo, Rated
 from ivr.logs import get_logger
 from ivr.rules_file import load_rules
 from ivr.settings import Settings
@@ -46,40 +50,55 @@ class Options:
     reload_interval: float = 1.0
     max_connections: int = 512
     sweep_interval: float = 60.0
+    stop_grace: float = 5.0   # seconds a stop gives the database to take the facts in hand
     parts: set[str] = field(default_factory=lambda: {"agi", "ami", "scheduler"})
 
 
-def build_agi(settings: Settings, options: Options, rating_sink: RatingSink | None = None):
+def build_agi(settings: Settings, options: Options):
     """(server, watcher, clock): the FastAGI server and what it shares with the other parts."""
     stats = AgiStats()
     watcher = RulesWatcher(options.rules_file or settings.rules_path, load_rules,
                            interval=options.reload_interval, on_change=lambda info: stats.set_rules(**info))
     clock = make_clock(options.clock or settings.clock, watcher.rules.centre.timezone)
-    ctx = AgiContext(rules=watcher, clock=clock, stats=stats, rating_sink=rating_sink)
+    ctx = AgiContext(rules=watcher, clock=clock, stats=stats)
     server = AgiServer(HANDLERS, ctx, limits=Limits(max_connections=options.max_connections), stats=stats,
                        write_mode=options.write_mode,
                        stats_file=options.stats_file or settings.data_dir / "agi-stats.json")
     return server, watcher, clock
 
 
-def build_listener(settings: Settings, store, watcher: RulesWatcher, clock):
-    """The AMI listener, writing to ``store``, with the engine's generated AMI account."""
+def build_intake(settings: Settings, store, watcher: RulesWatcher, clock):
+    """The intake (spool and applier threads) writing to ``store``, not yet started."""
+    from ivr.ami.intake import Intake
     from ivr.ami.ledger import StoreLedger
-    from ivr.ami.listener import AmiListener, QueueLogCursor
     from ivr.ami.spool import Spool
+    from ivr.recordings import Manifest
+
+    ledger = StoreLedger(store, lambda: watcher.rules, settings.recordings_dir,
+                         manifest=Manifest(settings.recordings_dir, clock))
+    return Intake(Spool(spool_folder(settings)), ledger, status_path=intake_status_path(settings))
+
+
+def spool_folder(settings: Settings) -> Path:
+    return settings.data_dir / "ami" / "spool"
+
+
+def intake_status_path(settings: Settings) -> Path:
+    return settings.data_dir / "ami" / "intake.json"
+
+
+def build_listener(settings: Settings, intake, clock):
+    """The AMI listener feeding ``intake``, with the engine's generated AMI account."""
+    from ivr.ami.listener import AmiListener, QueueLogCursor
     from ivr.asterisk.layout import Layout
     from ivr.asterisk.secrets import load as load_secrets
     from ivr.asterisk.secrets import secrets_path
-    from ivr.recordings import Manifest
 
     secrets = load_secrets(secrets_path(settings.data_dir))
     layout = Layout.from_settings(settings)
-    ledger = StoreLedger(store, lambda: watcher.rules, settings.recordings_dir,
-                         manifest=Manifest(settings.recordings_dir, clock))
     cursor = QueueLogCursor(layout.log / "queue_log", settings.data_dir / "ami" / "queue_log.offset")
     return AmiListener(host=settings.ami_host, port=settings.ami_port, username=secrets.ami_user,
-                       secret=secrets.ami_secret, ledger=ledger,
-                       spool=Spool(settings.data_dir / "ami" / "spool.jsonl"), queue_log=cursor)
+                       secret=secrets.ami_secret, intake=intake, queue_log=cursor, clock=clock)
 
 
 def _open_store(settings: Settings, options: Options):
@@ -97,7 +116,7 @@ def _open_store(settings: Settings, options: Options):
 
 
 async def run(settings: Settings, options: Options, stop: asyncio.Event | None = None) -> None:
-    """Run the chosen parts until ``stop`` is set (or SIGINT/SIGTERM)."""
+    """Run the chosen parts until ``stop`` is set (or SIGINT/SIGTERM), then stop them in order."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -105,19 +124,10 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             pass
+    settings.secure()
+    server, watcher, clock = build_agi(settings, options)
     store = _open_store(settings, options)
-    listener = scheduler = None
-
-    def rating_sink(linkedid: str, rating: int, at) -> None:
-        """With the listener here, the rating joins its ordered, spooled stream of facts (after
-        the answer that made the order; kept while the database is away); else it goes straight
-        to the store."""
-        if listener is not None:
-            listener.submit_threadsafe(Rated(CallInfo(linkedid, linkedid), rating, at))
-        else:
-            store.rate(linkedid, rating, at, source="ivr")
-
-    server, watcher, clock = build_agi(settings, options, rating_sink)
+    listener = scheduler = intake = None
     try:
         if "agi" in options.parts:
             host = options.host or settings.agi_host
@@ -126,7 +136,8 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             server.add_background(watcher.run())
             log.info("engine.agi", host=host, port=port)
         if "ami" in options.parts:
-            listener = build_listener(settings, store, watcher, clock)
+            intake = build_intake(settings, store, watcher, clock).start()
+            listener = build_listener(settings, intake, clock)
             await listener.start()
             log.info("engine.ami", host=settings.ami_host, port=settings.ami_port)
         if "scheduler" in options.parts:
@@ -135,11 +146,14 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
                                         scheduler=AsyncIOScheduler(timezone=store.tz))
             scheduler.start()
         await stop.wait()
+        log.info("engine.stopping")
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         if listener is not None:
             await listener.stop()
+        if intake is not None:
+            await loop.run_in_executor(None, intake.stop, options.stop_grace)
         if "agi" in options.parts:
             await server.stop()
         store.close()

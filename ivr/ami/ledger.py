@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ivr.ami.intake import RecordingNotReady
 from ivr.core import call_events as ce
 from ivr.core.numbers import normalize_number
 from ivr.core.rules import Rules
@@ -29,14 +30,6 @@ log = get_logger("ivr.ledger")
 # MixMonitor writes and closes the file in its own thread, a moment after the caller's Hangup
 # event: a file touched less than this long ago may still be growing, so it is not hashed yet.
 SETTLE_S = 1.0
-
-
-class RecordingNotReady(Exception):
-    """The recording was written to ``retry_in`` seconds ago too recently to hash: try again."""
-
-    def __init__(self, path: Path, retry_in: float) -> None:
-        super().__init__(f"{path} is still being written")
-        self.retry_in = retry_in
 
 
 class StoreLedger:
@@ -64,6 +57,7 @@ class StoreLedger:
         return line, department, mode
 
     def apply(self, fact: ce.Fact) -> None:
+        self.store.ensure_schema()  # a database that was down at start is migrated when it is back
         call = fact.call
         line, department, mode = self._details(call)
         common = dict(line=line, department=department, mode=mode, caller=call.caller,

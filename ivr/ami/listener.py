@@ -1,17 +1,17 @@
-"""The AMI listener: Asterisk's manager events in, work orders and call statistics out.
+"""The AMI listener: Asterisk's manager events in, call facts out to the intake.
 
 Guarantee: every call an agent answers gets exactly one work order, even across a lost AMI
 connection or a database outage.
 
-* live: panoramisk's Manager delivers QueueCallerJoin, AgentConnect, QueueCallerAbandon, DialEnd
-  and Hangup; :func:`ivr.core.call_events.interpret` turns each into a fact; one worker applies
-  the facts in order to the ledger (idempotent on Linkedid).
+* live: panoramisk's Manager delivers QueueCallerJoin, AgentConnect, QueueCallerAbandon, DialEnd,
+  Hangup and the dialplan's UserEvent IvrRating; :func:`ivr.core.call_events.interpret` turns each
+  into a fact, handed to the :class:`~ivr.ami.intake.Intake` (spooled to disk at once, applied in
+  order to the idempotent ledger by its own threads: nothing here waits on a disk or a database).
 * lost connection: panoramisk reconnects, but what Asterisk said meanwhile is gone, and its ping
   never checks the reply. Our watchdog pings and waits for the answer; on silence it drops the
   connection so panoramisk reconnects. On every login we resynchronise: ``CoreShowChannels`` for
-  calls in progress, then the queue log (Asterisk's own call record) from where we last read.
-* database down: facts go to a durable :class:`~ivr.ami.spool.Spool` and are applied in order
-  when the database is back.
+  calls in progress, then the queue log (Asterisk's own call record) from where we last read; the
+  queue log's read position is saved once those facts are on disk.
 """
 from __future__ import annotations
 
@@ -19,30 +19,20 @@ import asyncio
 import json
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
 
 from panoramisk import Manager
 
 from ivr import dialplan_variables as dv
-from ivr.ami.ledger import RecordingNotReady
-from ivr.ami.spool import Spool
+from ivr.ami.intake import Intake
 from ivr.core import call_events as ce
-from ivr.errors import TicketError
 from ivr.logs import get_logger
 from ivr.render import AMI_EVENTS
 
 log = get_logger("ivr.ami")
 
 EVENTS = AMI_EVENTS  # the account's event filter (manager_secrets.conf) is rendered from the same list
-
-
-class Ledger(Protocol):
-    """Where facts are recorded (the ticket store). Must be idempotent; raises when it cannot write."""
-
-    def apply(self, fact: ce.Fact) -> None: ...
 
 
 def utcnow() -> datetime:
@@ -89,13 +79,13 @@ class QueueLogCursor:
 
 
 class AmiListener:
-    """Connects to AMI, keeps the connection honest, and feeds facts to the ledger."""
+    """Connects to AMI, keeps the connection honest, and hands facts to the intake."""
 
-    def __init__(self, *, host: str, port: int, username: str, secret: str, ledger: Ledger,
-                 spool: Spool, queue_log: QueueLogCursor | None = None,
+    def __init__(self, *, host: str, port: int, username: str, secret: str, intake: Intake,
+                 queue_log: QueueLogCursor | None = None,
                  clock: Callable[[], datetime] = utcnow, ping_interval: float = 5.0,
                  ping_timeout: float = 3.0, reconnect_after: float = 1.0) -> None:
-        self.ledger, self.spool, self.queue_log, self.clock = ledger, spool, queue_log, clock
+        self.intake, self.queue_log, self.clock = intake, queue_log, clock
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
         self.manager = Manager(host=host, port=port, username=username, secret=secret,
                                events="on", ping_delay=3600, ping_interval=3600,
@@ -104,30 +94,26 @@ class AmiListener:
                                on_connect=lambda manager: None)
         for name in EVENTS:
             self.manager.register_event(name, self._on_event)
-        self._facts: asyncio.Queue[ce.Fact | None] = asyncio.Queue()
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ivr-ledger")
-        self._tasks: list[asyncio.Task] = []
+        self._watchdog_task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._resync_lock = asyncio.Lock()
         self.logins = 0
-        self.applied = 0
         self.logged_in = asyncio.Event()
 
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
         self._loop = self.manager.loop = asyncio.get_running_loop()
+        self.intake.on_overflow = self.request_resync
         self.manager.connect()
-        self._tasks = [asyncio.create_task(self._worker(), name="ami-worker"),
-                       asyncio.create_task(self._watchdog(), name="ami-watchdog")]
+        self._watchdog_task = asyncio.create_task(self._watchdog(), name="ami-watchdog")
 
     async def stop(self) -> None:
-        await self._facts.put(None)
-        for task in self._tasks:
-            if task.get_coroutine().__name__ != "_worker":
-                task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Stop listening (the intake, which holds the facts, is stopped by its owner after)."""
+        if self._watchdog_task is not None:
+            self._watchdog_task.cancel()
+            await asyncio.gather(self._watchdog_task, return_exceptions=True)
         self.manager.close()
-        self._db.shutdown(wait=True)
 
     # --- events -------------------------------------------------------------------------
 
@@ -138,7 +124,7 @@ class AmiListener:
             log.warning("ami.event_unreadable", error=str(err), event_name=str(event.get("Event")))
             return
         if fact is not None:
-            self._facts.put_nowait(fact)
+            self.intake.submit(fact)
 
     def _on_login(self, manager: Manager) -> None:
         self.logins += 1
@@ -150,68 +136,10 @@ class AmiListener:
         self.logged_in.clear()
         log.warning("ami.disconnected", error=str(exc) if exc else None)
 
-    # --- applying facts -------------------------------------------------------------------
-
-    async def _worker(self) -> None:
-        """Apply facts one at a time, in order, off the event loop (the database may be slow)."""
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                fact = await asyncio.wait_for(self._facts.get(), timeout=1.0)
-            except asyncio.TimeoutError:
-                fact = None
-                if self.spool.pending():
-                    await loop.run_in_executor(self._db, self._drain)
-                continue
-            if fact is None and self._facts.empty():
-                if self.spool.pending():
-                    await loop.run_in_executor(self._db, self._drain)
-                return
-            if fact is not None:
-                await loop.run_in_executor(self._db, self._apply, fact)
-
-    def _apply(self, fact: ce.Fact) -> None:
-        if self.spool.pending():
-            self._drain()
-        if self.spool.pending():  # still down: keep the order, queue behind the others
-            self.spool.append(fact)
-            return
-        try:
-            self._record(fact)
-            self.applied += 1
-            log.info("ami.fact", kind=type(fact).__name__, linkedid=fact.call.linkedid)
-        except Exception as err:  # noqa: BLE001 - the database is away: spool, never lose it
-            log.error("ami.spooled", kind=type(fact).__name__, linkedid=fact.call.linkedid, error=str(err))
-            self.spool.append(fact)
-
-    def _record(self, fact: ce.Fact) -> None:
-        """Apply one fact. A refusal of the fact itself (a ticket error: a second rating, a
-        malformed id) is logged and dropped: retrying cannot help, and spooling it would hold
-        every later fact behind it. Anything else (the database) propagates, to be spooled."""
-        try:
-            self.ledger.apply(fact)
-        except TicketError as err:
-            log.warning("ami.fact_refused", kind=type(fact).__name__, linkedid=fact.call.linkedid,
-                        error=str(err))
-        except RecordingNotReady as wait:  # hash it once MixMonitor has closed the file
-            if self._loop is None:
-                raise
-            self._loop.call_soon_threadsafe(self._loop.call_later, wait.retry_in + 0.05,
-                                            self._facts.put_nowait, fact)
-
-    def _drain(self) -> None:
-        applied, left = self.spool.drain(self._record)
-        if applied:
-            self.applied += applied
-            log.info("ami.spool_drained", applied=applied, pending=left)
-
-    def submit(self, fact: ce.Fact) -> None:
-        """Queue a fact for the worker (used by resync, and by the rating from any thread)."""
-        self._facts.put_nowait(fact)
-
-    def submit_threadsafe(self, fact: ce.Fact) -> None:
-        """:meth:`submit` from another thread (the AGI rating runs in a worker thread)."""
-        self._loop.call_soon_threadsafe(self._facts.put_nowait, fact)
+    def request_resync(self) -> None:
+        """Resynchronise from the queue log soon (any thread): the intake overflowed."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._resync()))
 
     # --- keeping the connection honest ----------------------------------------------------
 
@@ -233,26 +161,23 @@ class AmiListener:
     # --- resynchronising after a login ----------------------------------------------------
 
     async def _resync(self) -> None:
-        try:
-            for fact in await self._calls_in_progress():
-                self.submit(fact)
-            if self.queue_log is not None:
-                loop = asyncio.get_running_loop()
-                entries = await loop.run_in_executor(None, self.queue_log.read_new)
-                facts = ce.from_queue_log(entries)
-                for fact in facts:
-                    self.submit(fact)
-                await self._facts_applied()
-                self.queue_log.commit()
-                log.info("ami.resynced", queue_log_facts=len(facts))
-        except Exception as err:  # noqa: BLE001 - a failed resync is retried at the next login
-            log.error("ami.resync_failed", error=str(err) or type(err).__name__)
-
-    async def _facts_applied(self) -> None:
-        while not self._facts.empty():
-            await asyncio.sleep(0.05)
-        # the worker may still be applying the last one: wait for the executor to be idle
-        await asyncio.get_running_loop().run_in_executor(self._db, lambda: None)
+        if self._resync_lock.locked():
+            return
+        async with self._resync_lock:
+            try:
+                for fact in await self._calls_in_progress():
+                    self.intake.submit(fact)
+                if self.queue_log is not None:
+                    loop = asyncio.get_running_loop()
+                    entries = await loop.run_in_executor(None, self.queue_log.read_new)
+                    facts = ce.from_queue_log(entries)
+                    for fact in facts:
+                        self.intake.submit(fact)
+                    if await loop.run_in_executor(None, self.intake.flush, 30.0):
+                        await loop.run_in_executor(None, self.queue_log.commit)
+                    log.info("ami.resynced", queue_log_facts=len(facts))
+            except Exception as err:  # noqa: BLE001 - a failed resync is retried at the next login
+                log.error("ami.resync_failed", error=str(err) or type(err).__name__)
 
     async def _calls_in_progress(self) -> list[ce.Fact]:
         """Answered queue calls still up, from CoreShowChannels (with their IVR_* variables)."""

@@ -14,8 +14,9 @@ from ivr.store.tickets import Ticket, TicketStore
 
 
 def open_store(url: str, policy: Policy, migrate: bool = True) -> TicketStore:
-    """A store on ``url`` whose schema is at the newest migration."""
-    return TicketStore(open_engine(url, migrate=migrate), policy)
+    """A store on ``url`` whose schema is at the newest migration (or will be, at its first use,
+    when ``migrate`` is False: see :meth:`TicketStore.ensure_schema`)."""
+    return TicketStore(open_engine(url, migrate=migrate), policy, schema_ready=migrate)
 
 
 def policy_for(rules) -> Policy:

@@ -24,6 +24,13 @@ from ivr.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 BUSY_TIMEOUT_S = 30
+# PostgreSQL: how long the engine waits on a server that does not answer. A refused connection
+# fails at once; a black hole (a dead host, a cut network) would otherwise hang a query for the
+# kernel's TCP retry time (about 15 minutes): tcp_user_timeout and keepalives bound it on the
+# client's side, statement_timeout on the server's.
+PG_CONNECT_TIMEOUT_S = 5
+PG_STATEMENT_TIMEOUT_MS = 15_000
+PG_TCP_USER_TIMEOUT_MS = 10_000
 
 
 def normalise_url(url: str) -> str:
@@ -51,11 +58,20 @@ def create(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
             _sqlite_settings(engine)
             return engine
-        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        return create_engine(url, pool_pre_ping=True, pool_timeout=PG_CONNECT_TIMEOUT_S,
+                             connect_args=pg_connect_args(parsed.query.get("options")))
     except (NoSuchModuleError, ImportError) as err:
         raise StoreError(f"cannot use {parsed.drivername}: {err}") from None
     except OSError as err:
         raise StoreError(f"cannot create the data directory for {parsed.database}: {err}") from None
+
+
+def pg_connect_args(options: str | tuple | None = None) -> dict:
+    """libpq settings bounding every wait on PostgreSQL (the URL's own ``options`` are kept)."""
+    given = " ".join(options) if isinstance(options, tuple) else (options or "")
+    return {"connect_timeout": PG_CONNECT_TIMEOUT_S, "keepalives": 1, "keepalives_idle": 5,
+            "keepalives_interval": 2, "keepalives_count": 3, "tcp_user_timeout": PG_TCP_USER_TIMEOUT_MS,
+            "options": f"{given} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}".strip()}
 
 
 def _sqlite_settings(engine: Engine) -> None:

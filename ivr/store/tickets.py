@@ -22,7 +22,12 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -99,9 +104,10 @@ class Ticket:
 class TicketStore:
     """Work orders and calls in one SQL database (the AMI spool is a file: see ivr.ami.spool)."""
 
-    def __init__(self, engine: Engine, policy: Policy) -> None:
+    def __init__(self, engine: Engine, policy: Policy, schema_ready: bool = True) -> None:
         self.engine = engine
         self.policy = policy
+        self.schema_ready = schema_ready
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._log = get_logger("ivr.store")
 
@@ -111,6 +117,15 @@ class TicketStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def ensure_schema(self) -> None:
+        """Migrate the database now if it was away when the store was opened (StoreError while it
+        still is): the engine starts with the database down and catches up when it returns."""
+        if not self.schema_ready:
+            from ivr.store.engine import upgrade
+            upgrade(self.engine)
+            self.schema_ready = True
+            self._log.warning("store.migrated_late", database=self.engine.url.render_as_string(hide_password=True))
 
     # --- intake ---------------------------------------------------------------------------
 
@@ -201,7 +216,12 @@ class TicketStore:
     # --- the process ----------------------------------------------------------------------
 
     def apply(self, number: str, event: Event | str, actor: str, at: datetime, **data: Any) -> Ticket:
-        """Take one step of the process on order ``number`` (see :func:`ivr.core.workflow.apply`)."""
+        """Take one step of the process on order ``number`` (see :func:`ivr.core.workflow.apply`).
+
+        Not the citizen's rating: that is :meth:`rate`, fed only by the caller's own key press."""
+        if str(event) == Event.RATE.value:
+            raise TicketError(f"work order {number}: a satisfaction rating is only taken from the "
+                              "citizen's own key press on the call, never entered by staff")
         with self._transaction() as session:
             row = self._by_number(session, number, lock=True)
             order = _order(row, self.tz)
@@ -223,6 +243,8 @@ class TicketStore:
                 if row is None:
                     raise TicketNotFound(key)
             order = _order(row, self.tz)
+            if order.rating is not None and order.rating == _as_rating(rating):
+                return _ticket(row, self.tz)  # the same rating again (a replayed fact): nothing new
             new = workflow.apply(order, Event.RATE, actor, at, self.policy, rating=rating,
                                  source=clean(source, 32))
             session.add(RatingRow(ticket_id=row.id, rating=new.rating, at=at, source=clean(source, 32)))
@@ -334,7 +356,7 @@ class TicketStore:
         try:
             with self._sessions() as session:
                 yield session
-        except OperationalError as err:
+        except (OperationalError, InterfaceError) as err:
             raise StoreError(f"the ticket database is unavailable: {_reason(err)}") from None
 
     @contextmanager
@@ -347,7 +369,7 @@ class TicketStore:
                               "try again") from None
         except IntegrityError:
             raise
-        except OperationalError as err:
+        except (OperationalError, InterfaceError) as err:
             raise StoreError(f"the ticket database is unavailable: {_reason(err)}") from None
 
     def _by_number(self, session: Session, number: str, lock: bool = False) -> TicketRow:
@@ -406,6 +428,13 @@ def check_linkedid(linkedid: Any) -> str:
     if not _LINKEDID.fullmatch(text):
         raise TicketError(f"{str(linkedid)[:80]!r} is not an Asterisk linkedid")
     return text
+
+
+def _as_rating(value: Any) -> int | None:
+    try:
+        return workflow.parse_rating(value)
+    except TicketError:
+        return None
 
 
 def _require_aware(moment: Any, what: str) -> None:

@@ -2,7 +2,10 @@
 
 It forwards 127.0.0.1:<port> to a real server (the PostgreSQL on 5432). ``cut()`` closes the
 listening socket and every relayed connection, as a network failure or a database restart
-would; ``restore()`` listens again on the same port.
+would; ``restore()`` listens again on the same port. ``blackhole()`` is the nastier failure of a
+dead host or a silently dropped route: connections are still accepted but nothing is answered
+and what is sent is lost; ``heal()`` ends it (the connections made meanwhile are reset, as a
+real network's would be timed out).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ class TcpProxy:
         self._server: socket.socket | None = None
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._hole = threading.Event()
 
     def restore(self) -> "TcpProxy":
         server = socket.socket()
@@ -36,6 +40,10 @@ class TcpProxy:
                 client, _ = server.accept()
             except OSError:
                 return
+            if self._hole.is_set():
+                with self._lock:
+                    self._conns.append(client)  # accepted, never answered
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -46,11 +54,11 @@ class TcpProxy:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while data := src.recv(65536):
-                dst.sendall(data)
+                if not self._hole.is_set():
+                    dst.sendall(data)
         except OSError:
             pass
         finally:
@@ -60,6 +68,15 @@ class TcpProxy:
                 except OSError:
                     pass
 
+    def blackhole(self) -> None:
+        """From now on nothing gets through, in either direction, and nothing is refused."""
+        self._hole.set()
+
+    def heal(self) -> None:
+        """End the black hole: reset the connections it swallowed; new ones get through."""
+        self._hole.clear()
+        self._reset()
+
     def cut(self) -> None:
         if self._server is not None:
             try:
@@ -68,6 +85,10 @@ class TcpProxy:
                 pass
             self._server.close()
             self._server = None
+        self._reset()
+
+    def _reset(self) -> None:
+        """Close every relayed connection, as a network failure would."""
         with self._lock:
             conns, self._conns = self._conns, []
         for s in conns:

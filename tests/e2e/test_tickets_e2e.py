@@ -195,9 +195,9 @@ def test_answers_during_a_database_outage_are_spooled_then_become_tickets(clean_
                     result, _ = lab.call("12345", talk_ms=4000, caller=caller)
                     assert result.ok, result.output[-2000:]
                 assert len(agent1.calls()) + len(agent2.calls()) == 3  # every call reached an agent
-                assert engine.wait_for("ami.spooled", timeout=15), engine.log()[-4000:]
+                assert engine.wait_for("intake.database_down", timeout=15), engine.log()[-4000:]
                 proxy.restore()
-                assert engine.wait_for("ami.spool_drained", timeout=30), engine.log()
+                assert engine.wait_for("intake.database_back", timeout=30), engine.log()
                 assert engine.wait_for("ledger.recording", count=3, timeout=15), engine.log()
             done = subprocess.run([IVR, "tickets", "list", "--json"], env=engine_env(lab.settings, url),
                                   capture_output=True, text=True, timeout=60)
@@ -205,6 +205,7 @@ def test_answers_during_a_database_outage_are_spooled_then_become_tickets(clean_
             tickets = [t for t in json.loads(done.stdout) if t["caller"] in callers]
             assert sorted(t["caller"] for t in tickets) == callers
             assert all(t["recording_sha256"] for t in tickets)
-            assert not (lab.settings.data_dir / "ami" / "spool.jsonl").read_text().strip()
+            from ivr.ami.spool import Spool
+            assert not Spool(lab.settings.data_dir / "ami" / "spool").pending()
     finally:
         proxy.cut()
