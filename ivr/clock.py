@@ -1,13 +1,17 @@
-"""The one place the AGI adapters read the time.
+"""The one place the engine reads the time.
 
-The core takes ``now`` as an argument; the server and the scripts get it from a :data:`Clock`.
-``--clock ISO`` (or ``IVR_CLOCK``) pins it, so a test can put a sunset line before or after its
-retirement day without waiting three months.
+The core takes ``now`` as an argument; every adapter (FastAGI routing, the AMI listener's facts,
+the recordings manifest, the deadline sweep, the staff CLI) gets it from one :data:`Clock`.
+``--clock ISO`` (or ``IVR_CLOCK``) sets it, so a test can put a sunset line before or after its
+retirement day without waiting three months, and a demo's work orders carry the demo's date:
+the pretend clock starts at that instant and then runs at the real pace, so the order of events
+(an answer before its rating, a dispatch before its deadline) stays true.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from ivr.errors import IvrError
 
@@ -30,8 +34,9 @@ def parse_clock(text: str, default_tz: tzinfo) -> datetime:
 
 
 def make_clock(text: str | None, default_tz: tzinfo) -> Clock:
-    """The system clock, or a clock stopped at ``text`` when one is given."""
+    """The system clock, or a clock that starts at ``text`` when one is given and runs on."""
     if not text:
         return system_clock
-    fixed = parse_clock(text, default_tz)
-    return lambda: fixed
+    start = parse_clock(text, default_tz)
+    started = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - started)

@@ -3,11 +3,12 @@
 The supervisors' and auditors' tools. Each command opens the store named by the settings
 (``IVR_DATABASE_URL``, else SQLite under ``IVR_DATA_DIR``), migrating a fresh database first, and
 takes "now" from ``IVR_CLOCK`` when set (dry runs, tests), else from the system clock. Who took a
-step is ``--actor``, else ``IVR_ACTOR``, else the login name.
+step is the operating-system account running the command (not a name typed on the command line:
+the staff console brings personal logins). There is no command to set a citizen's rating: only
+the caller's own key press on the call counts (it arrives over AMI).
 """
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 import os
@@ -20,7 +21,6 @@ from ivr.core import kpi
 from ivr.core.deadlines import Category
 from ivr.core.rules import Rules
 from ivr.core.workflow import Event, Status
-from ivr.errors import IvrError
 from ivr.logs import configure
 from ivr.rules_file import load_rules
 from ivr.settings import Settings
@@ -39,6 +39,7 @@ class Context:
         self.settings = Settings.from_env()
         self._rules: Rules | None = None
         self._store: TicketStore | None = None
+        self._clock = None
 
     @property
     def rules(self) -> Rules:
@@ -57,15 +58,11 @@ class Context:
         return self.rules.centre.timezone
 
     def now(self) -> datetime:
-        """IVR_CLOCK (ISO; naive means the centre's zone) or the system clock."""
-        text = self.settings.clock
-        if not text:
-            return datetime.now(self.tz)
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise IvrError(f"IVR_CLOCK={text!r} is not an ISO time like 2020-06-01T10:00+08:00") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=self.tz)
+        """The engine's one clock: IVR_CLOCK (ISO; naive means the centre's zone) or the system's."""
+        if self._clock is None:
+            from ivr.clock import make_clock
+            self._clock = make_clock(self.settings.clock, self.tz)
+        return self._clock().astimezone(self.tz)
 
     def close(self) -> None:
         if self._store is not None:
@@ -83,15 +80,15 @@ def _context() -> Context:
     return obj
 
 
-def _default_actor() -> str:
+def os_user() -> str:
+    """The operating-system account running this process (its uid's name; not $USER, which anyone
+    can set)."""
+    import pwd
+
     try:
-        return os.environ.get("IVR_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
-
-
-actor_option = click.option("--actor", default=_default_actor, show_default="IVR_ACTOR or login name",
-                            help="Who takes this step (kept in the order's history).")
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid{os.getuid()}"
 
 
 # --- ivr tickets ----------------------------------------------------------------------------
@@ -145,10 +142,9 @@ def show(number: str, as_json: bool) -> None:
 @click.argument("number")
 @click.option("--category", type=_CATEGORIES, help="What the call was about.")
 @click.option("--note", help="What the agent answered.")
-@actor_option
-def close(number, category, note, actor) -> None:
+def close(number, category, note) -> None:
     """The agent answered on the spot: close the order at intake."""
-    _step(number, Event.CLOSE, actor, category=category, note=note)
+    _step(number, Event.CLOSE, category=category, note=note)
 
 
 @tickets.command("dispatch")
@@ -157,33 +153,30 @@ def close(number, category, note, actor) -> None:
 @click.option("--category", type=_CATEGORIES, required=True, help="Sets the deadline.")
 @click.option("--urgent", is_flag=True, help="Urgent matter: due within 24 hours.")
 @click.option("--note", help="What the unit must do.")
-@actor_option
-def dispatch(number, unit, category, urgent, note, actor) -> None:
+def dispatch(number, unit, category, urgent, note) -> None:
     """Send the order to the responsible unit, with its deadlines."""
     c = _context()
     if unit not in c.rules.departments:
         raise click.BadParameter(f"unknown unit {unit!r}; units are the department ids in "
                                  f"{c.settings.rules_path} (e.g. {', '.join(list(c.rules.departments)[1:6])})",
                                  param_hint="--unit")
-    _step(number, Event.DISPATCH, actor, unit=unit, category=category, urgent=urgent, note=note)
+    _step(number, Event.DISPATCH, unit=unit, category=category, urgent=urgent, note=note)
 
 
 @tickets.command("sign")
 @click.argument("number")
 @click.option("--note")
-@actor_option
-def sign(number, note, actor) -> None:
+def sign(number, note) -> None:
     """The unit signs for the order."""
-    _step(number, Event.SIGN, actor, note=note)
+    _step(number, Event.SIGN, note=note)
 
 
 @tickets.command("reply")
 @click.argument("number")
 @click.option("--text", required=True, help="The unit's result, as told to the citizen.")
-@actor_option
-def reply(number, text, actor) -> None:
+def reply(number, text) -> None:
     """The unit replies with its result."""
-    _step(number, Event.REPLY, actor, text=text)
+    _step(number, Event.REPLY, text=text)
 
 
 @tickets.command("review")
@@ -191,33 +184,20 @@ def reply(number, text, actor) -> None:
 @click.option("--pass/--fail", "passed", required=True, help="Archive the order, or dispatch it again.")
 @click.option("--note", help="The supervisor's reasons.")
 @click.option("--unit", help="On --fail: dispatch to another unit instead.")
-@actor_option
-def review(number, passed, note, unit, actor) -> None:
+def review(number, passed, note, unit) -> None:
     """A supervisor reviews the reply: pass archives it, fail dispatches it again under supervision."""
     c = _context()
     if unit and unit not in c.rules.departments:
         raise click.BadParameter(f"unknown unit {unit!r}", param_hint="--unit")
-    _step(number, Event.REVIEW, actor, passed=passed, note=note, unit=unit)
+    _step(number, Event.REVIEW, passed=passed, note=note, unit=unit)
 
 
 @tickets.command("escalate")
 @click.argument("number")
 @click.option("--reason", required=True)
-@actor_option
-def escalate(number, reason, actor) -> None:
+def escalate(number, reason) -> None:
     """Put an open order on the supervision list by hand."""
-    _step(number, Event.ESCALATE, actor, reason=reason)
-
-
-@tickets.command("rate")
-@click.argument("order")
-@click.argument("rating")
-@click.option("--source", default="cli", show_default=True, help="Where the rating came from.")
-def rate(order: str, rating: str, source: str) -> None:
-    """Record the citizen's RATING (1..5) of ORDER (work-order number or call linkedid)."""
-    c = _context()
-    ticket = c.store.rate(order, rating, c.now(), source=source)
-    click.echo(f"{ticket.number}: rated {ticket.order.rating}")
+    _step(number, Event.ESCALATE, reason=reason)
 
 
 @tickets.command("sweep")
@@ -240,10 +220,10 @@ def sweep(every: float | None) -> None:
     click.echo(f"{len(taken)} step(s)")
 
 
-def _step(number: str, event: Event, actor: str, **data) -> None:
+def _step(number: str, event: Event, **data) -> None:
     c = _context()
     clean = {k: v for k, v in data.items() if v is not None}
-    ticket = c.store.apply(number, event, actor, c.now(), **clean)
+    ticket = c.store.apply(number, event, os_user(), c.now(), **clean)
     o = ticket.order
     extra = f", due {_short(o.due, c)}" if event in (Event.DISPATCH, Event.REVIEW) and o.due else ""
     click.echo(f"{ticket.number}: {o.status.value}{extra}")

@@ -304,7 +304,7 @@ class Burst:
 def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
     """Run the whole demo; return the result (calls, tickets, recordings, report, ok)."""
     from ivr import logs
-    from ivr.agi.clock import parse_clock
+    from ivr.clock import parse_clock
     from ivr.asterisk import ami, service
     from ivr.asterisk.secrets import load, secrets_path
     from ivr.rules_file import load_rules

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.agi.clock import make_clock, parse_clock
+from ivr.clock import make_clock, parse_clock
 from ivr.agi.stats import AgiStats, Timing, percentile, render, write_snapshot
 from ivr.errors import IvrError
 
@@ -63,6 +63,9 @@ def test_bad_clock():
         parse_clock("next tuesday", CST)
 
 
-def test_make_clock():
-    assert make_clock("2020-07-28T09:00", CST)() == datetime(2020, 7, 28, 9, tzinfo=CST)
+def test_make_clock_starts_at_the_pretend_time_and_runs_on():
+    clock = make_clock("2020-07-28T09:00", CST)
+    first = clock()
+    assert datetime(2020, 7, 28, 9, tzinfo=CST) <= first < datetime(2020, 7, 28, 9, 0, 1, tzinfo=CST)
+    assert clock() >= first
     assert make_clock(None, CST)().tzinfo is not None

@@ -17,7 +17,9 @@ import structlog
 
 from ivr import recordings as rec
 from ivr.cli import main
+from ivr.cli.tickets_cmd import os_user
 from ivr.core.deadlines import Policy
+from ivr.errors import TicketError
 from ivr.store import open_store
 from support import RULES_FILE, at
 
@@ -37,7 +39,7 @@ def _fresh_logging():
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     values = {"IVR_DATA_DIR": str(tmp_path / "var"), "IVR_RECORDINGS_DIR": str(tmp_path / "recordings"),
-              "IVR_RULES": str(RULES_FILE), "IVR_CLOCK": "2020-06-01T10:30:00+08:00", "IVR_ACTOR": "supervisor1"}
+              "IVR_RULES": str(RULES_FILE), "IVR_CLOCK": "2020-06-01T10:30:00+08:00"}
     monkeypatch.delenv("IVR_DATABASE_URL", raising=False)
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -72,23 +74,23 @@ def test_a_work_order_through_the_whole_process(capsys, env, store, monkeypatch)
                          "--note", "bus stop sign down")
     assert (code, err) == (0, "") and out.strip() == f"{number}: dispatched, due 2020-06-16 00:00"
     monkeypatch.setenv("IVR_CLOCK", "2020-06-01T11:00+08:00")
-    assert ivr(capsys, "tickets", "sign", number, "--actor", "transport-desk")[:2] == (0, f"{number}: signed\n")
+    assert ivr(capsys, "tickets", "sign", number)[:2] == (0, f"{number}: signed\n")
     monkeypatch.setenv("IVR_CLOCK", "2020-06-03T09:00")  # naive: the centre's time
-    assert ivr(capsys, "tickets", "reply", number, "--text", "sign replaced", "--actor", "transport-desk")[0] == 0
+    assert ivr(capsys, "tickets", "reply", number, "--text", "sign replaced")[0] == 0
     code, out, _ = ivr(capsys, "tickets", "review", number, "--fail", "--note", "wrong stop")
     assert code == 0 and out.strip() == f"{number}: dispatched, due 2020-06-18 00:00"  # 4-5, 8-12, 15-17 June
     for step in (["sign", number], ["reply", number, "--text", "right stop now"], ["review", number, "--pass"]):
         assert ivr(capsys, "tickets", *step)[0] == 0
-    assert ivr(capsys, "tickets", "rate", "1591000000.1", "4")[1] == f"{number}: rated 4\n"
+    store.rate("1591000000.1", 4, T0 + timedelta(days=3))  # the caller's key, as the AMI ledger records it
 
     code, out, _ = ivr(capsys, "tickets", "show", number, "--json")
     shown = json.loads(out)
     assert code == 0 and shown["status"] == "archived" and shown["supervised"] and shown["dispatch_count"] == 2
     assert shown["rating"] == 4 and shown["created_at"] == "2020-06-01T10:00:00+08:00"
+    me = os_user()
     assert [(h["event"], h["actor"]) for h in shown["history"]] == [
-        ("receive", "ami"), ("dispatch", "supervisor1"), ("sign", "transport-desk"), ("reply", "transport-desk"),
-        ("review", "supervisor1"), ("sign", "supervisor1"), ("reply", "supervisor1"), ("review", "supervisor1"),
-        ("rate", "citizen")]
+        ("receive", "ami"), ("dispatch", me), ("sign", me), ("reply", me),
+        ("review", me), ("sign", me), ("reply", me), ("review", me), ("rate", "citizen")]
     code, out, _ = ivr(capsys, "tickets", "show", number)
     assert "交通运输局" in out and "archived" in out and "review" in out and "bus stop sign down" in out
 
@@ -104,16 +106,31 @@ def test_refusals_are_one_line_messages_not_tracebacks(capsys, env, store):
     assert code == 2 and "unknown unit 'mars'" in err
     code, _, err = ivr(capsys, "tickets", "dispatch", number, "--unit", "water", "--category", "praise")
     assert code == 2 and "'praise' is not one of" in err
-    code, _, err = ivr(capsys, "tickets", "rate", number, "11")
-    assert code == 1 and "rating must be a whole number from 1 to 5" in err
     assert "Traceback" not in err
+
+
+def test_staff_cannot_rate_or_pose_as_someone_else(capsys, env, store, monkeypatch):
+    """The satisfaction KPI holds only what callers keyed; a step's actor is the OS account."""
+    number = taken_in(store)
+    code, _, err = ivr(capsys, "tickets", "rate", number, "5")
+    assert code == 2 and "No such command 'rate'" in err
+    code, _, err = ivr(capsys, "tickets", "close", number, "--actor", "director")
+    assert code == 2 and "No such option '--actor'" in err
+    monkeypatch.setenv("IVR_ACTOR", "director")
+    monkeypatch.setenv("USER", "director")
+    monkeypatch.setenv("LOGNAME", "director")
+    assert ivr(capsys, "tickets", "close", number)[0] == 0
+    assert store.get(number).history[-1].actor == os_user() != "director"
+    with pytest.raises(TicketError, match="only taken from the citizen's own key press"):
+        store.apply(number, "rate", "director", T0 + timedelta(hours=1), rating=5)
+    assert store.get(number).order.rating is None
 
 
 def test_a_bad_clock_is_named(capsys, env, store, monkeypatch):
     number = taken_in(store)
     monkeypatch.setenv("IVR_CLOCK", "yesterday")
     code, _, err = ivr(capsys, "tickets", "close", number)
-    assert code == 1 and "IVR_CLOCK='yesterday' is not an ISO time" in err
+    assert code == 1 and "IVR_CLOCK='yesterday' is not valid: expected an ISO time" in err
 
 
 def test_list_and_the_supervision_list(capsys, env, store, monkeypatch):
