@@ -70,7 +70,8 @@ def masked(url: str) -> str:
 
 
 def named_url(text: str) -> str:
-    """The psycopg 3 URL of ``IVR_TEST_DATABASE_URL``; PgUnavailable naming it when not PostgreSQL."""
+    """The psycopg 3 URL of ``IVR_TEST_DATABASE_URL``; PgUnavailable naming the setting when it
+    is not PostgreSQL."""
     try:
         parsed: URL = make_url(text)
     except ArgumentError:

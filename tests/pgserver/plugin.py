@@ -89,7 +89,8 @@ SESSION = pytest.StashKey[PgSession]()
 
 
 def needs_postgres(item: pytest.Item) -> bool:
-    return item.get_closest_marker("postgres") is not None or "pg_server" in getattr(item, "fixturenames", ())
+    uses_fixture = "pg_server" in getattr(item, "fixturenames", ())
+    return uses_fixture or item.get_closest_marker("postgres") is not None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -122,4 +123,5 @@ def pg_server(pytestconfig: pytest.Config) -> PgServer:
         return pytestconfig.stash[SESSION].resolve()
     except PgUnavailable as err:
         unavailable = str(err)
-    pytest.fail(f"no PostgreSQL for the tests: {unavailable}", pytrace=False)  # outside the except: no "During handling of..."
+    # Outside the except block: the report shows the message, not "During handling of...".
+    pytest.fail(f"no PostgreSQL for the tests: {unavailable}", pytrace=False)

@@ -27,9 +27,10 @@ def test_a_named_server_is_used_and_the_default_address_is_not_probed():
 
 
 def test_a_named_server_that_does_not_answer_fails_instead_of_being_replaced():
-    with pytest.raises(PgUnavailable, match=r"IVR_TEST_DATABASE_URL=postgresql\+psycopg://me:\*\*\*@h:1/ci "
-                                            r"cannot be used: Connection refused"):
-        choose({"IVR_TEST_DATABASE_URL": "postgresql+psycopg://me:pw@h:1/ci"}, FakeProbe("Connection refused"))
+    env = {"IVR_TEST_DATABASE_URL": "postgresql+psycopg://me:pw@h:1/ci"}
+    says = r"IVR_TEST_DATABASE_URL=postgresql\+psycopg://me:\*\*\*@h:1/ci cannot be used: Connection refused"
+    with pytest.raises(PgUnavailable, match=says):
+        choose(env, FakeProbe("Connection refused"))
 
 
 @pytest.mark.parametrize("url, says", [

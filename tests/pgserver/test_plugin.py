@@ -25,7 +25,8 @@ def no_start() -> FakeThrowaway:
 
 
 def test_a_named_server_is_said_with_its_password_hidden():
-    session = PgSession({"IVR_TEST_DATABASE_URL": "postgresql://me:pw@h:1/ci"}, lambda url: None, no_start)
+    env = {"IVR_TEST_DATABASE_URL": "postgresql://me:pw@h:1/ci"}
+    session = PgSession(env, lambda url: None, no_start)
     assert session.resolve().url == "postgresql+psycopg://me:pw@h:1/ci"
     assert session.said == "IVR_TEST_DATABASE_URL=postgresql+psycopg://me:***@h:1/ci"
 

@@ -1,6 +1,8 @@
 """The throwaway server for real (a few seconds), the probe on a closed port, missing binaries."""
 from __future__ import annotations
 
+import os
+import re
 import socket
 
 import psycopg
@@ -39,5 +41,12 @@ def test_the_probe_says_why_when_nothing_listens():
 def test_without_binaries_the_throwaway_server_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(throwaway, "DEBIAN_BINARIES", str(tmp_path / "*" / "bin"))
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(PgUnavailable, match="no pg_ctl under .* nor on PATH: .*tools/install-postgresql.sh"):
+    with pytest.raises(PgUnavailable, match="no pg_ctl under .* nor on PATH: .*install-postgresql.sh"):
         throwaway.start()
+
+
+def test_a_server_that_cannot_start_says_why_and_leaves_no_folder(tmp_path):
+    with pytest.raises(PgUnavailable, match=r"initdb in (\S+) failed") as raised:
+        throwaway.start(tmp_path)  # no initdb in there
+    folder = re.search(r"initdb in (\S+) failed", str(raised.value)).group(1)
+    assert not os.path.exists(folder)

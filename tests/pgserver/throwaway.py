@@ -69,8 +69,11 @@ class ThrowawayServer:
         for mode in ("fast", "immediate"):
             if not (self.data / "postmaster.pid").exists():
                 break
-            _run(self.bindir, self.folder, "pg_ctl", "-D", str(self.data), "-m", mode, "-w",
-                 "-t", str(START_TIMEOUT_S), "stop")
+            try:
+                _run(self.bindir, self.folder, "pg_ctl", "-D", str(self.data), "-m", mode, "-w",
+                     "-t", str(START_TIMEOUT_S), "stop")
+            except PgUnavailable:
+                pass  # then the next, harder mode; the folder goes in any case
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -114,12 +117,15 @@ def _hand_over(folder: Path) -> None:
 
 def _run(bindir: Path, folder: Path, program: str, *args: str) -> subprocess.CompletedProcess:
     """``program`` from ``bindir``, as the server's user, in ``folder`` (the server user may not
-    be allowed into the current directory)."""
+    be allowed into the current directory). PgUnavailable when it cannot be run or hangs."""
     command = [str(bindir / program), *args]
     if _server_user() is not None:
         command = ["runuser", "-u", SERVER_USER, "--", *command]
-    return subprocess.run(command, cwd=folder, capture_output=True, text=True,
-                          timeout=START_TIMEOUT_S + 30, stdin=subprocess.DEVNULL)
+    try:
+        return subprocess.run(command, cwd=folder, capture_output=True, text=True,
+                              timeout=START_TIMEOUT_S + 30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise PgUnavailable(f"running {' '.join(command)}: {err}") from None
 
 
 def _failed(what: str, done: subprocess.CompletedProcess, log: Path | None = None) -> PgUnavailable:
