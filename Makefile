@@ -1,11 +1,12 @@
 # The two commands of the README: `make demo` and `make test`.
-# Each installs what is missing (virtualenv, Python packages, Asterisk, SIPp), then runs.
+# Each installs what is missing (virtualenv, Python packages, Asterisk, SIPp, and PostgreSQL when
+# the tests have no server to use), then runs.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test unit bench install asterisk clean
+.PHONY: demo test unit bench install asterisk postgresql clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,13 +19,16 @@ install: $(STAMP)
 asterisk:
 	@bash tools/install-asterisk.sh
 
+postgresql:
+	@bash tools/install-postgresql.sh
+
 demo: install asterisk
 	$(BIN)/ivr demo
 
-test: install asterisk
+test: install asterisk postgresql
 	$(BIN)/python -m pytest
 
-unit: install
+unit: install postgresql
 	$(BIN)/python -m pytest -m 'not asterisk'
 
 bench: install asterisk

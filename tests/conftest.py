@@ -1,9 +1,11 @@
-"""Shared fixtures: the shipped rules file."""
+"""Shared fixtures: the shipped rules file, and the session's PostgreSQL (``pg_server``)."""
 from __future__ import annotations
 
 import pytest
 
 from support import RULES_FILE
+
+pytest_plugins = ["pgserver.plugin"]
 
 
 @pytest.fixture(scope="session")

@@ -29,21 +29,23 @@ def at(text: str) -> datetime:
     """A time in the centre's zone from 'YYYY-MM-DD HH:MM'."""
     return datetime.fromisoformat(text).replace(tzinfo=CST)
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
 
 @contextmanager
-def pg_schema(server: str = PG_SERVER, prefix: str = "ivr_test") -> Iterator[str]:
-    """A PostgreSQL URL on a schema of its own (``<prefix>_<random>``), dropped afterwards, so
-    parallel runs never see each other's tables. ``server`` may point at a relay of the server."""
+def pg_schema(server: str, prefix: str = "ivr_test", relay: str | None = None) -> Iterator[str]:
+    """A URL on a schema of its own (``<prefix>_<random>``) of the PostgreSQL at ``server`` (the
+    session's ``pg_server.url``), dropped afterwards, so parallel runs never see each other's
+    tables. With ``relay`` (the same server through a relay the test may cut) the URL goes there;
+    the schema is still made and dropped on ``server`` directly."""
     from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
 
     schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_SERVER)
+    admin = create_engine(server)
     try:
         with admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        yield f"{server}?options=-csearch_path%3D{schema}"
+        url = make_url(relay or server).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -1,6 +1,6 @@
 """A TCP relay the tests can cut: the database "goes away" for the engine and comes back.
 
-It forwards 127.0.0.1:<port> to a real server (the PostgreSQL on 5432). ``cut()`` closes the
+It forwards 127.0.0.1:<port> to a real server (the session's PostgreSQL, ``pg_server.address()``). ``cut()`` closes the
 listening socket and every relayed connection, as a network failure or a database restart
 would; ``restore()`` listens again on the same port. ``blackhole()`` is the nastier failure of a
 dead host or a silently dropped route: connections are still accepted but nothing is answered

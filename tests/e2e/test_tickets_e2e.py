@@ -24,7 +24,7 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tickets.sqlite3'}"
         return
-    with pg_schema(prefix="ivr_e2e") as url:
+    with pg_schema(request.getfixturevalue("pg_server").url, prefix="ivr_e2e") as url:
         yield url
 
 
@@ -173,7 +173,8 @@ def test_a_rating_keyed_by_the_caller_lands_on_the_ticket(clean_queues, database
 
 
 @pytest.mark.postgres
-def test_answers_during_a_database_outage_are_spooled_then_become_tickets(clean_queues, tmp_path):
+def test_answers_during_a_database_outage_are_spooled_then_become_tickets(clean_queues, pg_server,
+                                                                          tmp_path):
     """The engine reaches PostgreSQL through a relay the test cuts: calls answered meanwhile are
     spooled to a file and become work orders once the database is back."""
     from e2e.tcp_proxy import TcpProxy
@@ -181,11 +182,11 @@ def test_answers_during_a_database_outage_are_spooled_then_become_tickets(clean_
     lab = clean_queues
     skip_queue_log_history(lab.settings)
     lab.login("agent1", "agent2")  # two agents: one may still be in wrap-up from the last call
-    proxy = TcpProxy(("127.0.0.1", 5432)).restore()
-    relayed = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test"
+    proxy = TcpProxy(pg_server.address()).restore()
     callers = ["13933330001", "13933330002", "13933330003"]
     try:
-        with pg_schema(relayed, prefix="ivr_e2e") as url:
+        relayed = pg_server.via("127.0.0.1", proxy.port)
+        with pg_schema(pg_server.url, prefix="ivr_e2e", relay=relayed) as url:
             with running_engine(lab.settings, tmp_path / "engine.log", database_url=url) as engine, \
                     lab.agent("agent1") as agent1, lab.agent("agent2") as agent2:
                 first, _ = lab.call("12345", talk_ms=4000, caller=callers[0])

@@ -1,4 +1,5 @@
-"""Store fixtures: every store test runs on SQLite and on the real PostgreSQL server.
+"""Store fixtures: every store test runs on SQLite and on a real PostgreSQL server (the session's
+``pg_server``: see ``tests/pgserver/``).
 
 PostgreSQL tests get a schema of their own (``ivr_test_<random>``, dropped afterwards), so parallel
 runs and other helpers' tests never see each other's tables.
@@ -13,7 +14,6 @@ import structlog
 from ivr.core.deadlines import Policy
 from ivr.store import TicketStore, open_store
 from support import pg_schema
-
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +31,7 @@ def store_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
         return
-    with pg_schema() as url:
+    with pg_schema(request.getfixturevalue("pg_server").url) as url:
         yield url
 
 
