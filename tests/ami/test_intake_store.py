@@ -20,7 +20,7 @@ from ivr.core import call_events as ce
 from ivr.errors import StoreError
 from ivr.store import open_store
 from ivr.store.models import TicketRow
-from support import PG_SERVER, pg_schema, wait_until
+from support import pg_schema, wait_until
 
 pytestmark = pytest.mark.postgres
 AT = datetime(2026, 9, 9, 3, 0, tzinfo=timezone.utc)
@@ -37,20 +37,19 @@ def tickets(store) -> int:
 
 
 @pytest.fixture
-def relay():
-    from sqlalchemy.engine import make_url
-
-    target = make_url(PG_SERVER)
-    proxy = TcpProxy((target.host or "127.0.0.1", target.port or 5432)).restore()
+def relay(pg_server):
+    """(the relay, a function giving a URL on a schema of its own reached through it)."""
+    proxy = TcpProxy(pg_server.address()).restore()
     try:
-        yield proxy, target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        yield proxy, lambda: pg_schema(pg_server.url, prefix="ivr_intake",
+                                       relay=pg_server.via("127.0.0.1", proxy.port))
     finally:
         proxy.cut()
 
 
 def test_a_black_holed_database_keeps_memory_small_and_loses_nothing(relay, tmp_path, policy, shipped_rules):
-    proxy, relayed = relay
-    with pg_schema(relayed, prefix="ivr_intake") as url:
+    proxy, schema = relay
+    with schema() as url:
         store = open_store(url, policy)
         intake = Intake(Spool(tmp_path / "spool"), StoreLedger(store, lambda: shipped_rules, tmp_path),
                         backoff=(0.2, 0.5, 1.0)).start()
@@ -76,8 +75,8 @@ def test_a_black_holed_database_keeps_memory_small_and_loses_nothing(relay, tmp_
 
 
 def test_a_database_down_at_start_is_migrated_when_it_comes_back(relay, tmp_path, policy, shipped_rules):
-    proxy, relayed = relay
-    with pg_schema(relayed, prefix="ivr_intake") as url:
+    proxy, schema = relay
+    with schema() as url:
         proxy.cut()
         with pytest.raises(StoreError, match="unavailable|cannot"):
             open_store(url, policy)
