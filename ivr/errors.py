@@ -10,7 +10,11 @@
     │   ├── TicketNotFound        no ticket with that number
     │   └── InvalidTransition     the process does not allow that step from the ticket's state
     ├── StoreError                the database cannot be reached or migrated
-    └── AsteriskError             Asterisk could not be installed, started, stopped or reached
+    ├── AsteriskError             Asterisk could not be installed, started, stopped or reached
+    ├── SettingsError             an IVR_* setting has a value that cannot be used
+    ├── AccountError              a staff account cannot be added or changed as asked
+    │   └── LoginRefused          a login was refused (wrong name or password, disabled, throttled)
+    └── KnowledgeBaseError        a knowledge-base file cannot be read or imported
 
 Command-line entry points catch IvrError and print its message: no traceback reaches a user.
 """
@@ -76,3 +80,28 @@ class StoreError(IvrError):
 
 class AsteriskError(IvrError):
     """Asterisk could not be installed, started, stopped or reached."""
+
+
+class SettingsError(IvrError):
+    """An ``IVR_*`` setting cannot be used; the message names the variable and what it allows."""
+
+    def __init__(self, name: str, value: str, allowed: str) -> None:
+        self.name, self.value, self.allowed = name, value, allowed
+        super().__init__(f"{name}={value!r}: {allowed}")
+
+
+class AccountError(IvrError):
+    """A staff account cannot be added or changed as asked (bad name, role, phone, password)."""
+
+
+class LoginRefused(AccountError):
+    """A login was refused. ``wait_seconds`` > 0 when failed attempts made it wait (throttled);
+    the message never says whether the name or the password was wrong."""
+
+    def __init__(self, message: str, wait_seconds: int = 0) -> None:
+        self.wait_seconds = wait_seconds
+        super().__init__(message)
+
+
+class KnowledgeBaseError(IvrError):
+    """A knowledge-base file cannot be read or imported; the message names the file."""

@@ -24,6 +24,8 @@ class Settings:
     ami_port: int                 # IVR_AMI_PORT
     asterisk_cache: Path          # IVR_ASTERISK_CACHE: where the sid root lives when there is no system Asterisk
     clock: str | None             # IVR_CLOCK: ISO time the engine pretends it is (tests, dry runs)
+    web_host: str = "127.0.0.1"   # IVR_WEB_HOST: the staff console's address (loopback by default)
+    web_port: int = 8080          # IVR_WEB_PORT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -40,4 +42,18 @@ class Settings:
             ami_port=int(env.get("IVR_AMI_PORT", "5038")),
             asterisk_cache=Path(env.get("IVR_ASTERISK_CACHE", "/var/cache/ivr-12345")),
             clock=env.get("IVR_CLOCK") or None,
+            web_host=env.get("IVR_WEB_HOST") or "127.0.0.1",
+            web_port=port_setting(env, "IVR_WEB_PORT", 8080),
         )
+
+
+def port_setting(env: Mapping[str, str], name: str, default: int) -> int:
+    """The TCP port in ``env[name]``; SettingsError naming the variable and the range otherwise."""
+    from ivr.errors import SettingsError
+
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise SettingsError(name, text, "must be a port number from 1 to 65535")
+    return int(text)
