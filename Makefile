@@ -1,11 +1,12 @@
 # The two commands of the README: `make demo` and `make test`.
-# Each installs what is missing (virtualenv, Python packages, Asterisk, SIPp), then runs.
+# Each installs what is missing (virtualenv, Python packages, Asterisk, SIPp, Chromium and a
+# CJK font for the console's browser tests), then runs.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test unit bench install asterisk clean
+.PHONY: demo test unit bench install asterisk browser clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +19,13 @@ install: $(STAMP)
 asterisk:
 	@bash tools/install-asterisk.sh
 
-demo: install asterisk
+browser:
+	@bash tools/install-browser.sh
+
+demo: install asterisk browser
 	$(BIN)/ivr demo
 
-test: install asterisk
+test: install asterisk browser
 	$(BIN)/python -m pytest
 
 unit: install

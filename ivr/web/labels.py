@@ -50,6 +50,20 @@ FIELD = {
     "outcome": "处理方式",
     "unit": "承办单位",
     "article": "参考知识",
+    "sign_by": "签收期限",
+    "due": "办结期限",
+    "line": "拨打号码",
+    "queue": "队列",
+    "agent": "坐席",
+    "note": "备注",
+    "text": "回复内容",
+    "on_time": "按时",
+    "passed": "审核通过",
+    "rating": "评分",
+    "source": "来源",
+    "reason": "原因",
+    "what": "超期项",
+    "deadline": "期限",
 }
 
 TEXT = {
@@ -136,3 +150,17 @@ def step(value: str | None) -> str:
 def steps(values: list[str]) -> str:
     """The steps allowed now, in words (for a refused step's message)."""
     return "、".join(step(v) for v in values) or TEXT["none_allowed"]
+
+
+def history_value(key: str, value, departments) -> str:
+    """One value of a history line in words: unit names, 是/否, times without seconds."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if key == "category":
+        return category(value)
+    if key == "unit" and value in departments:
+        return departments[value].name_zh
+    text = str(value)
+    if key in ("sign_by", "due", "deadline") and len(text) >= 16 and text[10] == "T":
+        return text[:16].replace("T", " ")
+    return text

@@ -25,7 +25,7 @@ def order_list(request: Request, user: User) -> Response:
     if status not in {s.value for s in workflow.Status} | {None}:
         status = None
     orders = console.store.list(status=status, limit=100)
-    return render(request, "orders.html", orders=orders, status=status,
+    return render(request, "orders.html", orders=orders, shown=status,
                   departments=console.rules.departments)
 
 
