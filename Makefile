@@ -1,12 +1,13 @@
 # The two commands of the README: `make demo` and `make test`.
-# Each installs what is missing (virtualenv, Python packages, Asterisk, SIPp, and PostgreSQL when
-# the tests have no server to use), then runs.
+# Each installs what is missing (virtualenv, Python packages, Asterisk, SIPp, Chromium and a
+# CJK font for the console's browser tests, and PostgreSQL when the tests have no server to use),
+# then runs.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test unit bench install asterisk postgresql clean
+.PHONY: demo test unit bench install asterisk browser postgresql clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,13 +20,16 @@ install: $(STAMP)
 asterisk:
 	@bash tools/install-asterisk.sh
 
+browser:
+	@bash tools/install-browser.sh
+
 postgresql:
 	@bash tools/install-postgresql.sh
 
-demo: install asterisk
+demo: install asterisk browser
 	$(BIN)/ivr demo
 
-test: install asterisk postgresql
+test: install asterisk browser postgresql
 	$(BIN)/python -m pytest
 
 unit: install postgresql

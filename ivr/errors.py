@@ -10,8 +10,11 @@
     │   ├── TicketNotFound        no ticket with that number
     │   └── InvalidTransition     the process does not allow that step from the ticket's state
     ├── StoreError                the database cannot be reached or migrated
+    ├── AsteriskError             Asterisk could not be installed, started, stopped or reached
     ├── SettingsError             an IVR_* setting holds a value it may not hold (names it)
-    └── AsteriskError             Asterisk could not be installed, started, stopped or reached
+    ├── AccountError              a staff account cannot be added or changed as asked
+    │   └── LoginRefused          a login was refused (wrong name or password, disabled, throttled)
+    └── KnowledgeBaseError        a knowledge-base file cannot be read or imported
 
 Command-line entry points catch IvrError and print its message: no traceback reaches a user.
 """
@@ -85,3 +88,20 @@ class SettingsError(IvrError):
 
 class AsteriskError(IvrError):
     """Asterisk could not be installed, started, stopped or reached."""
+
+
+class AccountError(IvrError):
+    """A staff account cannot be added or changed as asked (bad name, role, phone, password)."""
+
+
+class LoginRefused(AccountError):
+    """A login was refused. ``wait_seconds`` > 0 when failed attempts made it wait (throttled);
+    the message never says whether the name or the password was wrong."""
+
+    def __init__(self, message: str, wait_seconds: int = 0) -> None:
+        self.wait_seconds = wait_seconds
+        super().__init__(message)
+
+
+class KnowledgeBaseError(IvrError):
+    """A knowledge-base file cannot be read or imported; the message names the file."""

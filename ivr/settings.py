@@ -34,6 +34,8 @@ class Settings:
     clock: str | None             # IVR_CLOCK: ISO time the engine pretends it is (tests, dry runs)
     agi_timeout: float = 3.0      # IVR_AGI_TIMEOUT: seconds a routing step may take before the fail-safe
     staff_group: str | None = None  # IVR_STAFF_GROUP: group that may read recordings and data (ivr.permissions)
+    web_host: str = "127.0.0.1"   # IVR_WEB_HOST: the staff console's address (loopback by default)
+    web_port: int = 8080          # IVR_WEB_PORT
 
     def secure(self) -> None:
         """Make the data and recordings folders (and a SQLite database) readable by the engine's
@@ -62,6 +64,8 @@ class Settings:
             clock=_clock(env, "IVR_CLOCK"),
             agi_timeout=number(env, "IVR_AGI_TIMEOUT", 3.0, 0.5, 30.0),
             staff_group=_raw(env, "IVR_STAFF_GROUP"),
+            web_host=_host(env, "IVR_WEB_HOST", "127.0.0.1"),
+            web_port=port(env, "IVR_WEB_PORT", 8080),
         )
 
     def __repr__(self) -> str:

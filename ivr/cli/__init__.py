@@ -30,6 +30,9 @@ SUBCOMMANDS = [
     ("asterisk_cmd", "agents"),
     ("bench_cmd", "bench"),
     ("demo_cmd", "demo"),
+    ("users_cmd", "users"),
+    ("kb_cmd", "kb"),
+    ("web_cmd", "web"),
 ]
 
 

@@ -244,7 +244,8 @@ def _print_ticket(t: Ticket, c: Context, as_json: bool) -> None:
             ("unit", f"{t.order.unit} ({unit.name_zh})" if unit else t.order.unit),
             ("urgent", "yes" if t.order.urgent else None), ("sign by", data["sign_by"]),
             ("deadline", data["deadline"]), ("rating", data["rating"]),
-            ("recording", t.recording_path),
+            ("recording", t.recording_path), ("title", t.order.title), ("description", t.order.description),
+            ("place", t.order.place), ("kb article", t.order.article),
             ("flags", ", ".join(k for k in ("overdue", "sign_late", "escalated", "supervised") if data[k]))]
     for label, value in rows:
         if value not in (None, ""):

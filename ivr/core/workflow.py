@@ -33,6 +33,9 @@ from ivr.core.deadlines import Category, Policy, parse_category
 from ivr.errors import InvalidTransition, TicketError
 
 MAX_TEXT = 2000  # characters kept of free text (reply, notes): an order is not a document store
+MAX_TITLE = 100  # characters of an order's title (what the matter is, in one line)
+MAX_PLACE = 200  # characters of the matter's place (an address, a landmark)
+MAX_ARTICLE_KEY = 64  # a knowledge-base article's stable key
 
 
 class Status(StrEnum):
@@ -104,6 +107,10 @@ class WorkOrder:
     rating: int | None = None
     rated_at: datetime | None = None
     history: tuple[Entry, ...] = ()
+    title: str | None = None             # the matter in one line, as the agent wrote it
+    description: str | None = None       # what the citizen said, as the agent wrote it
+    place: str | None = None             # where the matter is (optional)
+    article: str | None = None           # key of the knowledge-base article the agent used
 
     @property
     def is_open(self) -> bool:
@@ -182,9 +189,10 @@ def sweep_steps(order: WorkOrder, now: datetime) -> list[tuple[Event, dict[str, 
 def _close(order: WorkOrder, at: datetime, policy: Policy | None, data: dict) -> tuple[dict, dict]:
     category = _category(order, data.pop("category", None), required=False)
     note = _text(order, "note", data.pop("note", None))
+    matter = _matter(order, data)
     _no_more(order, Event.CLOSE, data)
-    return ({"status": Status.CLOSED, "closed_at": at, "category": category},
-            {"category": category, "note": note})
+    return ({"status": Status.CLOSED, "closed_at": at, "category": category, **matter},
+            {"category": category, "note": note, **matter})
 
 
 def _dispatch(order: WorkOrder, at: datetime, policy: Policy | None, data: dict) -> tuple[dict, dict]:
@@ -192,12 +200,14 @@ def _dispatch(order: WorkOrder, at: datetime, policy: Policy | None, data: dict)
     category = _category(order, data.pop("category", None), required=True)
     urgent = _bool(order, "urgent", data.pop("urgent", False))
     note = _text(order, "note", data.pop("note", None))
+    matter = _matter(order, data)
     _no_more(order, Event.DISPATCH, data)
     terms = _policy(order, policy).terms(category, urgent, at)
     changes = {"status": Status.DISPATCHED, "unit": unit, "category": category, "urgent": urgent,
-               "sign_by": terms.sign_by, "due": terms.due, "dispatch_count": order.dispatch_count + 1}
+               "sign_by": terms.sign_by, "due": terms.due, "dispatch_count": order.dispatch_count + 1,
+               **matter}
     return changes, {"unit": unit, "category": category, "urgent": urgent, "sign_by": terms.sign_by,
-                     "due": terms.due, "note": note}
+                     "due": terms.due, "note": note, **matter}
 
 
 def _sign(order: WorkOrder, at: datetime, policy: Policy | None, data: dict) -> tuple[dict, dict]:
@@ -351,4 +361,29 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
         elif not isinstance(value, (str, int, float, bool)):
             value = str(value)
         out[key] = value
+    return out
+
+
+# --- the matter as the agent wrote it down (close and dispatch take it at intake) ---------------
+
+_MATTER_LIMITS = {"title": MAX_TITLE, "description": MAX_TEXT, "place": MAX_PLACE,
+                  "article": MAX_ARTICLE_KEY}
+
+
+def _matter(order: WorkOrder, data: dict) -> dict[str, str]:
+    """The intake fields given in ``data`` (title, description, place, article), popped from it.
+
+    Only fields given are returned, so a step without them keeps what the order had; each is
+    text, stripped, and cut to its limit (the form checks the limits first and says so).
+    """
+    out: dict[str, str] = {}
+    for name, limit in _MATTER_LIMITS.items():
+        value = data.pop(name, None)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise TicketError(f"work order {order.number}: {name} must be text, not {type(value).__name__}")
+        value = value.strip()[:limit]
+        if value:
+            out[name] = value
     return out

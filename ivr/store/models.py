@@ -80,6 +80,10 @@ class TicketRow(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str | None] = mapped_column(String(100))           # written by the agent at intake
+    description: Mapped[str | None] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(String(200))
+    kb_article: Mapped[str | None] = mapped_column(String(64))      # key of the article used
 
     history: Mapped[list["TicketEventRow"]] = relationship(
         back_populates="ticket", order_by="TicketEventRow.seq", cascade="all, delete-orphan")
@@ -141,3 +145,66 @@ class CallRow(Base):
     wait_seconds: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_calls_started_at", "started_at"),)
+
+
+class UserRow(Base):
+    """A member of staff who logs in to the console. ``session_epoch`` grows on every password
+    change or disabling, which ends the sessions signed before it."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(64))  # an agent's id in routing_rules.yaml
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LoginFailureRow(Base):
+    """Failed logins counted per key ("user:NAME" or "addr:IP"), so throttling survives restarts."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DraftRow(Base):
+    """The work-order form as an agent left it, per order and user, until the order is saved."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+    username: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (UniqueConstraint("number", "username", name="uq_drafts_number_user"),)
+
+
+class ArticleRow(Base):
+    """A knowledge-base article (知识库), keyed by the stable ``key`` its file gives.
+
+    ``search_text`` is title, tags and body in one column: what LIKE and the PostgreSQL trigram
+    index search. SQLite also keeps a FTS5 trigram table (``kb_fts``) made by the migration.
+    """
+
+    __tablename__ = "kb_articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    department: Mapped[str | None] = mapped_column(String(64))
+    tags: Mapped[str] = mapped_column(String(500), default="")  # comma-separated
+    valid_from: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

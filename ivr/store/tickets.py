@@ -97,6 +97,7 @@ class Ticket:
             "rated_at": _iso(o.rated_at), "allowed": workflow.allowed(o),
             "history": [{"event": e.event, "actor": e.actor, "at": _iso(e.at), "data": e.data}
                         for e in o.history],
+            "title": o.title, "description": o.description, "place": o.place, "article": o.article,
         }
         return data
 
@@ -421,6 +422,17 @@ class TicketStore:
         _write_order(row, new, len(old.history))
         session.flush()
 
+    # --- the agent's desk -------------------------------------------------------------------
+
+    def received_by_agent(self, agent: str, limit: int = 50) -> list[Ticket]:
+        """Orders an agent answered that still wait for their first step (status received),
+        oldest first: the calls whose matter is not written down yet."""
+        query = (select(TicketRow).options(selectinload(TicketRow.history))
+                 .where(TicketRow.agent == agent, TicketRow.status == Status.RECEIVED.value)
+                 .order_by(TicketRow.created_at, TicketRow.number).limit(max(1, limit)))
+        with self._session() as session:
+            return [_ticket(row, self.tz) for row in session.scalars(query).all()]
+
 
 def check_linkedid(linkedid: Any) -> str:
     """A linkedid as Asterisk writes it ("1717000000.42"); TicketError for anything else."""
@@ -460,6 +472,8 @@ def _write_order(row: TicketRow, order: WorkOrder, known_entries: int) -> None:
     row.overdue, row.sign_late = order.overdue, order.sign_late
     row.escalated, row.supervised = order.escalated, order.supervised
     row.dispatch_count, row.rating, row.rated_at = order.dispatch_count, order.rating, order.rated_at
+    row.title, row.description, row.place, row.kb_article = (order.title, order.description, order.place,
+                                                             order.article)
     for seq, entry in enumerate(order.history[known_entries:], start=known_entries):
         row.history.append(TicketEventRow(seq=seq, event=entry.event, actor=entry.actor, at=entry.at,
                                           data=json.dumps(entry.data, ensure_ascii=False)))
@@ -477,7 +491,8 @@ def _order(row: TicketRow, tz: tzinfo) -> WorkOrder:
         replied_at=local(row.replied_at), replied_on_time=row.replied_on_time, closed_at=local(row.closed_at),
         overdue=bool(row.overdue), sign_late=bool(row.sign_late), escalated=bool(row.escalated),
         supervised=bool(row.supervised), dispatch_count=row.dispatch_count or 0, rating=row.rating,
-        rated_at=local(row.rated_at),
+        rated_at=local(row.rated_at), title=row.title, description=row.description, place=row.place,
+        article=row.kb_article,
         history=tuple(Entry(e.event, e.actor, local(e.at), json.loads(e.data)) for e in row.history))
 
 

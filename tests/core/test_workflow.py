@@ -245,3 +245,31 @@ def test_failed_review_clears_the_overdue_marks():
 def test_mark_overdue_what_is_checked():
     with pytest.raises(TicketError, match="use 'sign' or 'reply'"):
         step(dispatched(), "mark_overdue", 10, what="lunch")
+
+
+# --- the matter written down at intake: title, description, place, knowledge-base article -------
+
+def test_close_keeps_the_matter_and_records_it_in_the_history():
+    order = step(fresh(), "close", 3, "agent1", category="consultation", title=" 图书馆开放时间 ",
+                 description="市民问周一是否开放", place="县图书馆", article="library-hours")
+    assert (order.title, order.description, order.place, order.article) == (
+        "图书馆开放时间", "市民问周一是否开放", "县图书馆", "library-hours")
+    assert order.history[-1].data == {"category": "consultation", "title": "图书馆开放时间",
+                                      "description": "市民问周一是否开放", "place": "县图书馆",
+                                      "article": "library-hours"}
+
+
+def test_dispatch_takes_the_matter_and_cuts_it_to_its_limits():
+    order = dispatched(title="x" * 500, description="停水" * 5000, place="  ")
+    assert len(order.title) == workflow.MAX_TITLE and len(order.description) == workflow.MAX_TEXT
+    assert order.place is None and "place" not in order.history[-1].data
+
+
+def test_a_step_without_the_matter_changes_nothing_of_it():
+    order = step(fresh(), "close", 3, category="consultation")
+    assert (order.title, order.description, order.place, order.article) == (None,) * 4
+
+
+def test_matter_fields_must_be_text():
+    with pytest.raises(TicketError, match="title must be text"):
+        step(fresh(), "close", 3, title=5)

@@ -195,3 +195,25 @@ def test_report_facts_feed_the_kpis(store):
     assert set(report.by_unit) == {"water"} and report.by_unit["water"].dispatched == 3
     everything = build_report(*store.report_facts())
     assert everything.total.abandoned == 2
+
+
+def test_the_matter_written_at_intake_is_kept_on_the_order(store):
+    ticket, _ = store.create_ticket_for_answer("1717000000.901", at=at("2020-06-01 10:00"), line="12345",
+                                               department="centre", mode="main", agent="agent1")
+    store.apply(ticket.number, "close", "agent1", at("2020-06-01 10:05"), category="consultation",
+                title="<b>图书馆</b>开放时间", description="周一闭馆吗？", place="县图书馆",
+                article="library-hours")
+    order = store.get(ticket.number).order
+    assert (order.title, order.description, order.place, order.article) == (
+        "<b>图书馆</b>开放时间", "周一闭馆吗？", "县图书馆", "library-hours")
+    assert store.get(ticket.number).to_dict()["article"] == "library-hours"
+    assert store.received_by_agent("agent1") == []
+
+
+def test_received_by_agent_lists_only_that_agents_waiting_orders(store):
+    for n, agent in enumerate(["agent1", "agent2", "agent1"]):
+        store.create_ticket_for_answer(f"1717000000.91{n}", at=at(f"2020-06-01 10:0{n}"), line="12345",
+                                       department="centre", mode="main", agent=agent)
+    mine = store.received_by_agent("agent1")
+    assert [t.agent for t in mine] == ["agent1", "agent1"]
+    assert mine[0].created_at < mine[1].created_at

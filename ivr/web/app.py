@@ -1,0 +1,146 @@
+"""The console as one ASGI application, and how to serve it beside the engine's other parts.
+
+    build_app(settings, store, rules, hub=None, clock=None, secret=None) -> Starlette
+    await serve_web(settings, store, rules, hub, stop_event, clock=None, host=None, port=None)
+
+``ivr web`` serves it alone; ``ivr serve`` can run :func:`serve_web` as one more task in its
+event loop (same store, same clock, same hub that the AMI listener publishes to).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+import uvicorn
+from jinja2 import Environment
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from ivr.clock import make_clock
+from ivr.core.rules import Rules
+from ivr.errors import StoreError
+from ivr.logs import get_logger
+from ivr.settings import Settings
+from ivr.store import TicketStore
+from ivr.store.drafts import DraftStore
+from ivr.store.kb import KnowledgeBase
+from ivr.store.users import UserStore
+from ivr.web import desk, desk_kb, events, login, orders
+from ivr.web.hub import EventHub
+from ivr.web.render import STATIC, environment, error_page
+from ivr.web.security import MAX_BODY_WORDS, BodyTooLarge, Guard
+from ivr.web.session import SessionCookies, load_or_create_secret
+
+log = get_logger("ivr.web")
+
+
+@dataclass
+class Console:
+    """What every page needs, built once per application (``request.app.state.console``)."""
+
+    settings: Settings
+    rules: Rules
+    store: TicketStore
+    users: UserStore
+    drafts: DraftStore
+    kb: KnowledgeBase
+    hub: EventHub
+    clock: Callable[[], datetime]
+    templates: Environment
+
+    @property
+    def tz(self) -> tzinfo:
+        return self.store.tz
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(self.tz)
+
+
+def build_app(settings: Settings, store: TicketStore, rules: Rules, hub: EventHub | None = None,
+              clock: Callable[[], datetime] | None = None, secret: str | None = None,
+              users: UserStore | None = None) -> Starlette:
+    """The console on ``store``; ``clock`` defaults to IVR_CLOCK or the system clock."""
+    console = Console(settings=settings, rules=rules, store=store, users=users or UserStore(store.engine),
+                      drafts=DraftStore(store.engine), kb=KnowledgeBase(store.engine, store.tz),
+                      hub=hub or EventHub(), clock=clock or make_clock(settings.clock, store.tz),
+                      templates=environment(store.tz))
+    routes = [*login.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes,
+              Mount("/static", StaticFiles(directory=str(STATIC)), name="static")]
+    app = Starlette(routes=routes, exception_handlers={
+        HTTPException: _http_error, BodyTooLarge: _too_large, StoreError: _store_error, Exception: _crash})
+    app.state.console = console
+    app.add_middleware(SessionCookies, secret=secret or load_or_create_secret(settings.data_dir))
+    app.add_middleware(Guard, too_large=_too_large_app)
+    return app
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    return error_page(request, status if status in (403, 404) else 404)
+
+
+async def _too_large(request: Request, exc: Exception) -> Response:
+    return error_page(request, 413, limit=MAX_BODY_WORDS)
+
+
+async def _too_large_app(scope, receive, send) -> None:
+    request = Request(scope, receive)
+    request.scope.setdefault("session", {})
+    await (await _too_large(request, BodyTooLarge()))(scope, receive, send)
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    log.error("web.store_unavailable", path=request.url.path, error=str(exc))
+    return error_page(request, 503)
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    log.exception("web.error", path=request.url.path, error=f"{type(exc).__name__}: {exc}")
+    return error_page(request, 500)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: the process that runs it owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
+async def serve_web(settings: Settings, store: TicketStore, rules: Rules, hub: EventHub,
+                    stop_event: asyncio.Event, clock: Callable[[], datetime] | None = None,
+                    host: str | None = None, port: int | None = None,
+                    started: Callable[[str, int], None] | None = None) -> None:
+    """Serve the console until ``stop_event`` is set, in the running event loop.
+
+    ``started(host, port)`` is called once the socket listens (port 0 picks a free one).
+    """
+    app = build_app(settings, store, rules, hub=hub, clock=clock)
+    config = uvicorn.Config(app, host=host or settings.web_host,
+                            port=settings.web_port if port is None else port, log_config=None,
+                            access_log=False, lifespan="off", timeout_graceful_shutdown=3,
+                            server_header=False)
+    server = _Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():
+        await asyncio.sleep(0.02)
+    if task.done():
+        await task  # re-raises why it could not start (a port in use: OSError)
+        raise OSError(f"the console could not listen on {config.host}:{config.port}")
+    bound = server.servers[0].sockets[0].getsockname()
+    log.info("web.listening", host=bound[0], port=bound[1])
+    if started is not None:
+        started(bound[0], bound[1])
+    try:
+        await stop_event.wait()
+    finally:
+        hub.close()
+        server.should_exit = True
+        await task

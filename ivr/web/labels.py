@@ -1,0 +1,166 @@
+"""Every word the console shows, in Chinese, in one place (templates read them as ``L``).
+
+Keys are the project's own names (categories, statuses, steps, roles), so the same word is
+used for the same thing in the YAML, the Python and the page.
+"""
+from __future__ import annotations
+
+CATEGORY = {
+    "consultation": "咨询",
+    "help_request": "求助",
+    "suggestion": "建议",
+    "complaint": "投诉",
+    "report": "举报",
+}
+
+STATUS = {
+    "received": "待填写",
+    "closed": "当场办结",
+    "dispatched": "已转办",
+    "signed": "已签收",
+    "replied": "已回复",
+    "archived": "已归档",
+}
+
+STEP = {
+    "receive": "受理（坐席接听）",
+    "close": "当场办结",
+    "dispatch": "转办承办单位",
+    "sign": "单位签收",
+    "reply": "单位回复",
+    "review": "督办审核",
+    "rate": "市民评价",
+    "mark_overdue": "标记超期",
+    "escalate": "列入督办",
+}
+
+ROLE = {"agent": "坐席", "supervisor": "督办员", "auditor": "质检员", "admin": "管理员"}
+
+MODE = {"main": "12345主号", "forward": "呼叫转移", "sunset": "短期过渡", "dedicated": "专席受理",
+        "parallel": "并联整合"}
+
+OUTCOME = {"close": "当场解答，办结", "dispatch": "转办到承办单位"}
+
+FIELD = {
+    "category": "诉求类别",
+    "urgent": "紧急",
+    "title": "标题",
+    "description": "诉求内容",
+    "place": "事发地点",
+    "outcome": "处理方式",
+    "unit": "承办单位",
+    "article": "参考知识",
+    "sign_by": "签收期限",
+    "due": "办结期限",
+    "line": "拨打号码",
+    "queue": "队列",
+    "agent": "坐席",
+    "note": "备注",
+    "text": "回复内容",
+    "on_time": "按时",
+    "passed": "审核通过",
+    "rating": "评分",
+    "source": "来源",
+    "reason": "原因",
+    "what": "超期项",
+    "deadline": "期限",
+}
+
+TEXT = {
+    "app": "12345 坐席工作台",
+    "login": "登录",
+    "logout": "退出",
+    "username": "登录名",
+    "password": "密码",
+    "desk": "我的工作台",
+    "orders": "工单",
+    "my_orders": "待填写的工单",
+    "no_orders": "没有待填写的工单。接听来电后，新工单会出现在这里。",
+    "has_draft": "有草稿",
+    "save": "保存工单",
+    "draft_saved": "草稿已自动保存",
+    "draft_restored": "已恢复您上次未保存的填写内容",
+    "deadline": "办理期限",
+    "sign_by": "单位签收期限",
+    "due": "办结期限",
+    "close_no_deadline": "当场办结，不需要办理期限。",
+    "pick_category": "选择诉求类别后显示办理期限。",
+    "kb": "知识库",
+    "kb_search": "搜索知识库",
+    "kb_hint": "输入关键词，如：停水、路灯",
+    "kb_none": "没有找到有效的知识条目。",
+    "kb_use": "采用此条",
+    "kb_used": "本工单参考了",
+    "kb_remove": "不再采用",
+    "live": "来电信息",
+    "live_idle": "等待来电……",
+    "saved_close": "工单 {number} 已当场办结。",
+    "saved_dispatch": "工单 {number} 已转办{unit}，办结期限 {due}。",
+    "refused": "流程不允许这一步：工单当前状态为「{state}」，不能「{step}」。现在允许：{allowed}。",
+    "none_allowed": "无（工单已结束）",
+    "caller": "来电号码",
+    "line": "拨打号码",
+    "taken_in": "受理时间",
+    "history": "办理经过",
+    "actor": "操作人",
+    "back_to_list": "返回工单列表",
+    "required": "必填",
+    "optional": "选填",
+    "limit_chars": "最多 {n} 字",
+}
+
+ERROR = {
+    "403_title": "没有权限",
+    "403_text": "您的账号（{role}）不能查看这个页面。",
+    "404_title": "页面不存在",
+    "404_text": "没有找到您要的页面或工单。",
+    "413_title": "提交的内容太大",
+    "413_text": "一次提交最多 {limit}。请删减后再保存，页面上的内容不会丢失。",
+    "500_title": "系统出错了",
+    "500_text": "出现了意外错误，已记录在日志中。请稍后再试；如果一直出现，请联系管理员。",
+    "503_title": "数据库暂时不可用",
+    "503_text": "工单数据库暂时无法访问，请稍后再试。您填写的内容仍在页面上。",
+    "csrf": "页面已过期或请求无效，请刷新页面后重试。",
+    "login_refused": "登录名或密码不正确",
+    "empty_title": "请填写标题",
+    "empty_description": "请填写诉求内容",
+    "too_long": "{field}最多 {limit} 字，现在有 {n} 字，请删减",
+    "pick_category": "请选择诉求类别",
+    "pick_outcome": "请选择处理方式",
+    "pick_unit": "转办时请选择承办单位",
+    "unknown_unit": "没有这个承办单位，请从列表中选择",
+    "unknown_article": "这条知识已不存在或已失效",
+    "not_yours": "这个工单不是由您受理的",
+    "not_waiting": "工单 {number} 已处理（{status}），不在您的待办中",
+}
+
+
+def category(value: str | None) -> str:
+    return CATEGORY.get(value or "", value or "—")
+
+
+def status(value: str | None) -> str:
+    return STATUS.get(value or "", value or "—")
+
+
+def step(value: str | None) -> str:
+    return STEP.get(value or "", value or "—")
+
+
+def steps(values: list[str]) -> str:
+    """The steps allowed now, in words (for a refused step's message)."""
+    return "、".join(step(v) for v in values) or TEXT["none_allowed"]
+
+
+def history_value(key: str, value, departments) -> str:
+    """One value of a history line in words: unit names, 是/否, times without seconds."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if key == "category":
+        return category(value)
+    if key == "unit" and value in departments:
+        return departments[value].name_zh
+    text = str(value)
+    if key in ("sign_by", "due", "deadline") and len(text) >= 16 and text[10] == "T":
+        return text[:16].replace("T", " ")
+    return text

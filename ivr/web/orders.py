@@ -1,0 +1,49 @@
+"""Work orders for supervisors, auditors and admins: a list, and one order's history (read-only).
+
+The supervisors' own pages (review, supervision list, wallboard) build on these later.
+"""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ivr.core import workflow
+from ivr.core.staff import Role
+from ivr.errors import TicketError, TicketNotFound
+from ivr.store.users import User
+from ivr.web.auth import page
+from ivr.web.render import error_page, render
+
+READERS = (Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+
+
+@page(*READERS)
+def order_list(request: Request, user: User) -> Response:
+    console = request.app.state.console
+    status = request.query_params.get("status") or None
+    if status not in {s.value for s in workflow.Status} | {None}:
+        status = None
+    orders = console.store.list(status=status, limit=100)
+    return render(request, "orders.html", orders=orders, shown=status,
+                  departments=console.rules.departments)
+
+
+@page(*READERS)
+def order_page(request: Request, user: User) -> Response:
+    console = request.app.state.console
+    try:
+        ticket = console.store.get(request.path_params["number"])
+    except TicketNotFound:
+        return error_page(request, 404)
+    except TicketError as err:
+        return error_page(request, 404, message=str(err))
+    article = console.kb.get(ticket.order.article) if ticket.order.article else None
+    return render(request, "order.html", ticket=ticket, order=ticket.order, article=article,
+                  departments=console.rules.departments, allowed=workflow.allowed(ticket.order))
+
+
+routes = [
+    Route("/orders", order_list, methods=["GET"]),
+    Route("/orders/{number}", order_page, methods=["GET"]),
+]

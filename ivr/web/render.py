@@ -1,0 +1,49 @@
+"""Templates (Jinja2, autoescaped), and the small error pages (403, 404, 413, 500, 503).
+
+Everything a person reads is rendered here from ``templates/`` with the labels of
+:mod:`ivr.web.labels`; text typed by anyone is escaped on output, always.
+"""
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from ivr.web import labels
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def environment(tz: tzinfo) -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+
+    def when(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return "—" if moment is None else moment.astimezone(tz).strftime(fmt)
+
+    env.filters["when"] = when
+    env.globals.update(L=labels, T=labels.TEXT, E=labels.ERROR)
+    return env
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """The page ``template`` for ``request`` (its user and CSRF token are in every page)."""
+    console = request.app.state.console
+    session = request.scope.get("session") or {}
+    context.setdefault("user", getattr(request.state, "user", None))
+    context.setdefault("csrf", session.get("csrf", ""))
+    context.setdefault("centre", console.rules.centre)
+    html = console.templates.get_template(template).render(request=request, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str | None = None, **fmt: Any) -> HTMLResponse:
+    """A small, complete page for an error status, in Chinese; never a half-rendered page."""
+    title = labels.ERROR.get(f"{status}_title", labels.ERROR["500_title"])
+    text = message or labels.ERROR.get(f"{status}_text", labels.ERROR["500_text"]).format(**fmt)
+    return render(request, "error.html", status=status, title=title, text=text)
