@@ -15,7 +15,7 @@ DEPARTMENT: Final = "IVR_DEPARTMENT"
 DEPARTMENT_NAME: Final = "IVR_DEPARTMENT_NAME"
 PROMPTS: Final = "IVR_PROMPTS"              # '&'-joined, ready for Playback()
 QUEUE: Final = "IVR_QUEUE"
-QUEUE_TIMEOUT: Final = "IVR_QUEUE_TIMEOUT"
+OVERFLOW_AFTER: Final = "IVR_OVERFLOW_AFTER"
 OVERFLOW_QUEUE: Final = "IVR_OVERFLOW_QUEUE"
 DESTINATION: Final = "IVR_DESTINATION"
 DIAL_TIMEOUT: Final = "IVR_DIAL_TIMEOUT"
@@ -34,7 +34,7 @@ DECISION_FIELDS: Final = {
     "department_name": DEPARTMENT_NAME,
     "prompts": PROMPTS,
     "queue": QUEUE,
-    "queue_timeout": QUEUE_TIMEOUT,
+    "overflow_after": OVERFLOW_AFTER,
     "overflow_queue": OVERFLOW_QUEUE,
     "destination": DESTINATION,
     "dial_timeout": DIAL_TIMEOUT,
@@ -59,7 +59,7 @@ ANSWERED_BY: Final = "IVR_ANSWERED_BY"  # the answering PJSIP endpoint: an agent
 FAILSAFE: Final = "IVR_FAILSAFE"        # "1" when the call went through the fail-safe (dialplan/failsafe.conf)
 RETRIED: Final = "IVR_RETRIED"          # internal to dialplan/queue.conf: the general queue was retried once
 
-# Globals rendered into extensions.conf by ivr/render.py (the same on every channel).
+# Globals rendered into extensions.conf by ivr/asterisk/render.py (the same on every channel).
 AGI: Final = "IVR_AGI"                          # host:port of the FastAGI server
 GENERAL_QUEUE: Final = "IVR_GENERAL_QUEUE"      # rules.centre.general_queue, the fail-safe's queue
 FAILSAFE_PROMPTS: Final = "IVR_FAILSAFE_PROMPTS"  # rules.prompts.greeting, played by the fail-safe

@@ -7,6 +7,7 @@ megabytes would stall the running engine that reloads it.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from ivr.core.rules import Rules
@@ -50,7 +51,8 @@ def check_rules(path: Path | str) -> list[Problem]:
 def load_rules(path: Path | str) -> Rules:
     """The rules in ``path``, or RulesError listing every problem."""
     text = read_text(path)
-    problems, model, _ = check_text(text, str(path))
+    problems, model, source = check_text(text, str(path))
     if problems or model is None:
         raise RulesError(str(path), problems)
-    return build_rules(model)
+    notices = tuple(str(n) for n in source.notices) if source is not None else ()
+    return replace(build_rules(model), notices=notices)

@@ -47,6 +47,8 @@ class RulesWatcher:
         self._identity = file_identity(self.path)
         self.rules: Rules = loader(self.path)  # the first load must succeed: raise RulesError
         self.loaded_at = time.time()
+        for notice in self.rules.notices:
+            self._log.warning("rules.notice", notice=notice)
         self._report()
 
     def _report(self) -> None:
@@ -86,11 +88,13 @@ class RulesWatcher:
         self.loaded_at = time.time()
         self.last_error = None
         self._log.info("rules.reloaded", lines=len(rules.lines), reloads=self.reloads)
+        for notice in rules.notices:
+            self._log.warning("rules.notice", notice=notice)
         self._report()
         return True
 
     def check_now(self) -> bool:
-        """Synchronous check-and-reload (tests, the classic scripts)."""
+        """Synchronous check-and-reload, for tests and one-off tools (the server polls in :meth:`run`)."""
         identity = self.changed()
         return identity is not None and self.apply(identity, lambda: self._loader(self.path))
 

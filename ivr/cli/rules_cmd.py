@@ -16,7 +16,7 @@ from ivr.settings import Settings
 _MODE_PARAMS = {
     Mode.SUNSET: ("go_live", "retire_on", "after_retirement", "queue"),
     Mode.DEDICATED: ("queue", "overflow_queue", "overflow_after"),
-    Mode.PARALLEL: ("destination", "schedule", "ring_timeout", "fallback_queue"),
+    Mode.PARALLEL: ("destination", "schedule", "dial_timeout", "fallback_queue"),
     Mode.FORWARD: ("queue",),
     Mode.MAIN: ("queue",),
 }
@@ -43,6 +43,8 @@ def check(file: str | None) -> None:
         click.echo(f"{path}: {len(problems)} problem(s); nothing was changed", err=True)
         raise click.exceptions.Exit(1)
     loaded = load_rules(path)
+    for notice in loaded.notices:
+        click.echo(f"notice: {notice}", err=True)
     counts = {mode.value: sum(1 for line in loaded.lines.values() if line.mode is mode) for mode in Mode
               if mode is not Mode.UNKNOWN}
     summary = ", ".join(f"{n} {m}" for m, n in counts.items())
@@ -113,7 +115,7 @@ def route(number: str, at_text: str | None, caller: str, rules_file: str | None,
     click.echo(f"call to {number} at {at.isoformat()}")
     click.echo(f"  line        {decision.line} ({decision.mode.value}, {decision.department} {decision.department_name})")
     click.echo(f"  action      {decision.action.value}")
-    for key in ("queue", "queue_timeout", "overflow_queue", "destination", "dial_timeout", "fallback_queue"):
+    for key in ("queue", "overflow_after", "overflow_queue", "destination", "dial_timeout", "fallback_queue"):
         value = getattr(decision, key)
         if value is not None:
             click.echo(f"  {key:<11} {value}")

@@ -24,7 +24,7 @@ class Mode(StrEnum):
 class Action(StrEnum):
     """What the dialplan does after the prompts are played."""
 
-    QUEUE = "queue"              # Queue(queue, queue_timeout); then overflow_queue if one is set
+    QUEUE = "queue"              # Queue(queue, overflow_after); then overflow_queue if one is set
     DIAL = "dial"                # Dial(destination, dial_timeout); then fallback_queue
     PROMPT_ONLY = "prompt_only"  # play the prompts and hang up (a retired number with no redirect)
 
@@ -40,7 +40,7 @@ class Decision:
     department_name: str = ""      # the department's name as agents and citizens know it (Chinese)
     prompts: tuple[str, ...] = ()  # sound names played before the action, in order
     queue: str | None = None
-    queue_timeout: int | None = None   # seconds in `queue` before overflowing; None = wait
+    overflow_after: int | None = None   # seconds in `queue` before overflowing; None = wait
     overflow_queue: str | None = None  # where callers go when `queue` is empty or too slow
     destination: str | None = None     # the department's own number (parallel mode)
     dial_timeout: int | None = None    # seconds to ring `destination`

@@ -44,7 +44,7 @@ def decide(call: Call, rules: Rules, now: datetime) -> Decision:
     if line.mode is Mode.SUNSET:
         return _sunset(line, rules, local, base)
     if line.mode is Mode.DEDICATED:
-        return Decision(Action.QUEUE, queue=line.queue, queue_timeout=line.overflow_after,
+        return Decision(Action.QUEUE, queue=line.queue, overflow_after=line.overflow_after,
                         overflow_queue=line.overflow_queue,
                         reason=(f"dedicated seat {line.queue}; overflow to {line.overflow_queue} after "
                                 f"{line.overflow_after}s or when no seat agent is logged in"),
@@ -71,10 +71,10 @@ def _parallel(line: Line, rules: Rules, local: datetime, base: dict) -> Decision
     assert line.schedule is not None
     holiday = rules.calendar.holiday(local.date())
     if holiday is None and rules.schedules[line.schedule].is_open(local, rules.calendar):
-        return Decision(Action.DIAL, destination=line.destination, dial_timeout=line.ring_timeout,
+        return Decision(Action.DIAL, destination=line.destination, dial_timeout=line.dial_timeout,
                         fallback_queue=line.fallback_queue,
                         reason=(f"department open ({line.schedule}): ring its own line for "
-                                f"{line.ring_timeout}s, then {line.fallback_queue}"),
+                                f"{line.dial_timeout}s, then {line.fallback_queue}"),
                         **base)
     why = f"public holiday ({holiday})" if holiday else f"outside {line.schedule}"
     return Decision(Action.QUEUE, queue=line.fallback_queue, prompts=rules.prompts["closed_notice"],

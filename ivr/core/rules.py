@@ -70,7 +70,7 @@ class Line:
     overflow_after: int | None = None   # dedicated: seconds in the seat queue
     destination: str | None = None      # parallel: the department's own number (canonical)
     schedule: str | None = None         # parallel
-    ring_timeout: int | None = None     # parallel: seconds to ring the department
+    dial_timeout: int | None = None     # parallel: seconds to ring the department (Dial())
     fallback_queue: str | None = None   # parallel
 
 
@@ -85,6 +85,7 @@ class Rules:
     workdays: frozenset[date]
     prompts: dict[str, tuple[str, ...]]
     lines: dict[str, Line] = field(default_factory=dict)  # keyed by canonical number, file order
+    notices: tuple[str, ...] = ()  # things the admin should fix that did not stop the file (a renamed key)
 
     @property
     def calendar(self) -> Calendar:

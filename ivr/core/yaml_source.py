@@ -22,6 +22,7 @@ class Source:
     data: object
     lines: dict[Path, int] = field(default_factory=dict)
     duplicates: list[tuple[Path, int, int]] = field(default_factory=list)  # (path, line, first line)
+    notices: list = field(default_factory=list)  # things worth saying that do not stop the file (Problem)
 
     def line_of(self, path: Path) -> int:
         """The line of ``path``, or of its nearest ancestor that was written down."""

@@ -69,7 +69,7 @@ def test_route_replays_a_recorded_asterisk_session(tmp_path):
         'SET VARIABLE "IVR_DEPARTMENT_NAME" "生态环境局"',
         'SET VARIABLE "IVR_PROMPTS" ""',
         'SET VARIABLE "IVR_QUEUE" "seat_environment"',
-        'SET VARIABLE "IVR_QUEUE_TIMEOUT" "30"',
+        'SET VARIABLE "IVR_OVERFLOW_AFTER" "30"',
         'SET VARIABLE "IVR_OVERFLOW_QUEUE" "q12345"',
         'SET VARIABLE "IVR_DESTINATION" ""',
         'SET VARIABLE "IVR_DIAL_TIMEOUT" ""',
@@ -119,7 +119,7 @@ def test_rules_cache_follows_the_file(tmp_path):
     rules.write_text(text.replace("overflow_after: 30}", "overflow_after: 45}", 1),
                      encoding="utf-8")
     edited = run("route.py", session(extension="80000301") + OK * 12, env_extra=env, tmp=tmp_path)
-    assert 'SET VARIABLE "IVR_QUEUE_TIMEOUT" "45"' in commands(edited.stdout)
+    assert 'SET VARIABLE "IVR_OVERFLOW_AFTER" "45"' in commands(edited.stdout)
     assert len(list((tmp_path / "cache").glob("rules-*.pickle"))) == 2
 
 

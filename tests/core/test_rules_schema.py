@@ -117,7 +117,7 @@ def test_yaml_syntax_error_names_its_line(shipped_text):
 
 def test_every_problem_is_reported_at_once(shipped_text):
     text = edit(shipped_text, '{number: "0513-80000105"', '{number: "0513-80000104"')
-    text = edit(text, "schedule: library_hours, ring_timeout", "schedual: library_hours, ring_timeout")
+    text = edit(text, "schedule: library_hours, dial_timeout", "schedual: library_hours, dial_timeout")
     text = edit(text, 'hours: ["08:00-18:00"]', 'hours: ["18:00-08:00"]')
     text = edit(text, "queue: seat_water,", "queue: seat_waterworks,")
     problems, _, _ = check_text(text, "copy.yaml")
@@ -150,3 +150,20 @@ def test_billion_laughs_is_bounded():
         for i in range(8))
     problems, model, _ = check_text(lol, "lol.yaml")
     assert model is None and problems
+
+
+def test_a_renamed_key_is_still_read_with_a_notice(shipped_text):
+    """A line's ring time was called ring_timeout (like a queue's per-agent ring time); it is
+    dial_timeout now. An admin's file with the old name keeps working and is told."""
+    old = shipped_text.replace("schedule: library_hours, dial_timeout: 20", "schedule: library_hours, ring_timeout: 25")
+    problems, model, source = check_text(old, "r.yaml")
+    assert problems == [] and model is not None
+    [notice] = source.notices
+    assert notice.where.endswith(".ring_timeout") and "is now called 'dial_timeout'" in notice.message
+    assert str(notice).startswith(f"r.yaml:{old.splitlines().index(next(l for l in old.splitlines() if 'ring_timeout: 25' in l)) + 1}:")
+    from ivr.core.rules_schema import build_rules
+    assert {line.dial_timeout for line in build_rules(model).lines.values() if line.schedule == "library_hours"} == {25}
+    both = old.replace("ring_timeout: 25", "ring_timeout: 25, dial_timeout: 30")
+    problems, _, _ = check_text(both, "r.yaml")
+    assert [p.message for p in problems] == ["'ring_timeout' is the old name of 'dial_timeout', which is given too: "
+                                             "keep only 'dial_timeout'"]

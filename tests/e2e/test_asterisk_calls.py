@@ -49,7 +49,7 @@ def test_engine_decision_sends_call_to_dedicated_seat(clean_queues, fastagi):
     lab = clean_queues
     lab.login("agent1", "agent8")
     decision = {"IVR_MODE": "dedicated", "IVR_DEPARTMENT_NAME": "县自来水公司", "IVR_PROMPTS": "",
-                "IVR_QUEUE": "seat_water", "IVR_QUEUE_TIMEOUT": "20", "IVR_OVERFLOW_QUEUE": "q12345",
+                "IVR_QUEUE": "seat_water", "IVR_OVERFLOW_AFTER": "20", "IVR_OVERFLOW_QUEUE": "q12345",
                 "IVR_ACTION": "queue"}
     with fastagi(decision) as agi, lab.agent("agent8") as seat, lab.agent("agent1") as general:
         result, hangup = lab.call("051380000304", talk_ms=3000)
@@ -66,7 +66,7 @@ def test_engine_decision_sends_call_to_dedicated_seat(clean_queues, fastagi):
 def test_empty_seat_overflows_to_general_queue(clean_queues, fastagi):
     lab = clean_queues
     lab.login("agent1")  # nobody in seat_water
-    decision = {"IVR_QUEUE": "seat_water", "IVR_QUEUE_TIMEOUT": "20", "IVR_OVERFLOW_QUEUE": "q12345",
+    decision = {"IVR_QUEUE": "seat_water", "IVR_OVERFLOW_AFTER": "20", "IVR_OVERFLOW_QUEUE": "q12345",
                 "IVR_PROMPTS": "", "IVR_ACTION": "queue"}
     with fastagi(decision), lab.agent("agent1") as general:
         result, hangup = lab.call("051380000304", talk_ms=3000)

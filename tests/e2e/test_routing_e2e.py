@@ -86,12 +86,12 @@ def engine(lab: Lab, no_agi_server, tmp_path):
 def fast_rules(tmp_path_factory) -> Path:
     """The shipped rules with the parallel lines' ring timeout cut from 20 s to 3 s."""
     text = SHIPPED_RULES.read_text(encoding="utf-8")
-    shortened, count = re.subn(r"ring_timeout: 20,", "ring_timeout: 3,", text)
+    shortened, count = re.subn(r"dial_timeout: 20,", "dial_timeout: 3,", text)
     assert count == 14, "the shipped parallel lines changed: update this copy"
     path = tmp_path_factory.mktemp("rules") / "routing_rules.yaml"
     path.write_text(shortened, encoding="utf-8")
     rules = load_rules(path)
-    assert {line.ring_timeout for line in rules.lines.values() if line.mode == "parallel"} == {3}
+    assert {line.dial_timeout for line in rules.lines.values() if line.mode == "parallel"} == {3}
     return path
 
 
