@@ -20,7 +20,7 @@ from ivr.asterisk.layout import Layout
 from ivr.asterisk.secrets import Secrets, load_or_create
 from ivr.asterisk.site import load_site
 from ivr.errors import AsteriskError
-from ivr.render import FILES, LIBRARY, SECRET_FILES, RenderInput, line_aliases, render, safe_text, write
+from ivr.asterisk.render import FILES, LIBRARY, SECRET_FILES, RenderInput, line_aliases, render, safe_text, write
 from ivr.rules_file import load_rules
 
 GOLDEN = REPO / "tests" / "golden" / "asterisk"

@@ -27,10 +27,10 @@ caller inject an AGI command of his own (pyst2's ``_quote`` escapes none of them
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ivr.core.text import printable
 from ivr.errors import AgiProtocolError
 
 MAX_HEADER_BYTES = 16 * 1024   # a real header is about 1 KiB; 16 KiB leaves room for long arguments
@@ -46,7 +46,6 @@ _RESULT = re.compile(r"result=(?P<result>-?\d+)\s*(?:\((?P<data>.*)\))?\s*(?P<ex
 _EXTRA = re.compile(r"(\w+)=(\S*)")
 
 # Bidirectional overrides and isolates: invisible, and they reorder what a log reader sees.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
 
 # --------------------------------------------------------------------------------------------
@@ -170,22 +169,7 @@ def sanitise(value: object, max_chars: int = MAX_VALUE_CHARS) -> str:
 
     Idempotent: ``sanitise(sanitise(x)) == sanitise(x)``.
     """
-    text = value if isinstance(value, str) else str(value)
-    out: list[str] = []
-    for ch in text:
-        if ch in "\r\n\t":
-            out.append(" ")
-        elif ch == '"':
-            out.append("'")
-        elif ch == "\\":
-            out.append("/")
-        elif ch in _BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
-            continue
-        else:
-            out.append(ch)
-        if len(out) >= max_chars:
-            break
-    return "".join(out)
+    return printable(str(value), max_chars).replace('"', "'").replace("\\", "/")
 
 
 def preview(text: str, max_chars: int = 80) -> str:
@@ -343,13 +327,3 @@ class ReplyReader:
         data = result["data"]
         extra = dict(_EXTRA.findall(result["extra"] or ""))
         return Reply(200, result=int(result["result"]), data=data, extra=extra, text=rest)
-
-
-def parse_reply(lines: Iterable[bytes | str]) -> Reply:
-    """The first complete reply in ``lines`` (for tests and the classic scripts)."""
-    reader = ReplyReader()
-    for line in lines:
-        reply = reader.feed(line)
-        if reply is not None:
-            return reply
-    raise AgiProtocolError("the reply ended before it was complete")

@@ -28,11 +28,11 @@ from ivr import dialplan_variables as dv
 from ivr.ami.intake import Intake
 from ivr.core import call_events as ce
 from ivr.logs import get_logger
-from ivr.render import AMI_EVENTS
+
 
 log = get_logger("ivr.ami")
 
-EVENTS = AMI_EVENTS  # the account's event filter (manager_secrets.conf) is rendered from the same list
+EVENTS = dv.AMI_EVENTS  # the account's event filter (manager_secrets.conf) is rendered from the same list
 
 
 def utcnow() -> datetime:

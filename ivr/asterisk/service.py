@@ -16,7 +16,7 @@ from ivr.asterisk.layout import Layout
 from ivr.asterisk.secrets import Secrets, load_or_create, secrets_path
 from ivr.asterisk.site import Site, load_site
 from ivr.errors import AsteriskError
-from ivr.render import RenderInput, render, write
+from ivr.asterisk.render import RenderInput, render, write
 from ivr.rules_file import load_rules
 from ivr.settings import REPO_ROOT, Settings
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from ivr.core.yaml_source import Source, YamlSyntaxError, parse
 from ivr.errors import AsteriskError
 
 CODECS = ("alaw", "ulaw", "gsm", "g722", "opus")
+REPO_TRUNKS = Path(__file__).resolve().parent.parent.parent / "trunks"
 _SIP_URI = re.compile(r"^sip:(?:[A-Za-z0-9_.+\-]+@)?[A-Za-z0-9.\-]+(?::\d{1,5})?$")
 _ENDPOINT_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -221,3 +223,27 @@ def load_site(trunks_dir: Path | str, agent_ids: set[str] | None = None) -> Site
         lines = "\n".join(f"  {p}" for p in problems)
         raise AsteriskError(f"the trunk files in {trunks_dir} have {len(problems)} problem(s):\n{lines}")
     return Site(carrier=carrier, departments=departments, **site_kw)
+
+
+def write_lab_trunks(folder: Path, *, sip_port: int, rtp: tuple[int, int], department_port: int,
+                     agent_ports: Mapping[str, int], source: Path | None = None) -> Path:
+    """Trunk files for an Asterisk on loopback played by SIPp (tests, the demo, the benchmark):
+    the repository's carrier trunk as it is, its departments' trunk pointed at the SIPp standing
+    in for the departments' lines, and a ``lab.yaml`` with the SIP and RTP ports and a static
+    contact per agent (``agent_ports``: agent id -> the SIPp port answering for it)."""
+    import shutil
+
+    import yaml
+
+    source = Path(source) if source else REPO_TRUNKS
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source / "carrier.yaml", folder / "carrier.yaml")
+    departments = yaml.safe_load((source / "departments.yaml").read_text(encoding="utf-8"))
+    departments["departments"]["contact"] = f"sip:127.0.0.1:{int(department_port)}"
+    (folder / "departments.yaml").write_text(yaml.safe_dump(departments), encoding="utf-8")
+    lab = {"sip": {"bind": "127.0.0.1", "port": int(sip_port)},
+           "rtp": {"start": int(rtp[0]), "end": int(rtp[1])},
+           "agents": {a: f"sip:{a}@127.0.0.1:{int(p)}" for a, p in sorted(agent_ports.items())}}
+    (folder / "lab.yaml").write_text(yaml.safe_dump(lab), encoding="utf-8")
+    return folder

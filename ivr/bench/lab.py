@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,7 +25,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from ivr.asterisk import ami, process, service
 from ivr.asterisk.layout import Layout
@@ -105,20 +103,6 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "IVR_AGI_PORT": str(settings.agi_port),
         "IVR_ASTERISK_CACHE": str(settings.asterisk_cache),
     }
-
-
-def write_trunks(folder: Path, ports: Ports, agent_ids) -> Path:
-    """The repository's carrier trunk with the lab's SIP, RTP and agent ports."""
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO_ROOT / "trunks" / "carrier.yaml", folder / "carrier.yaml")
-    departments = {"departments": {"contact": f"sip:127.0.0.1:{ports.department}",
-                                   "codecs": ["alaw", "ulaw"]}}
-    (folder / "departments.yaml").write_text(yaml.safe_dump(departments), encoding="utf-8")
-    lab = {"sip": {"bind": "127.0.0.1", "port": ports.sip},
-           "rtp": {"start": ports.rtp_start, "end": ports.rtp_end},
-           "agents": {a: f"sip:{a}@127.0.0.1:{ports.agent(a)}" for a in sorted(agent_ids)}}
-    (folder / "lab.yaml").write_text(yaml.safe_dump(lab), encoding="utf-8")
-    return folder
 
 
 def install_bench_dialplan(etc: Path, route_script: Path = ROUTE_SCRIPT) -> Path:

@@ -25,6 +25,7 @@ from pathlib import Path
 import click
 
 from ivr.asterisk import process, service
+from ivr.asterisk.site import write_lab_trunks
 from ivr.bench import capture, lab, load, report, surge
 from ivr.bench.ramp import Ramp, plan_rates
 from ivr.bench.stats import Latency, StepResult
@@ -121,7 +122,10 @@ class Bench:
         _fresh(self.run_dir)
         self.settings = lab.bench_settings(self.run_dir, self.ports)
         self.rules = load_rules(self.settings.rules_path)
-        trunks = lab.write_trunks(self.run_dir / "trunks", self.ports, self.rules.agents)
+        trunks = write_lab_trunks(self.run_dir / "trunks", sip_port=self.ports.sip,
+                                  rtp=(self.ports.rtp_start, self.ports.rtp_end),
+                                  department_port=self.ports.department,
+                                  agent_ports={a: self.ports.agent(a) for a in self.rules.agents})
         self.deployment, _ = service.prepare(self.settings, trunks)
         lab.install_bench_dialplan(self.deployment.layout.etc)
         self.binds: tuple[Path, ...] = ()

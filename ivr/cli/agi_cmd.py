@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ivr.cli.options import engine_options
 from ivr.settings import Settings
 
 
@@ -20,24 +21,18 @@ def _default_stats_file(settings: Settings) -> Path:
 
 
 @agi.command("serve")
-@click.option("--host", default=None, help="Address to listen on [IVR_AGI_HOST, 127.0.0.1].")
-@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port [IVR_AGI_PORT, 4573].")
-@click.option("--rules", "rules_file", type=click.Path(dir_okay=False), default=None,
-              help="routing_rules.yaml [IVR_RULES]; reloaded when it changes.")
-@click.option("--clock", default=None, metavar="ISO",
-              help="Pretend it is this time (no offset = the centre's zone) [IVR_CLOCK].")
+@engine_options
 @click.option("--write-mode", type=click.Choice(["mset", "set"]), default="mset", show_default=True,
               help="mset: one EXEC MSet per call; set: one SET VARIABLE per variable.")
 @click.option("--stats-file", type=click.Path(dir_okay=False), default=None,
               help="Where the counters are written every second [$IVR_DATA_DIR/agi-stats.json].")
 @click.option("--reload-interval", type=float, default=1.0, show_default=True,
               help="Seconds between checks of the rules file.")
-@click.option("--max-connections", type=int, default=512, show_default=True)
-@click.option("--json-logs", is_flag=True, help="One JSON object per log line.")
+@click.option("--max-connections", type=click.IntRange(1, 100_000), default=512, show_default=True)
 def serve(host: str | None, port: int | None, rules_file: str | None, clock: str | None,
-          write_mode: str, stats_file: str | None, reload_interval: float,
-          max_connections: int, json_logs: bool) -> None:
-    """Serve the AGI scripts `route` and `rate` until SIGINT/SIGTERM."""
+          json_logs: bool, write_mode: str, stats_file: str | None, reload_interval: float,
+          max_connections: int) -> None:
+    """Serve the AGI script `route` until SIGINT/SIGTERM."""
     from ivr import logs
     from ivr.engine import Options
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ivr.cli.tickets_cmd import _context
+from ivr.cli.context import command_context
 from ivr.core.kb import parse_article
 from ivr.errors import KnowledgeBaseError
 from ivr.settings import REPO_ROOT
@@ -14,7 +14,7 @@ from ivr.store.kb import KnowledgeBase
 
 
 def knowledge_base() -> KnowledgeBase:
-    c = _context()
+    c = command_context()
     return KnowledgeBase(c.store.engine, c.tz)
 
 
@@ -31,7 +31,7 @@ def import_(folder: Path) -> None:
     Idempotent: an article is keyed by its front matter's `key`; importing again updates it.
     Every bad file is reported and nothing of it is loaded; the exit code is 1 if any was bad.
     """
-    c = _context()
+    c = command_context()
     if not folder.is_dir():
         raise click.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")
     base = knowledge_base()
@@ -66,7 +66,7 @@ def import_(folder: Path) -> None:
 @click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True)
 def search(query: str, limit: int) -> None:
     """Articles valid now (IVR_CLOCK) containing every word of QUERY."""
-    c = _context()
+    c = command_context()
     base = knowledge_base()
     started = time.perf_counter()
     found = base.search(query, c.now(), limit=limit)

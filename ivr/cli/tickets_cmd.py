@@ -1,97 +1,24 @@
-"""``ivr tickets``, ``ivr report``, ``ivr recordings verify`` and ``ivr db upgrade``.
+"""``ivr tickets``: list and show work orders, and take them through the process.
 
-The supervisors' and auditors' tools. Each command opens the store named by the settings
-(``IVR_DATABASE_URL``, else SQLite under ``IVR_DATA_DIR``), migrating a fresh database first, and
-takes "now" from ``IVR_CLOCK`` when set (dry runs, tests), else from the system clock. Who took a
-step is the operating-system account running the command (not a name typed on the command line:
-the staff console brings personal logins). There is no command to set a citizen's rating: only
-the caller's own key press on the call counts (it arrives over AMI).
+The supervisors' tools at the shell. Who took a step is the operating-system account running the
+command (not a name typed on the command line: the staff console brings personal logins). There
+is no command to set a citizen's rating: only the caller's own key press on the call counts (it
+arrives over AMI). ``ivr tickets intake`` (:mod:`ivr.cli.intake_cmd`) shows the pipeline.
 """
 from __future__ import annotations
 
 import json
-import logging
-import os
-from datetime import date, datetime, time, timedelta
 
 import click
 
-from ivr import recordings as manifest
-from ivr.core import kpi
+from ivr.cli.context import Context, command_context, os_user, short_time
 from ivr.core.deadlines import Category
-from ivr.core.rules import Rules
 from ivr.core.workflow import Event, Status
-from ivr.logs import configure
-from ivr.rules_file import load_rules
-from ivr.settings import Settings
-from ivr.store import TicketStore, store_for
-from ivr.store.engine import create, upgrade
-from ivr.store.tickets import Ticket
+from ivr.store.ticket import Ticket
 
 _CATEGORIES = click.Choice([c.value for c in Category])
 _STATUSES = click.Choice([s.value for s in Status])
 
-
-class Context:
-    """What every command needs, opened lazily: settings, rules, store, clock."""
-
-    def __init__(self) -> None:
-        self.settings = Settings.from_env()
-        self._rules: Rules | None = None
-        self._store: TicketStore | None = None
-        self._clock = None
-
-    @property
-    def rules(self) -> Rules:
-        if self._rules is None:
-            self._rules = load_rules(self.settings.rules_path)
-        return self._rules
-
-    @property
-    def store(self) -> TicketStore:
-        if self._store is None:
-            self._store = store_for(self.settings, self.rules)
-        return self._store
-
-    @property
-    def tz(self):
-        return self.rules.centre.timezone
-
-    def now(self) -> datetime:
-        """The engine's one clock: IVR_CLOCK (ISO; naive means the centre's zone) or the system's."""
-        if self._clock is None:
-            from ivr.clock import make_clock
-            self._clock = make_clock(self.settings.clock, self.tz)
-        return self._clock().astimezone(self.tz)
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-
-
-def _context() -> Context:
-    configure(level=logging.DEBUG if os.environ.get("IVR_DEBUG") else logging.WARNING)
-    ctx = click.get_current_context()
-    obj = ctx.find_object(Context)
-    if obj is None:
-        obj = Context()
-        ctx.call_on_close(obj.close)
-        ctx.obj = obj
-    return obj
-
-
-def os_user() -> str:
-    """The operating-system account running this process (its uid's name; not $USER, which anyone
-    can set)."""
-    import pwd
-
-    try:
-        return pwd.getpwuid(os.getuid()).pw_name
-    except KeyError:
-        return f"uid{os.getuid()}"
-
-
-# --- ivr tickets ----------------------------------------------------------------------------
 
 @click.group()
 def tickets() -> None:
@@ -108,7 +35,7 @@ def tickets() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one list).")
 def list_(status, unit, department, overdue, supervision, limit, as_json) -> None:
     """List work orders, newest first."""
-    c = _context()
+    c = command_context()
     found = c.store.list(status=status, unit=unit, department=department, overdue=True if overdue else None,
                          supervision=supervision, limit=limit)
     if as_json:
@@ -123,8 +50,8 @@ def list_(status, unit, department, overdue, supervision, limit, as_json) -> Non
         flags = ",".join(name for name, on in (("urgent", o.urgent), ("overdue", o.overdue),
                                                 ("sign-late", o.sign_late), ("escalated", o.escalated),
                                                 ("supervised", o.supervised)) if on)
-        click.echo(f"{t.number:<23} {_short(t.created_at, c):<16} {t.line:<13} {o.status.value:<10} "
-                   f"{(o.unit or '-'):<20} {_short(o.due, c):<16} {flags}")
+        click.echo(f"{t.number:<23} {short_time(t.created_at, c):<16} {t.line:<13} {o.status.value:<10} "
+                   f"{(o.unit or '-'):<20} {short_time(o.due, c):<16} {flags}")
 
 
 
@@ -133,7 +60,7 @@ def list_(status, unit, department, overdue, supervision, limit, as_json) -> Non
 @click.option("--json", "as_json", is_flag=True)
 def show(number: str, as_json: bool) -> None:
     """Show one work order with its whole history."""
-    c = _context()
+    c = command_context()
     ticket = c.store.get(number)
     _print_ticket(ticket, c, as_json)
 
@@ -155,7 +82,7 @@ def close(number, category, note) -> None:
 @click.option("--note", help="What the unit must do.")
 def dispatch(number, unit, category, urgent, note) -> None:
     """Send the order to the responsible unit, with its deadlines."""
-    c = _context()
+    c = command_context()
     if unit not in c.rules.departments:
         raise click.BadParameter(f"unknown unit {unit!r}; units are the department ids in "
                                  f"{c.settings.rules_path} (e.g. {', '.join(list(c.rules.departments)[1:6])})",
@@ -186,7 +113,7 @@ def reply(number, text) -> None:
 @click.option("--unit", help="On --fail: dispatch to another unit instead.")
 def review(number, passed, note, unit) -> None:
     """A supervisor reviews the reply: pass archives it, fail dispatches it again under supervision."""
-    c = _context()
+    c = command_context()
     if unit and unit not in c.rules.departments:
         raise click.BadParameter(f"unknown unit {unit!r}", param_hint="--unit")
     _step(number, Event.REVIEW, passed=passed, note=note, unit=unit)
@@ -207,7 +134,7 @@ def sweep(every: float | None) -> None:
     """Mark missed deadlines and escalate those orders, once (the scheduler's job)."""
     from ivr.scheduler import build_scheduler, run_sweep  # the scheduler's own job
 
-    c = _context()
+    c = command_context()
     if every is not None:
         from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -221,11 +148,11 @@ def sweep(every: float | None) -> None:
 
 
 def _step(number: str, event: Event, **data) -> None:
-    c = _context()
+    c = command_context()
     clean = {k: v for k, v in data.items() if v is not None}
     ticket = c.store.apply(number, event, os_user(), c.now(), **clean)
     o = ticket.order
-    extra = f", due {_short(o.due, c)}" if event in (Event.DISPATCH, Event.REVIEW) and o.due else ""
+    extra = f", due {short_time(o.due, c)}" if event in (Event.DISPATCH, Event.REVIEW) and o.due else ""
     click.echo(f"{ticket.number}: {o.status.value}{extra}")
 
 
@@ -256,127 +183,3 @@ def _print_ticket(t: Ticket, c: Context, as_json: bool) -> None:
         details = " ".join(f"{k}={v}" for k, v in entry["data"].items())
         click.echo(f"    {entry['at']}  {entry['event']:<12} by {entry['actor']}  {details}")
 
-
-def _short(moment: datetime | None, c: Context) -> str:
-    return "-" if moment is None else moment.astimezone(c.tz).strftime("%Y-%m-%d %H:%M")
-
-
-# --- ivr report -----------------------------------------------------------------------------
-
-@click.command("report")
-@click.option("--from", "from_", type=click.DateTime(["%Y-%m-%d"]), help="First day (centre's time).")
-@click.option("--to", "to", type=click.DateTime(["%Y-%m-%d"]), help="Last day, included.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (rates as fractions).")
-def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
-    """Calls, work orders and their rates, in total, per line, per department and per unit."""
-    c = _context()
-    first, last = (from_.date() if from_ else None), (to.date() if to else None)
-    if first and last and last < first:
-        raise click.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
-    since = _start(first, c) if first else None
-    until = _start(last + timedelta(days=1), c) if last else None
-    calls, orders = c.store.report_facts(since, until)
-    built = kpi.build_report(calls, orders)
-    if as_json:
-        data = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
-                **built.as_dict()}
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    span = f"{first or 'start'} .. {last or 'today'}"
-    t = built.total
-    click.echo(f"{c.rules.centre.name_en}: {span}")
-    click.echo(f"  calls offered {t.offered}, answered {t.answered}, abandoned {t.abandoned}: "
-               f"connection rate {kpi.percent(t.connection_rate)}")
-    click.echo(f"  work orders received {t.received}: on the spot {t.on_the_spot} "
-               f"({kpi.percent(t.on_the_spot_rate)}), dispatched {t.dispatched}")
-    click.echo(f"  replied {t.replied}, on time {t.on_time} ({kpi.percent(t.on_time_rate)}); "
-               f"average satisfaction {_avg(t.average_satisfaction)} over {t.rated} rating(s)")
-    _table("per line", built.by_line, c)
-    _table("per unit (dispatched orders)", built.by_unit, c)
-
-
-def _table(title: str, groups: dict[str, kpi.Figures], c: Context) -> None:
-    if not groups:
-        return
-    click.echo(f"\n{title}:")
-    click.echo(f"  {'':<22} {'offered':>8} {'answered':>8} {'conn.':>9} {'received':>8} {'on spot':>9} "
-               f"{'dispatched':>10} {'on time':>9} {'satisf.':>7}")
-    for key, f in groups.items():
-        click.echo(f"  {key:<22} {f.offered:>8} {f.answered:>8} {kpi.percent(f.connection_rate):>9} "
-                   f"{f.received:>8} {kpi.percent(f.on_the_spot_rate):>9} {f.dispatched:>10} "
-                   f"{kpi.percent(f.on_time_rate):>9} {_avg(f.average_satisfaction):>7}")
-
-
-def _avg(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
-def _start(day: date, c: Context) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=c.tz)
-
-
-# --- ivr recordings -------------------------------------------------------------------------
-
-@click.group()
-def recordings() -> None:
-    """Call recordings and their append-only manifest."""
-
-
-@recordings.command("verify")
-@click.option("--dir", "directory", type=click.Path(file_okay=False), help="Default: IVR_RECORDINGS_DIR.")
-@click.option("--no-tickets", is_flag=True, help="Do not cross-check the work orders' recording fields.")
-@click.option("--json", "as_json", is_flag=True)
-def verify(directory: str | None, no_tickets: bool, as_json: bool) -> None:
-    """Check every listed recording is present and unchanged, and nothing is unlisted. Exit 1 if not."""
-    from pathlib import Path
-
-    c = _context()
-    base = Path(directory) if directory else c.settings.recordings_dir
-    expected = [] if no_tickets else _ticket_recordings(c, base)
-    result = manifest.verify(base, expected)
-    if as_json:
-        click.echo(json.dumps({"dir": str(base), **result.as_dict()}, ensure_ascii=False, indent=2))
-    else:
-        for label, items in (("missing", result.missing), ("altered", result.altered),
-                             ("unlisted", result.unlisted), ("problem", result.problems)):
-            for item in items:
-                click.echo(f"{label}: {item}")
-        verdict = "OK" if result.ok else "PROBLEMS FOUND"
-        click.echo(f"{base}: {result.checked} listed recording(s) checked: {verdict}")
-    if not result.ok:
-        raise click.exceptions.Exit(1)
-
-
-def _ticket_recordings(c: Context, base) -> list[manifest.TicketRecording]:
-    out = []
-    for number, path, sha, size in c.store.recordings():
-        try:
-            rel = manifest.relative_path(base, path)
-        except manifest.ManifestError:
-            rel = path  # reported as "not in the manifest" by verify
-        out.append(manifest.TicketRecording(number, rel, sha, size))
-    return out
-
-
-# --- ivr db ---------------------------------------------------------------------------------
-
-@click.group()
-def db() -> None:
-    """The ticket database."""
-
-
-@db.command("upgrade")
-def db_upgrade() -> None:
-    """Create or migrate the ticket database to the newest schema."""
-    _context()
-    settings = Settings.from_env()
-    engine = create(settings.database_url)
-    try:
-        before, after = upgrade(engine)
-    finally:
-        engine.dispose()
-    where = engine.url.render_as_string(hide_password=True)
-    if before == after:
-        click.echo(f"{where}: already at {after}")
-    else:
-        click.echo(f"{where}: upgraded from {before or 'empty'} to {after}")

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from ivr.cli.tickets_cmd import _context
+from ivr.cli.context import command_context
 from ivr.core.staff import Role
 from ivr.store.users import UserStore
 
@@ -20,7 +20,7 @@ password_stdin = click.option("--password-stdin", is_flag=True,
 
 
 def _users() -> UserStore:
-    return UserStore(_context().store.engine)
+    return UserStore(command_context().store.engine)
 
 
 def _password(from_stdin: bool) -> str:
@@ -44,7 +44,7 @@ def users() -> None:
 @password_stdin
 def add(name: str, role: str, phone: str | None, password_stdin: bool) -> None:
     """Add the staff account NAME."""
-    c = _context()
+    c = command_context()
     agents = set(c.rules.agents)
     if role == Role.AGENT.value and not phone:
         raise click.UsageError(f"an agent needs --phone, one of: {', '.join(sorted(agents))}")
@@ -57,7 +57,7 @@ def add(name: str, role: str, phone: str | None, password_stdin: bool) -> None:
 @password_stdin
 def passwd(name: str, password_stdin: bool) -> None:
     """Set a new password for NAME; their open sessions end."""
-    c = _context()
+    c = command_context()
     user = _users().set_password(name, _password(password_stdin), c.now())
     click.echo(f"password changed for {user.name}")
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from ivr import dialplan_variables as dv
+from ivr.core.text import printable
 
 CALL_VARIABLES = (dv.LINE, dv.MODE, dv.DEPARTMENT, dv.RECORDING)
 
@@ -91,8 +92,7 @@ Fact = Entered | Answered | Abandoned | Reached | Ended | Rated
 def _text(value: object) -> str:
     if isinstance(value, list):  # a repeated header: keep the last, as Asterisk would
         value = value[-1] if value else ""
-    text = "" if value is None else str(value)
-    return "".join(ch for ch in text if ch.isprintable())[:200]
+    return printable(value, 200, breaks="")
 
 
 def _int(value: object) -> int:

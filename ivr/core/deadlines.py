@@ -1,6 +1,6 @@
 """Work-order deadlines: working days per category, hours for urgent matters, two hours to sign.
 
-Typical local rules for 12345 orders (mission.md, "related rules of the field"):
+Typical local rules for 12345 orders (as the README's work-order section states them):
 
 ====================  ====================================================
 consultation          1 working day
@@ -28,6 +28,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from ivr.core.schedule import Calendar
+from ivr.core.text import require_aware
 
 
 class Category(StrEnum):
@@ -84,7 +85,7 @@ class Policy:
 
     def terms(self, category: Category | str, urgent: bool, dispatched_at: datetime) -> Terms:
         """Sign-off and reply deadlines for an order of ``category`` dispatched at ``dispatched_at``."""
-        _require_aware(dispatched_at)
+        require_aware(dispatched_at, "deadlines: the dispatch time")
         category = parse_category(category) if not isinstance(category, Category) else category
         sign_by = dispatched_at + timedelta(hours=self.sign_hours)
         if urgent:
@@ -112,12 +113,7 @@ def add_working_days(start: date, days: int, calendar: Calendar) -> date:
 
 def end_of_working_days(at: datetime, days: int, calendar: Calendar, tz: tzinfo) -> datetime:
     """The first instant after the ``days``-th working day following ``at``'s local date."""
-    _require_aware(at)
+    require_aware(at, "deadlines: the time")
     local_day = at.astimezone(tz).date()
     last = add_working_days(local_day, days, calendar)
     return datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
-
-
-def _require_aware(moment: datetime) -> None:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("deadlines need an aware datetime: pass the time with its zone")

@@ -1,7 +1,7 @@
 """The 12345 work-order process as a pure state machine.
 
 "Unified intake, dispatch by responsibility, resolution within a time limit, supervision,
-evaluation" (mission.md). One order's life::
+evaluation", in the words of the county's 12345 platform. One order's life::
 
     received ──close──────────────────────────────────────────▶ closed   (answered on the spot)
         │
@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import Any
 
 from ivr.core.deadlines import Category, Policy, parse_category
+from ivr.core.text import require_aware
 from ivr.errors import InvalidTransition, TicketError
 
 MAX_TEXT = 2000  # characters kept of free text (reply, notes): an order is not a document store
@@ -119,7 +120,7 @@ class WorkOrder:
 
 def new_order(number: str, created_at: datetime, actor: str, **data: Any) -> WorkOrder:
     """An order just taken in (an agent answered); its first history line is ``receive``."""
-    _require_aware(created_at, "created_at")
+    require_aware(created_at, "created_at", TicketError)
     return WorkOrder(number=number, created_at=created_at,
                      history=(Entry("receive", _actor(actor), created_at, _jsonable(data)),))
 
@@ -148,7 +149,7 @@ def apply(order: WorkOrder, event: Event | str, actor: str, at: datetime,
     except ValueError:
         names = ", ".join(e.value for e in Event)
         raise TicketError(f"work order {order.number}: unknown step {event!r}; steps are: {names}") from None
-    _require_aware(at, "at")
+    require_aware(at, "at", TicketError)
     if at < order.created_at:
         raise TicketError(f"work order {order.number}: {event} at {at.isoformat()} is before the order "
                           f"was taken in ({order.created_at.isoformat()})")
@@ -168,7 +169,7 @@ def sweep_steps(order: WorkOrder, now: datetime) -> list[tuple[Event, dict[str, 
 
     A missed sign-off or reply deadline is marked once; a marked order is escalated once.
     """
-    _require_aware(now, "now")
+    require_aware(now, "now", TicketError)
     steps: list[tuple[Event, dict[str, Any]]] = []
     overdue, sign_late = order.overdue, order.sign_late
     if order.status is Status.DISPATCHED and order.sign_by and now >= order.sign_by and not sign_late:
@@ -341,11 +342,6 @@ def _actor(actor: Any) -> str:
     if not isinstance(actor, str) or not actor.strip():
         raise TicketError("every step of a work order must say who took it (actor)")
     return actor.strip()[:100]
-
-
-def _require_aware(moment: Any, name: str) -> None:
-    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
-        raise TicketError(f"{name} must be an aware datetime (with its zone), not {moment!r}")
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

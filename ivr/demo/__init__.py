@@ -56,18 +56,15 @@ from ivr.demo.plan import (  # noqa: F401
     unknown_number,
 )
 from ivr.demo.report import render_text, to_json  # noqa: F401
-from ivr.demo.runner import (  # noqa: F401
-    Burst,
+from ivr.demo.parts import (  # noqa: F401
     Child,
     HangupWatch,
-    Options,
     demo_env,
     ivr_command,
     port_open,
     prepare_folder,
     prompt_ms,
-    run,
     sounds_dirs,
     udp_free,
-    write_trunks,
 )
+from ivr.demo.runner import Burst, Options, run  # noqa: F401

@@ -56,7 +56,17 @@ def render_text(result: dict[str, Any]) -> list[str]:
     lines += ["", "VERDICT: " + ("every call went where the rules say; every answered call has its "
                                   "work order and verified recording" if result["ok"] else
                                   "PROBLEMS FOUND (see MISMATCH and the checks above)")]
+    lines += ["", *look_again(result["data_dir"])]
     return lines
+
+
+def look_again(data_dir: str) -> list[str]:
+    """How to look at the demo's own data afterwards: it lives in its folder, not in var/."""
+    env = (f"IVR_DATA_DIR={data_dir} IVR_DATABASE_URL=sqlite:///{data_dir}/tickets.sqlite3 "
+           f"IVR_RECORDINGS_DIR={data_dir}/recordings")
+    return [f"The demo keeps its data in {data_dir} (emptied at the next run); to look at it:",
+            f"  {env} .venv/bin/ivr tickets list",
+            "  (likewise `ivr tickets show NUMBER`, `ivr report`, `ivr recordings verify`)"]
 
 
 # --- the adapter: processes -------------------------------------------------------------------

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ivr.core.deadlines import Policy
 from ivr.store.engine import open_engine
-from ivr.store.tickets import Ticket, TicketStore
+from ivr.store.ticket import Ticket
+from ivr.store.tickets import TicketStore
 
 
 def open_store(url: str, policy: Policy, migrate: bool = True) -> TicketStore:

@@ -17,7 +17,7 @@ from ivr.core.deadlines import Category
 from ivr.core.staff import Role
 from ivr.core.workflow import Event, Status
 from ivr.errors import InvalidTransition, TicketError, TicketNotFound
-from ivr.store.tickets import Ticket
+from ivr.store.ticket import Ticket
 from ivr.store.users import User
 from ivr.web import labels, order_form
 from ivr.web.auth import page

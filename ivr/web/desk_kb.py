@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ivr.core.staff import Role
-from ivr.store.tickets import Ticket
+from ivr.store.ticket import Ticket
 from ivr.store.users import User
 from ivr.web import order_form
 from ivr.web.auth import page

@@ -17,7 +17,7 @@ import structlog
 
 from ivr import recordings as rec
 from ivr.cli import main
-from ivr.cli.tickets_cmd import os_user
+from ivr.cli.context import os_user
 from ivr.core.deadlines import Policy
 from ivr.errors import TicketError
 from ivr.store import open_store
@@ -172,7 +172,7 @@ def test_report_human_and_json(capsys, env, store):
     assert list(data["by_unit"]) == ["gas"] and set(data["by_line"]) == {"051380000102", "12345"}
     code, out, _ = ivr(capsys, "report")
     assert code == 0 and "connection rate 66.67 %" in out and "on the spot 3 (75.00 %)" in out
-    assert "per unit" in out and "gas" in out
+    assert "units ranked by on-time replies" in out and "gas" in out
     code, _, err = ivr(capsys, "report", "--from", "2020-06-02", "--to", "2020-06-01")
     assert code == 2 and "before --from" in err
 

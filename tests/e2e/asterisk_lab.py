@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from ivr.asterisk import ami
+from ivr.asterisk.site import write_lab_trunks
 from ivr.asterisk.secrets import load as load_secrets
 from ivr.asterisk.secrets import secrets_path
-from ivr.settings import REPO_ROOT, Settings
+from ivr.settings import Settings
 from ivr.sipp import Party, place_calls
 
 # IVR_E2E_PORT_OFFSET shifts every port, so two test runs on one machine never meet.
@@ -37,16 +36,8 @@ def agent_port(agent_id: str) -> int:
 
 def write_trunks(folder: Path, sip_port: int, agent_ids) -> Path:
     """The repository's trunk files with the lab's ports moved for a test instance."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("carrier.yaml", "departments.yaml"):
-        shutil.copyfile(REPO_ROOT / "trunks" / name, folder / name)
-    lab = {"sip": {"bind": "127.0.0.1", "port": sip_port},
-           "rtp": {"start": 20000 + 20 * _OFFSET, "end": 20000 + 20 * _OFFSET + 1998},
-           "agents": {a: f"sip:{a}@127.0.0.1:{agent_port(a)}" for a in agent_ids}}
-    (folder / "lab.yaml").write_text(yaml.safe_dump(lab), encoding="utf-8")
-    departments = {"departments": {"contact": f"sip:127.0.0.1:{DEPARTMENT_PORT}", "codecs": ["alaw", "ulaw"]}}
-    (folder / "departments.yaml").write_text(yaml.safe_dump(departments), encoding="utf-8")
-    return folder
+    return write_lab_trunks(folder, sip_port=sip_port, rtp=(20000 + 20 * _OFFSET, 20000 + 20 * _OFFSET + 1998),
+                            department_port=DEPARTMENT_PORT, agent_ports={a: agent_port(a) for a in agent_ids})
 
 
 def settings_for(base: Path, ami_port: int, agi_port: int) -> Settings:

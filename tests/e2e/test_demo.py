@@ -74,10 +74,10 @@ def _decision(**fields) -> Decision:
 
 @pytest.mark.parametrize("decision, staffed, expected", [
     (_decision(queue="q12345"), {"q12345": 4}, ("queue:q12345", "q12345")),
-    (_decision(queue="seat_environment", overflow_queue="q12345", queue_timeout=30),
+    (_decision(queue="seat_environment", overflow_queue="q12345", overflow_after=30),
      {"q12345": 4, "seat_environment": 1}, ("queue:seat_environment", "seat_environment")),
     # nobody logged in to the seat: the rules overflow the call at once
-    (_decision(queue="seat_environment", overflow_queue="q12345", queue_timeout=30),
+    (_decision(queue="seat_environment", overflow_queue="q12345", overflow_after=30),
      {"q12345": 4}, ("queue:q12345", "q12345")),
     (_decision(action=Action.DIAL, destination="051380002401", dial_timeout=20, fallback_queue="q12345"),
      {}, ("dial:051380002401", "departments")),
@@ -166,7 +166,7 @@ def test_check_recordings_faults_anything_unlisted_missing_or_altered():
 
 
 def test_text_report_says_mismatch_and_the_verdict():
-    result = {"at": "2020-06-01T10:00:00+08:00", "ok": False, "tickets": [],
+    result = {"at": "2020-06-01T10:00:00+08:00", "ok": False, "tickets": [], "data_dir": "/srv/demo",
               "recordings_check": {"checked": 0, "ok": True, "problems": []},
               "report": {"total": {"offered": 1, "answered": 0, "abandoned": 1, "connection_rate": 0.0,
                                    "received": 0, "on_the_spot": 0, "dispatched": 0}},
@@ -174,6 +174,7 @@ def test_text_report_says_mismatch_and_the_verdict():
     text = "\n".join(demo.render_text(result))
     assert "MISMATCH #1 12345" in text and "0 of 1 calls" in text
     assert "connection rate 0.0 %" in text and "PROBLEMS FOUND" in text
+    assert "IVR_DATA_DIR=/srv/demo IVR_DATABASE_URL=sqlite:////srv/demo/tickets.sqlite3" in text  # how to look again
 
 
 def test_a_folder_the_demo_did_not_make_is_not_wiped(tmp_path):

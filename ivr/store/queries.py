@@ -1,0 +1,99 @@
+"""Reading work orders and calls: lists, one order, the recordings, the facts the KPIs need."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ivr.core import workflow
+from ivr.core.kpi import CallFact, OrderFact
+from ivr.core.workflow import Status
+from ivr.errors import TicketNotFound
+from ivr.store.base import StoreBase
+from ivr.store.models import CallRow, TicketRow
+from ivr.store.ticket import Ticket, check_linkedid, ticket_of
+
+
+class TicketQueries(StoreBase):
+    """The read side of the ticket store."""
+
+
+    def get(self, number: str) -> Ticket:
+        with self._session() as session:
+            return ticket_of(self._by_number(session, number), self.tz)
+
+    def by_linkedid(self, linkedid: str) -> Ticket:
+        with self._session() as session:
+            row = self._by_linkedid(session, check_linkedid(linkedid))
+            if row is None:
+                raise TicketNotFound(linkedid)
+            return ticket_of(row, self.tz)
+
+    def list(self, *, status: str | None = None, unit: str | None = None, department: str | None = None,
+             overdue: bool | None = None, supervision: bool = False, since: datetime | None = None,
+             until: datetime | None = None, limit: int = 100) -> list[Ticket]:
+        """Orders newest first, filtered. ``supervision`` = open orders escalated or re-dispatched."""
+        query = select(TicketRow).options(selectinload(TicketRow.history))
+        if status:
+            query = query.where(TicketRow.status == Status(status).value)
+        if unit:
+            query = query.where(TicketRow.unit == unit)
+        if department:
+            query = query.where(TicketRow.department == department)
+        if overdue is not None:
+            query = query.where(or_(TicketRow.overdue, TicketRow.sign_late) if overdue
+                                else and_(~TicketRow.overdue, ~TicketRow.sign_late))
+        if supervision:
+            query = query.where(or_(TicketRow.escalated, TicketRow.supervised),
+                                TicketRow.status.in_([s.value for s in workflow.OPEN_STATUSES]))
+        if since is not None:
+            query = query.where(TicketRow.created_at >= since)
+        if until is not None:
+            query = query.where(TicketRow.created_at < until)
+        query = query.order_by(TicketRow.created_at.desc(), TicketRow.number.desc()).limit(max(1, limit))
+        with self._session() as session:
+            return [ticket_of(row, self.tz) for row in session.scalars(query).all()]
+
+    def recordings(self) -> list[tuple[str, str, str | None, int | None]]:
+        """(number, recording path, sha256, size) of every order that names a recording."""
+        query = (select(TicketRow.number, TicketRow.recording_path, TicketRow.recording_sha256,
+                        TicketRow.recording_size)
+                 .where(TicketRow.recording_path.is_not(None)).order_by(TicketRow.number))
+        with self._session() as session:
+            return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+    def report_facts(self, since: datetime | None = None,
+                     until: datetime | None = None) -> tuple[list[CallFact], list[OrderFact]]:
+        """Grouped call and order facts in [since, until) for :func:`ivr.core.kpi.build_report`."""
+        dispatched = (TicketRow.dispatch_count > 0).label("dispatched")
+        replied = (TicketRow.replied_at.is_not(None)).label("replied")
+        order_cols = (TicketRow.line, TicketRow.department, TicketRow.unit, TicketRow.status,
+                      dispatched, replied, TicketRow.replied_on_time, TicketRow.rating)
+        order_q = select(*order_cols, func.count()).group_by(*order_cols)
+        call_cols = (CallRow.line, CallRow.department, CallRow.outcome)
+        call_q = select(*call_cols, func.count()).group_by(*call_cols)
+        if since is not None:
+            order_q = order_q.where(TicketRow.created_at >= since)
+            call_q = call_q.where(CallRow.started_at >= since)
+        if until is not None:
+            order_q = order_q.where(TicketRow.created_at < until)
+            call_q = call_q.where(CallRow.started_at < until)
+        with self._session() as session:
+            calls = [CallFact(line=line, department=dep or "", outcome=outcome, count=n)
+                     for line, dep, outcome, n in session.execute(call_q)]
+            orders = [OrderFact(line=line, department=dep, unit=unit, closed_on_the_spot=status == "closed",
+                                dispatched=bool(disp), replied=bool(rep), replied_on_time=on_time,
+                                rating=rating, count=n)
+                      for line, dep, unit, status, disp, rep, on_time, rating, n in session.execute(order_q)]
+        return calls, orders
+
+
+    def received_by_agent(self, agent: str, limit: int = 50) -> list[Ticket]:
+        """Orders an agent answered that still wait for their first step (status received),
+        oldest first: the calls whose matter is not written down yet."""
+        query = (select(TicketRow).options(selectinload(TicketRow.history))
+                 .where(TicketRow.agent == agent, TicketRow.status == Status.RECEIVED.value)
+                 .order_by(TicketRow.created_at, TicketRow.number).limit(max(1, limit)))
+        with self._session() as session:
+            return [ticket_of(row, self.tz) for row in session.scalars(query).all()]
