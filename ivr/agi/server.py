@@ -12,8 +12,9 @@ server always answers promptly or closes. Per connection::
 
 A client that connects and closes, sends half a header and goes silent, sends 1 MB of header,
 or sends bytes that are not UTF-8 costs one task for at most ``header_timeout`` and never
-delays anyone else. panoramisk's and pyst2's FastAGI are not used: see docs in
-/work/shared/asterisk-here.md (busy loop on EOF, no timeouts, Python-2 imports).
+delays anyone else. panoramisk's and pyst2's FastAGI are not used: panoramisk 1.4's spins
+forever on a client that connects and closes (it never sees EOF) and has no read timeouts;
+pyst2's imports Python 2's SocketServer and does not escape quotes or newlines in values.
 """
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ def _wait_closed(sock: socket.socket, limit: float = 3.0) -> float:
     ("80000102", {"IVR_ACTION": "queue", "IVR_MODE": "forward", "IVR_LINE": "051380000102",
                   "IVR_DEPARTMENT_NAME": "交通运输局"}),
     ("+8651380000301", {"IVR_ACTION": "queue", "IVR_MODE": "dedicated",
-                        "IVR_QUEUE": "seat_environment", "IVR_QUEUE_TIMEOUT": "30",
+                        "IVR_QUEUE": "seat_environment", "IVR_OVERFLOW_AFTER": "30",
                         "IVR_OVERFLOW_QUEUE": "q12345"}),
     ("99999", {"IVR_ACTION": "queue", "IVR_MODE": "unknown", "IVR_QUEUE": "q12345"}),
 ])
@@ -68,7 +68,7 @@ def test_route_writes_the_decision_in_one_command(server, peer, extension, expec
     assert set(conv.variables) == {
         "IVR_ACTION", "IVR_LINE", "IVR_MODE", "IVR_DEPARTMENT", "IVR_DEPARTMENT_NAME",
         "IVR_PROMPTS",
-        "IVR_QUEUE", "IVR_QUEUE_TIMEOUT", "IVR_OVERFLOW_QUEUE", "IVR_DESTINATION",
+        "IVR_QUEUE", "IVR_OVERFLOW_AFTER", "IVR_OVERFLOW_QUEUE", "IVR_DESTINATION",
         "IVR_DIAL_TIMEOUT", "IVR_FALLBACK_QUEUE"}
 
 
@@ -284,7 +284,7 @@ def test_rules_reload_refuses_a_bad_file_and_takes_a_good_one(agi_server, tmp_pa
 
     def seat_timeout() -> str:
         conv = peer.converse(srv.port, peer.header(extension="80000301"))
-        return conv.variables["IVR_QUEUE_TIMEOUT"]
+        return conv.variables["IVR_OVERFLOW_AFTER"]
 
     assert seat_timeout() == "30"
 

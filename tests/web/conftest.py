@@ -13,7 +13,7 @@ from ivr.store.kb import KnowledgeBase
 from ivr.store.users import UserStore
 from ivr.web import EventHub, build_app
 from store.conftest import _fresh_logging, policy, store, store_url  # noqa: F401 - same databases
-from support import REPO, at
+from support import REPO
 
 from web.helpers import FAST, NOW, PASSWORD  # noqa: E402
 
