@@ -141,8 +141,8 @@ def test_the_departments_trunk_dials_only_the_departments_own_lines():
     dials = sorted((name, line.strip()) for name, text in library.items() for line in text.splitlines()
                    if "@departments" in line)
     assert dials == [("agent.conf", "same = n,Dial(PJSIP/${IVR_DESTINATION}@departments,60)"),
-                     ("dial.conf", "same = n(dial),Dial(PJSIP/${line}@departments,${IVR_DIAL_TIMEOUT},"
-                                   "U(ivr-answered^dial:${line}))")]
+                     ("dial.conf", "same = n(dial),Dial(PJSIP/${IVR_DESTINATION}@departments,"
+                                   "${IVR_DIAL_TIMEOUT},U(ivr-answered^dial:${IVR_DESTINATION}))")]
     assert "@departments" not in files["extensions.conf"]
     assert "Gosub(ivr-department-call" not in "".join(library.values())
     text = files["extensions.conf"]
