@@ -108,3 +108,21 @@ def contact_host(contact: str) -> str:
         return str(ipaddress.ip_network(host))
     except ValueError:
         return ""  # a host name: Asterisk's ACL takes addresses only
+
+
+def phone_sheets(rules, site: Site, phones: Phones, passwords: dict[str, str]) -> list[dict]:
+    """What each agent types into a softphone: server, user, password, transports; or, for an
+    agent the lab answers for with SIPp, its static contact (it does not register)."""
+    transports = [f"{t} {site.sip_bind}:{phones.tls_port if t == 'tls' else site.sip_port}"
+                  for t in phones.transports]
+    sheets = []
+    for agent in rules.agents.values():
+        sheet = {"agent": agent.id, "name": agent.name, "queues": list(agent.queues)}
+        if agent.id in site.agent_contacts:
+            sheet["lab_contact"] = site.agent_contacts[agent.id]
+        else:
+            sheet.update(server=site.sip_bind, port=site.sip_port, user=agent.id,
+                         password=passwords.get(agent.id, ""), transports=transports,
+                         srtp=phones.srtp if phones.tls else "off", networks=list(phones.networks))
+        sheets.append(sheet)
+    return sheets
