@@ -32,7 +32,11 @@ STEP = {
     "rate": "市民评价",
     "mark_overdue": "标记超期",
     "escalate": "列入督办",
+    "transfer": "转接部门",
 }
+
+# How an agent put the citizen through to a department's line (ivr.core.agent_phone.TransferKind).
+TRANSFER_KIND = {"blind": "直接转接", "attended": "咨询后转接", "threeway": "三方通话"}
 
 ROLE = {"agent": "坐席", "supervisor": "督办员", "auditor": "质检员", "admin": "管理员"}
 
@@ -64,6 +68,10 @@ FIELD = {
     "reason": "原因",
     "what": "超期项",
     "deadline": "期限",
+    "to": "转接号码",
+    "department": "部门",
+    "kind": "转接方式",
+    "dialled": "坐席拨号",
 }
 
 TEXT = {
@@ -158,8 +166,10 @@ def history_value(key: str, value, departments) -> str:
         return "是" if value else "否"
     if key == "category":
         return category(value)
-    if key == "unit" and value in departments:
+    if key in ("unit", "department") and value in departments:
         return departments[value].name_zh
+    if key == "kind":
+        return TRANSFER_KIND.get(str(value), str(value))
     text = str(value)
     if key in ("sign_by", "due", "deadline") and len(text) >= 16 and text[10] == "T":
         return text[:16].replace("T", " ")
