@@ -61,6 +61,7 @@ def test_softphones_register_with_digest_auth_over_udp_tcp_and_tls(lab):
         # The TLS phone insists on SRTP (mediaenc=srtp-mand): a call it sets up is encrypted.
         _feature(tls, "*71")
         assert any(e.get("type") == "CALL_ESTABLISHED" for e in tls.events), tls.log()[-2000:]
+        assert "SRTP is Enabled" in tls.log() and "SRTP is Enabled" not in udp.log()
         assert _member(lab, "seat_environment", "agent5") is not None
     security = (lab.log_dir / "security.log").read_text()
     assert 'SecurityEvent="SuccessfulAuth"' in security and "IPV4/TLS/127.0.0.1/" in security
