@@ -138,6 +138,18 @@ async def logout(session: AmiSession, rules: Rules, agent_id: str) -> list[tuple
     return out
 
 
+async def pause(session, agent_id: str, reason: str | None) -> None:
+    """Pause ``agent_id`` in every queue with ``reason`` (QueuePause), or resume it (None)."""
+    action = {"Action": "QueuePause", "Interface": interface(agent_id),
+              "Paused": "true" if reason else "false"}
+    if reason:
+        action["Reason"] = reason
+    ok, message = _message(await session.action(action, as_list=False))
+    if not ok:
+        raise AsteriskError(f"AMI refused to {'pause' if reason else 'resume'} {agent_id}: "
+                            f"{message or 'no reason given'} (is the agent logged in?)")
+
+
 async def queue_states(session: AmiSession) -> list[QueueState]:
     """Every queue with its members and waiting callers (QueueStatus)."""
     events = await session.action({"Action": "QueueStatus"}, as_list=True)

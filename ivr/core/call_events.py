@@ -89,15 +89,15 @@ class Rated:
 Fact = Entered | Answered | Abandoned | Reached | Ended | Rated
 
 
-def _text(value: object) -> str:
+def text_of(value: object) -> str:
     if isinstance(value, list):  # a repeated header: keep the last, as Asterisk would
         value = value[-1] if value else ""
     return printable(value, 200, breaks="")
 
 
-def _int(value: object) -> int:
+def int_of(value: object) -> int:
     try:
-        return max(0, int(_text(value)))
+        return max(0, int(text_of(value)))
     except ValueError:
         return 0
 
@@ -112,7 +112,7 @@ def channel_variables(event: Mapping, header: str = "ChanVariable") -> dict[str,
     for item in values:
         name, sep, value = str(item).partition("=")
         if sep and name in CALL_VARIABLES:
-            out[name] = _text(value)
+            out[name] = text_of(value)
     return out
 
 
@@ -120,9 +120,9 @@ def call_info(event: Mapping) -> CallInfo:
     """The caller side of an event: ids, caller number and the dialplan's IVR_* variables."""
     variables = channel_variables(event)
     return CallInfo(
-        linkedid=_text(event.get("Linkedid")) or _text(event.get("Uniqueid")),
-        uniqueid=_text(event.get("Uniqueid")),
-        caller=_text(event.get("CallerIDNum")),
+        linkedid=text_of(event.get("Linkedid")) or text_of(event.get("Uniqueid")),
+        uniqueid=text_of(event.get("Uniqueid")),
+        caller=text_of(event.get("CallerIDNum")),
         line=variables.get(dv.LINE, ""),
         department=variables.get(dv.DEPARTMENT, ""),
         mode=variables.get(dv.MODE, ""),
@@ -130,31 +130,31 @@ def call_info(event: Mapping) -> CallInfo:
     )
 
 
-def _member_name(event: Mapping) -> str:
-    name = _text(event.get("MemberName")) or _text(event.get("Interface"))
+def member_name(event: Mapping) -> str:
+    name = text_of(event.get("MemberName")) or text_of(event.get("Interface"))
     return name.split("/", 1)[-1] if name.startswith("PJSIP/") else name
 
 
 def interpret(event: Mapping, now: datetime) -> Fact | None:
     """The fact an AMI event states, or None. ``now`` is when the event was received."""
-    name = _text(event.get("Event"))
+    name = text_of(event.get("Event"))
     if name == "QueueCallerJoin":
-        return Entered(call_info(event), _text(event.get("Queue")), now)
+        return Entered(call_info(event), text_of(event.get("Queue")), now)
     if name == "AgentConnect":
-        return Answered(call_info(event), _text(event.get("Queue")), _member_name(event),
-                        _text(event.get("DestChannel")), _int(event.get("HoldTime")), now)
+        return Answered(call_info(event), text_of(event.get("Queue")), member_name(event),
+                        text_of(event.get("DestChannel")), int_of(event.get("HoldTime")), now)
     if name == "QueueCallerAbandon":
-        return Abandoned(call_info(event), _text(event.get("Queue")), _int(event.get("HoldTime")), now)
-    if name == "DialEnd" and _text(event.get("DialStatus")) == "ANSWER":
-        destination = _text(event.get("DestChannel"))
+        return Abandoned(call_info(event), text_of(event.get("Queue")), int_of(event.get("HoldTime")), now)
+    if name == "DialEnd" and text_of(event.get("DialStatus")) == "ANSWER":
+        destination = text_of(event.get("DestChannel"))
         if destination.startswith("PJSIP/departments"):
             return Reached(call_info(event), destination, now)
         return None
     if name == "Hangup":
         info = call_info(event)
         if info.uniqueid and info.uniqueid == info.linkedid:  # the caller's own channel
-            return Ended(info, now, _text(event.get("Cause-txt")))
-    if name == "UserEvent" and _text(event.get("UserEvent")) == dv.RATING_EVENT:
+            return Ended(info, now, text_of(event.get("Cause-txt")))
+    if name == "UserEvent" and text_of(event.get("UserEvent")) == dv.RATING_EVENT:
         info = call_info(event)
         rating = keyed_rating(event.get("Rating"))
         # raised by the dialplan on the caller's own channel, whose uniqueid is the call's linkedid
@@ -165,7 +165,7 @@ def interpret(event: Mapping, now: datetime) -> Fact | None:
 
 def keyed_rating(value: object) -> int | None:
     """A key the caller pressed as a rating 1..5, or None for anything else."""
-    text = _text(value).strip()
+    text = text_of(value).strip()
     return int(text) if len(text) == 1 and text in "12345" else None
 
 
@@ -190,8 +190,8 @@ def parse_queue_log_line(line: str) -> QueueLogEntry | None:
         at = datetime.fromtimestamp(int(parts[0]), tz=timezone.utc)
     except (ValueError, OverflowError, OSError):
         return None
-    return QueueLogEntry(at, _text(parts[1]), _text(parts[2]), _text(parts[3]), _text(parts[4]),
-                         tuple(_text(p) for p in parts[5:]))
+    return QueueLogEntry(at, text_of(parts[1]), text_of(parts[2]), text_of(parts[3]), text_of(parts[4]),
+                         tuple(text_of(p) for p in parts[5:]))
 
 
 def from_queue_log(entries: list[QueueLogEntry]) -> list[Fact]:
@@ -219,11 +219,11 @@ def from_queue_log(entries: list[QueueLogEntry]) -> list[Fact]:
         elif e.event == "ENTERQUEUE":
             facts.append(Entered(call, e.queue, e.at))
         elif e.event == "CONNECT":
-            hold = _int(e.data[0]) if e.data else 0
+            hold = int_of(e.data[0]) if e.data else 0
             agent = e.agent.split("/", 1)[-1] if e.agent.startswith("PJSIP/") else e.agent
             facts.append(Answered(call, e.queue, agent, "", hold, e.at))
         elif e.event == "ABANDON":
-            hold = _int(e.data[2]) if len(e.data) > 2 else 0
+            hold = int_of(e.data[2]) if len(e.data) > 2 else 0
             facts.append(Abandoned(call, e.queue, hold, e.at))
         elif e.event == dv.RATING_QUEUE_LOG:  # written by dialplan/rating.conf beside the UserEvent
             rating = keyed_rating(e.data[0] if e.data else "")

@@ -97,3 +97,15 @@ class TicketQueries(StoreBase):
                  .order_by(TicketRow.created_at, TicketRow.number).limit(max(1, limit)))
         with self._session() as session:
             return [ticket_of(row, self.tz) for row in session.scalars(query).all()]
+
+    def orders_of_caller(self, caller: str, before: datetime | None = None, limit: int = 5) -> list[Ticket]:
+        """The caller's earlier orders, newest first (the agent's screen pop: has this citizen called
+        about this before, and what became of it?)."""
+        if not caller:
+            return []
+        query = (select(TicketRow).options(selectinload(TicketRow.history))
+                 .where(TicketRow.caller == caller).order_by(TicketRow.created_at.desc()).limit(max(1, limit)))
+        if before is not None:
+            query = query.where(TicketRow.created_at < before)
+        with self._session() as session:
+            return [ticket_of(row, self.tz) for row in session.scalars(query).all()]

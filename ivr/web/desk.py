@@ -76,7 +76,11 @@ def show_desk(request: Request, user: User, number: str | None = None, values: d
             banner = E["not_waiting"].format(number=number, status=labels.status(selected.status.value))
     values = order_form.typed(values or {})
     article = console.kb.get(values["article"]) if values["article"] else None
+    from ivr.web.desk_state import view_of
+
     return render(request, "desk.html", status=status, orders=orders, drafted=drafted, selected=selected,
+                  view=view_of(console, user), reasons=labels.PAUSE_REASON, note="", error="",
+                  connected=console.presence is not None and console.presence.logged_in.is_set(),
                   values=values, errors=errors or {}, banner=banner, restored=restored,
                   flash=request.session.pop("flash", None), units=units(console),
                   categories=labels.CATEGORY, deadline=deadline_view(console, values), article=article,
@@ -103,6 +107,16 @@ def own_order(handler):
 @page(Role.AGENT)
 def desk(request: Request, user: User) -> Response:
     return show_desk(request, user)
+
+
+@page(Role.AGENT)
+def my_orders(request: Request, user: User) -> Response:
+    """The list of the agent's orders still to be written down (refreshed by the screen pop)."""
+    console = request.app.state.console
+    orders = console.store.received_by_agent(user.phone or "") if user.phone else []
+    current = request.query_params.get("current")
+    return render(request, "_my_orders.html", orders=orders, drafted=console.drafts.numbers(user.name),
+                  selected={"number": current} if current else None, departments=console.rules.departments)
 
 
 @page(Role.AGENT)
@@ -162,6 +176,7 @@ def deadline(request: Request, user: User, console, ticket: Ticket) -> Response:
 
 routes = [
     Route("/desk", desk, methods=["GET"]),
+    Route("/desk/orders", my_orders, methods=["GET"]),
     Route("/desk/{number}", desk_order, methods=["GET"]),
     Route("/desk/{number}", save, methods=["POST"]),
     Route("/desk/{number}/draft", save_draft, methods=["POST"]),
