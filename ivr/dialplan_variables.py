@@ -89,3 +89,9 @@ RATING_QUEUE_LOG: Final = "IVRRATE"
 # loop, which also answers FastAGI, parsing time for nothing.
 AMI_EVENTS: Final = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup", "UserEvent",
                      "BlindTransfer", "AttendedTransfer")
+
+# The staff console's AMI account gets only the queue events that say where agents and waiting
+# callers are (ivr.core.presence_events): membership, pause, ringing, talking, callers waiting.
+CONSOLE_AMI_EVENTS: Final = ("QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause", "QueueMemberRemoved",
+                             "AgentCalled", "AgentRingNoAnswer", "AgentConnect", "AgentComplete",
+                             "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon")

@@ -7,7 +7,9 @@ watcher (reloaded on change), one clock and one ticket store:
   on when the database is away;
 * the AMI listener turns answers (and the citizens' ratings) into facts for the intake, which
   spools them to disk at once and applies them to the work orders in order (:mod:`ivr.ami.intake`);
-* APScheduler sweeps overdue work orders onto the supervision list.
+* APScheduler sweeps overdue work orders onto the supervision list;
+* the staff console (:mod:`ivr.web`): the web pages, and its own AMI feed of agents' states; a
+  console that cannot start is logged and leaves the rest running.
 
 A stop (SIGTERM or SIGINT) is orderly and exits 0: no new facts are taken, every fact received is
 on disk, what the database takes within a few seconds is applied (the rest waits in the spool
@@ -36,6 +38,9 @@ from ivr.settings import Settings
 
 log = get_logger("ivr.engine")
 
+# The parts `ivr serve` runs; `--without PART` leaves one out.
+PARTS = ("agi", "ami", "scheduler", "web")
+
 
 @dataclass
 class Options:
@@ -51,7 +56,7 @@ class Options:
     max_connections: int = 512
     sweep_interval: float = 60.0
     stop_grace: float = 5.0   # seconds a stop gives the database to take the facts in hand
-    parts: set[str] = field(default_factory=lambda: {"agi", "ami", "scheduler"})
+    parts: set[str] = field(default_factory=lambda: set(PARTS))
 
 
 def build_agi(settings: Settings, options: Options):
@@ -127,7 +132,7 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
     settings.secure()
     server, watcher, clock = build_agi(settings, options)
     store = _open_store(settings, options)
-    listener = scheduler = intake = None
+    listener = scheduler = intake = console = None
     try:
         if "agi" in options.parts:
             host = options.host or settings.agi_host
@@ -145,9 +150,15 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             scheduler = build_scheduler(store, clock, interval_s=options.sweep_interval,
                                         scheduler=AsyncIOScheduler(timezone=store.tz))
             scheduler.start()
+        if "web" in options.parts:
+            from ivr.web.service import run_console
+            console = asyncio.create_task(run_console(settings, store, watcher, clock, stop), name="console")
         await stop.wait()
         log.info("engine.stopping")
     finally:
+        stop.set()
+        if console is not None:
+            await asyncio.gather(console, return_exceptions=True)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         if listener is not None:

@@ -31,7 +31,8 @@ def _input(rules=None, site=None) -> RenderInput:
     rules = rules or load_rules(RULES_FILE)
     site = site or load_site(REPO / "trunks", set(rules.agents))
     secrets = Secrets(ami_user="ivr-engine", ami_secret="TEST-AMI-SECRET",
-                      agent_passwords={a: f"TEST-SECRET-{a}" for a in rules.agents})
+                      agent_passwords={a: f"TEST-SECRET-{a}" for a in rules.agents},
+                      console_ami_secret="TEST-AMI-SECRET-console")
     layout = Layout(runtime=Path("/var/lib/ivr-12345/asterisk"), recordings=Path("/srv/ivr-12345/recordings"))
     return RenderInput(rules=rules, site=site, secrets=secrets, install=DEBIAN_LAYOUT, layout=layout,
                        phones=load_phones(REPO / "trunks"))
@@ -80,6 +81,8 @@ def test_ami_account_has_least_privilege(rendered):
     # the engine's own account could not forge one either)
     assert re.search(r"(?m)^read = call,agent,user$", text)
     assert re.search(r"(?m)^write = agent,reporting$", text)  # no call, originate, command, system, user
+    console = text[text.index("[ivr-console]"):]
+    assert re.search(r"(?m)^read = agent$", console) and re.search(r"(?m)^write = agent,reporting$", console)
     assert "bindaddr = 127.0.0.1" in rendered["manager.conf"]
 
 
@@ -162,7 +165,8 @@ def test_secrets_are_generated_once_and_kept(tmp_path):
     first = load_or_create(path, ["agent1", "agent2"], token=lambda: f"s{next(counter)}")
     assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
     again = load_or_create(path, ["agent1", "agent2", "agent3"], token=lambda: f"s{next(counter)}")
-    assert again.ami_secret == first.ami_secret
+    assert again.ami_secret == first.ami_secret and again.console_ami_secret == first.console_ami_secret
+    assert first.console_ami_secret not in (first.ami_secret, "")
     assert again.agent_passwords["agent1"] == first.agent_passwords["agent1"]
     assert again.agent_passwords["agent3"] not in first.agent_passwords.values()
     trimmed = load_or_create(path, ["agent3"], token=lambda: f"s{next(counter)}")

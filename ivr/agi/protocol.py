@@ -27,7 +27,7 @@ caller inject an AGI command of his own (pyst2's ``_quote`` escapes none of them
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ivr.core.text import printable

@@ -35,7 +35,7 @@ class Member:
     paused: bool
     calls_taken: int
     in_call: bool
-    pause_reason: str = ""  # ivr.core.agent_phone.PauseReason's value when paused from the phone
+    pause_reason: str = ""  # ivr.core.presence.PauseReason value, whoever paused the agent
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,18 @@ async def logout(session: AmiSession, rules: Rules, agent_id: str) -> list[tuple
         else:
             raise AsteriskError(f"AMI refused to log {agent.id} out of {queue}: {message or resp}")
     return out
+
+
+async def pause(session, agent_id: str, reason: str | None) -> None:
+    """Pause ``agent_id`` in every queue with ``reason`` (QueuePause), or resume it (None)."""
+    action = {"Action": "QueuePause", "Interface": interface(agent_id),
+              "Paused": "true" if reason else "false"}
+    if reason:
+        action["Reason"] = reason
+    ok, message = _message(await session.action(action, as_list=False))
+    if not ok:
+        raise AsteriskError(f"AMI refused to {'pause' if reason else 'resume'} {agent_id}: "
+                            f"{message or 'no reason given'} (is the agent logged in?)")
 
 
 async def queue_states(session: AmiSession) -> list[QueueState]:

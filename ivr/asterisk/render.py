@@ -83,6 +83,10 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 AMI_READ = ("call", "agent", "user")
 AMI_WRITE = ("agent", "reporting")
 AMI_EVENTS = dv.AMI_EVENTS
+# The staff console's account (agents' states, queue login and pause): ivr.ami.presence.
+CONSOLE_AMI_READ = ("agent",)
+CONSOLE_AMI_WRITE = ("agent", "reporting")
+CONSOLE_AMI_EVENTS = dv.CONSOLE_AMI_EVENTS
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NUMBER = re.compile(r"^\+?[0-9]{2,20}$")
@@ -200,6 +204,9 @@ def _context(inp: RenderInput) -> dict:
         "ami_read": AMI_READ,
         "ami_write": AMI_WRITE,
         "ami_events": AMI_EVENTS,
+        "console_ami_read": CONSOLE_AMI_READ,
+        "console_ami_write": CONSOLE_AMI_WRITE,
+        "console_ami_events": CONSOLE_AMI_EVENTS,
         "channelvars": dv.AMI_CHANNEL_VARIABLES,
         "phones": inp.phones,
         "acl": permitted_sources(inp.site, inp.phones),

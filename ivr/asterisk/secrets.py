@@ -18,6 +18,7 @@ from pathlib import Path
 from ivr.errors import AsteriskError
 
 AMI_USER = "ivr-engine"
+CONSOLE_AMI_USER = "ivr-console"  # the staff console's own account: agents' states, queue login and pause
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,13 @@ class Secrets:
     ami_user: str
     ami_secret: str = field(repr=False)
     agent_passwords: dict[str, str] = field(default_factory=dict, repr=False)
+    console_ami_secret: str = field(default="", repr=False)
+    console_ami_user: str = CONSOLE_AMI_USER
 
     def __repr__(self) -> str:
         """Never the secrets themselves: a repr can reach a log or a traceback."""
-        return (f"Secrets(ami_user={self.ami_user!r}, ami_secret='***', "
+        return (f"Secrets(ami_user={self.ami_user!r}, ami_secret='***', console_ami_user="
+                f"{self.console_ami_user!r}, console_ami_secret='***', "
                 f"agent_passwords=<{len(self.agent_passwords)} masked>)")
 
 
@@ -63,7 +67,7 @@ def load(path: Path) -> Secrets:
     try:
         passwords = {str(k): str(v) for k, v in dict(data.get("agents", {})).items()}
         return Secrets(ami_user=str(data["ami_user"]), ami_secret=str(data["ami_secret"]),
-                       agent_passwords=passwords)
+                       agent_passwords=passwords, console_ami_secret=str(data.get("console_ami_secret", "")))
     except (KeyError, TypeError, ValueError, AttributeError):
         raise AsteriskError(f"the Asterisk secrets in {path} are damaged: delete the file and "
                             "render again (agents' softphones then need the new passwords)") from None
@@ -81,11 +85,13 @@ def load_or_create(path: Path, agent_ids: Iterable[str],
     passwords = {a: (old.agent_passwords.get(a) if old else None) or token() for a in agent_ids}
     new = Secrets(ami_user=old.ami_user if old else AMI_USER,
                   ami_secret=old.ami_secret if old else token(),
-                  agent_passwords=passwords)
+                  agent_passwords=passwords,
+                  console_ami_secret=(old.console_ami_secret if old else "") or token())
     if new != old:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
         write_private(path, json.dumps({"ami_user": new.ami_user, "ami_secret": new.ami_secret,
+                                        "console_ami_secret": new.console_ami_secret,
                                         "agents": new.agent_passwords}, indent=2) + "\n")
     elif (path.stat().st_mode & 0o077) != 0:
         os.chmod(path, 0o600)

@@ -17,7 +17,6 @@ from ivr.core.rules import Rules
 from ivr.logs import configure
 from ivr.rules_file import load_rules
 from ivr.settings import Settings
-from ivr.store import TicketStore, store_for
 
 
 class Context:
@@ -26,7 +25,7 @@ class Context:
     def __init__(self) -> None:
         self.settings = Settings.from_env()
         self._rules: Rules | None = None
-        self._store: TicketStore | None = None
+        self._store = None
         self._clock = None
 
     @property
@@ -36,8 +35,10 @@ class Context:
         return self._rules
 
     @property
-    def store(self) -> TicketStore:
+    def store(self):
+        """The ticket store (opened, and migrated, on first use: --help needs no database)."""
         if self._store is None:
+            from ivr.store import store_for
             self._store = store_for(self.settings, self.rules)
         return self._store
 

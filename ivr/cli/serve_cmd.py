@@ -7,6 +7,7 @@ import click
 
 from ivr.cli.agi_cmd import serve_engine
 from ivr.cli.options import engine_options
+from ivr.engine import PARTS
 from ivr.settings import Settings
 
 
@@ -14,16 +15,17 @@ from ivr.settings import Settings
 @engine_options
 @click.option("--sweep-interval", type=float, default=60.0, show_default=True,
               help="Seconds between sweeps for overdue work orders.")
-@click.option("--without", "without", multiple=True, type=click.Choice(["agi", "ami", "scheduler"]),
+@click.option("--without", "without", multiple=True, type=click.Choice(list(PARTS)),
               help="Leave a part out (repeatable).")
 def serve(host: str | None, port: int | None, rules_file: str | None, clock: str | None,
           json_logs: bool, sweep_interval: float, without: tuple[str, ...]) -> None:
-    """Run the engine: route calls, create work orders when agents answer, sweep deadlines."""
+    """Run the engine: route calls, create work orders when agents answer, sweep deadlines,
+    and serve the staff console [IVR_WEB_HOST:IVR_WEB_PORT, 127.0.0.1:8080]."""
     from ivr import logs
     from ivr.engine import Options
 
     logs.configure(json=json_logs)
-    parts = {"agi", "ami", "scheduler"} - set(without)
+    parts = set(PARTS) - set(without)
     options = Options(host=host, port=port, rules_file=Path(rules_file) if rules_file else None,
                       clock=clock, sweep_interval=sweep_interval, parts=parts)
     serve_engine(Settings.from_env(), options)

@@ -18,8 +18,9 @@ def web(host: str | None, port: int | None, json_logs: bool) -> None:
     from ivr import logs
     from ivr.cli.agi_cmd import run_loop
     from ivr.rules_file import load_rules
+    from ivr.clock import make_clock
     from ivr.store import store_for
-    from ivr.web import EventHub, serve_web
+    from ivr.web.service import run_console
 
     logs.configure(json=json_logs)
     settings = Settings.from_env()
@@ -38,7 +39,9 @@ def web(host: str | None, port: int | None, json_logs: bool) -> None:
                 loop.add_signal_handler(sig, stop.set)
             except (NotImplementedError, RuntimeError):
                 pass
-        await serve_web(settings, store, rules, EventHub(), stop, host=host, port=port, started=announce)
+        clock = make_clock(settings.clock, rules.centre.timezone)
+        await run_console(settings, store, rules, clock, stop, host=host, port=port, started=announce,
+                          alone=True)
 
     try:
         run_loop(main())

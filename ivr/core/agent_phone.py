@@ -18,16 +18,8 @@ from enum import StrEnum
 
 from ivr.core.decision import Mode
 from ivr.core.numbers import normalize_number
+from ivr.core.presence import PauseReason  # one name each: the console's, the phone's, Asterisk's
 from ivr.core.rules import Rules
-
-
-class PauseReason(StrEnum):
-    """Why an agent is paused: the ``reason`` of PauseQueueMember, one word each."""
-
-    BREAK = "break"
-    TRAINING = "training"
-    MEETING = "meeting"
-    AFTER_CALL_WORK = "after_call_work"
 
 
 # The key after the pause code that names each reason (*731 = break, ...).

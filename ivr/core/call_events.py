@@ -100,15 +100,15 @@ class Transferred:
 Fact = Entered | Answered | Abandoned | Reached | Ended | Rated | Transferred
 
 
-def _text(value: object) -> str:
+def text_of(value: object) -> str:
     if isinstance(value, list):  # a repeated header: keep the last, as Asterisk would
         value = value[-1] if value else ""
     return printable(value, 200, breaks="")
 
 
-def _int(value: object) -> int:
+def int_of(value: object) -> int:
     try:
-        return max(0, int(_text(value)))
+        return max(0, int(text_of(value)))
     except ValueError:
         return 0
 
@@ -124,7 +124,7 @@ def channel_variables(event: Mapping, header: str = "ChanVariable",
     for item in values:
         name, sep, value = str(item).partition("=")
         if sep and name in names:
-            out[name] = _text(value)
+            out[name] = text_of(value)
     return out
 
 
@@ -133,9 +133,9 @@ def call_info(event: Mapping, prefix: str = "") -> CallInfo:
     (``prefix``: the channel's role in an event about several, e.g. "Transferee")."""
     variables = channel_variables(event, f"{prefix}ChanVariable")
     return CallInfo(
-        linkedid=_text(event.get(f"{prefix}Linkedid")) or _text(event.get(f"{prefix}Uniqueid")),
-        uniqueid=_text(event.get(f"{prefix}Uniqueid")),
-        caller=_text(event.get(f"{prefix}CallerIDNum")),
+        linkedid=text_of(event.get(f"{prefix}Linkedid")) or text_of(event.get(f"{prefix}Uniqueid")),
+        uniqueid=text_of(event.get(f"{prefix}Uniqueid")),
+        caller=text_of(event.get(f"{prefix}CallerIDNum")),
         line=variables.get(dv.LINE, ""),
         department=variables.get(dv.DEPARTMENT, ""),
         mode=variables.get(dv.MODE, ""),
@@ -143,37 +143,37 @@ def call_info(event: Mapping, prefix: str = "") -> CallInfo:
     )
 
 
-def _member_name(event: Mapping) -> str:
-    name = _text(event.get("MemberName")) or _text(event.get("Interface"))
+def member_name(event: Mapping) -> str:
+    name = text_of(event.get("MemberName")) or text_of(event.get("Interface"))
     return name.split("/", 1)[-1] if name.startswith("PJSIP/") else name
 
 
 def interpret(event: Mapping, now: datetime) -> Fact | None:
     """The fact an AMI event states, or None. ``now`` is when the event was received."""
-    name = _text(event.get("Event"))
+    name = text_of(event.get("Event"))
     if name == "QueueCallerJoin":
-        return Entered(call_info(event), _text(event.get("Queue")), now)
+        return Entered(call_info(event), text_of(event.get("Queue")), now)
     if name == "AgentConnect":
-        return Answered(call_info(event), _text(event.get("Queue")), _member_name(event),
-                        _text(event.get("DestChannel")), _int(event.get("HoldTime")), now)
+        return Answered(call_info(event), text_of(event.get("Queue")), member_name(event),
+                        text_of(event.get("DestChannel")), int_of(event.get("HoldTime")), now)
     if name == "QueueCallerAbandon":
-        return Abandoned(call_info(event), _text(event.get("Queue")), _int(event.get("HoldTime")), now)
-    if name == "DialEnd" and _text(event.get("DialStatus")) == "ANSWER":
-        destination = _text(event.get("DestChannel"))
+        return Abandoned(call_info(event), text_of(event.get("Queue")), int_of(event.get("HoldTime")), now)
+    if name == "DialEnd" and text_of(event.get("DialStatus")) == "ANSWER":
+        destination = text_of(event.get("DestChannel"))
         if destination.startswith("PJSIP/departments"):
             return Reached(call_info(event), destination, now)
         return None
     if name == "Hangup":
         info = call_info(event)
         if info.uniqueid and info.uniqueid == info.linkedid:  # the caller's own channel
-            return Ended(info, now, _text(event.get("Cause-txt")))
-    if name == "UserEvent" and _text(event.get("UserEvent")) == dv.RATING_EVENT:
+            return Ended(info, now, text_of(event.get("Cause-txt")))
+    if name == "UserEvent" and text_of(event.get("UserEvent")) == dv.RATING_EVENT:
         info = call_info(event)
         rating = keyed_rating(event.get("Rating"))
         # raised by the dialplan on the caller's own channel, whose uniqueid is the call's linkedid
         if rating is not None and info.uniqueid and info.uniqueid == info.linkedid:
             return Rated(info, rating, now)
-    if name in ("BlindTransfer", "AttendedTransfer") and _text(event.get("Result")) == "Success":
+    if name in ("BlindTransfer", "AttendedTransfer") and text_of(event.get("Result")) == "Success":
         return _transferred(name, event, now)
     return None
 
@@ -185,11 +185,11 @@ def _transferred(name: str, event: Mapping, now: datetime) -> Transferred | None
     (the keys, or the phone's REFER with Replaces): the target channel's extension when it was
     dialled there, else the department line the agent's second call rang (IVR_DESTINATION)."""
     if name == "BlindTransfer":
-        to, context, kind = _text(event.get("Extension")), _text(event.get("Context")), "blind"
+        to, context, kind = text_of(event.get("Extension")), text_of(event.get("Context")), "blind"
         agent = _endpoint(event.get("TransfererChannel"))
     else:
-        to, context = _text(event.get("TransferTargetExten")), _text(event.get("TransferTargetContext"))
-        kind = "threeway" if _text(event.get("DestType")) == "Threeway" else "attended"
+        to, context = text_of(event.get("TransferTargetExten")), text_of(event.get("TransferTargetContext"))
+        kind = "threeway" if text_of(event.get("DestType")) == "Threeway" else "attended"
         agent = _endpoint(event.get("OrigTransfererChannel"))
         if context != dv.DEPARTMENT_LINES_CONTEXT:
             for role in ("SecondTransferer", "TransferTarget"):
@@ -205,7 +205,7 @@ def _transferred(name: str, event: Mapping, now: datetime) -> Transferred | None
 
 def _endpoint(channel: object) -> str:
     """The endpoint of a channel or interface: "PJSIP/agent3-0000000a" or "PJSIP/agent3" -> "agent3"."""
-    name = _text(channel)
+    name = text_of(channel)
     if not name.startswith("PJSIP/"):
         return name
     endpoint, dash, suffix = name[len("PJSIP/"):].rpartition("-")
@@ -214,7 +214,7 @@ def _endpoint(channel: object) -> str:
 
 def keyed_rating(value: object) -> int | None:
     """A key the caller pressed as a rating 1..5, or None for anything else."""
-    text = _text(value).strip()
+    text = text_of(value).strip()
     return int(text) if len(text) == 1 and text in "12345" else None
 
 
@@ -239,8 +239,8 @@ def parse_queue_log_line(line: str) -> QueueLogEntry | None:
         at = datetime.fromtimestamp(int(parts[0]), tz=timezone.utc)
     except (ValueError, OverflowError, OSError):
         return None
-    return QueueLogEntry(at, _text(parts[1]), _text(parts[2]), _text(parts[3]), _text(parts[4]),
-                         tuple(_text(p) for p in parts[5:]))
+    return QueueLogEntry(at, text_of(parts[1]), text_of(parts[2]), text_of(parts[3]), text_of(parts[4]),
+                         tuple(text_of(p) for p in parts[5:]))
 
 
 def from_queue_log(entries: list[QueueLogEntry]) -> list[Fact]:
@@ -268,10 +268,10 @@ def from_queue_log(entries: list[QueueLogEntry]) -> list[Fact]:
         elif e.event == "ENTERQUEUE":
             facts.append(Entered(call, e.queue, e.at))
         elif e.event == "CONNECT":
-            hold = _int(e.data[0]) if e.data else 0
+            hold = int_of(e.data[0]) if e.data else 0
             facts.append(Answered(call, e.queue, _endpoint(e.agent), "", hold, e.at))
         elif e.event == "ABANDON":
-            hold = _int(e.data[2]) if len(e.data) > 2 else 0
+            hold = int_of(e.data[2]) if len(e.data) > 2 else 0
             facts.append(Abandoned(call, e.queue, hold, e.at))
         elif e.event == "BLINDTRANSFER" and len(e.data) > 1 and e.data[1] == dv.DEPARTMENT_LINES_CONTEXT:
             # app_queue's own line: extension|context|holdtime|calltime|position (attended ones

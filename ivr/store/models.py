@@ -93,6 +93,7 @@ class TicketRow(Base):
         Index("ix_tickets_status", "status"),
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_unit", "unit"),
+        Index("ix_tickets_caller_created", "caller", "created_at"),  # the caller's earlier orders
     )
 
 

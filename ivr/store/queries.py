@@ -97,3 +97,23 @@ class TicketQueries(StoreBase):
                  .order_by(TicketRow.created_at, TicketRow.number).limit(max(1, limit)))
         with self._session() as session:
             return [ticket_of(row, self.tz) for row in session.scalars(query).all()]
+
+    def orders_of_caller(self, caller: str, before: datetime | None = None, limit: int = 5) -> list[Ticket]:
+        """The caller's earlier orders, newest first (the agent's screen pop: has this citizen called
+        about this before, and what became of it?)."""
+        if not caller:
+            return []
+        query = (select(TicketRow).options(selectinload(TicketRow.history))
+                 .where(TicketRow.caller == caller).order_by(TicketRow.created_at.desc()).limit(max(1, limit)))
+        if before is not None:
+            query = query.where(TicketRow.created_at < before)
+        with self._session() as session:
+            return [ticket_of(row, self.tz) for row in session.scalars(query).all()]
+
+    def order_with_history(self, linkedid: str, limit: int = 5) -> tuple[Ticket, list[Ticket]]:
+        """The call's order and the caller's earlier ones (the screen pop); TicketNotFound when the
+        intake has not written the order yet."""
+        ticket = self.by_linkedid(linkedid)
+        earlier = self.orders_of_caller(ticket.caller, before=ticket.created_at, limit=limit) \
+            if ticket.caller else []
+        return ticket, earlier

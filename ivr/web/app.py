@@ -32,7 +32,7 @@ from ivr.store import TicketStore
 from ivr.store.drafts import DraftStore
 from ivr.store.kb import KnowledgeBase
 from ivr.store.users import UserStore
-from ivr.web import desk, desk_kb, events, login, orders
+from ivr.web import desk, desk_kb, desk_state, events, login, orders
 from ivr.web.hub import EventHub
 from ivr.web.render import STATIC, environment, error_page
 from ivr.web.security import MAX_BODY_WORDS, BodyTooLarge, Guard
@@ -46,7 +46,7 @@ class Console:
     """What every page needs, built once per application (``request.app.state.console``)."""
 
     settings: Settings
-    rules: Rules
+    rules_source: object          # a Rules, or what holds the rules in force (the engine's reloader)
     store: TicketStore
     users: UserStore
     drafts: DraftStore
@@ -54,6 +54,14 @@ class Console:
     hub: EventHub
     clock: Callable[[], datetime]
     templates: Environment
+    presence: object | None = None          # ivr.ami.presence.PresenceMonitor: agents' states from Asterisk
+    loop: asyncio.AbstractEventLoop | None = None  # where the presence feed runs (actions are sent there)
+
+    @property
+    def rules(self) -> Rules:
+        """The rules in force now: an apply or an edit of the file shows on the next page."""
+        source = self.rules_source
+        return source if isinstance(source, Rules) else source.rules  # type: ignore[attr-defined]
 
     @property
     def tz(self) -> tzinfo:
@@ -63,15 +71,16 @@ class Console:
         return self.clock().astimezone(self.tz)
 
 
-def build_app(settings: Settings, store: TicketStore, rules: Rules, hub: EventHub | None = None,
+def build_app(settings: Settings, store: TicketStore, rules, hub: EventHub | None = None,
               clock: Callable[[], datetime] | None = None, secret: str | None = None,
-              users: UserStore | None = None) -> Starlette:
-    """The console on ``store``; ``clock`` defaults to IVR_CLOCK or the system clock."""
-    console = Console(settings=settings, rules=rules, store=store, users=users or UserStore(store.engine),
+              users: UserStore | None = None, presence=None) -> Starlette:
+    """The console on ``store``; ``clock`` defaults to IVR_CLOCK or the system clock; ``presence``
+    is the console's AMI feed (agents' states, queue login and pause), None without Asterisk."""
+    console = Console(settings=settings, rules_source=rules, store=store, users=users or UserStore(store.engine),
                       drafts=DraftStore(store.engine), kb=KnowledgeBase(store.engine, store.tz),
                       hub=hub or EventHub(), clock=clock or make_clock(settings.clock, store.tz),
-                      templates=environment(store.tz))
-    routes = [*login.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes,
+                      templates=environment(store.tz), presence=presence)
+    routes = [*login.routes, *desk_state.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes,
               Mount("/static", StaticFiles(directory=str(STATIC)), name="static")]
     app = Starlette(routes=routes, exception_handlers={
         HTTPException: _http_error, BodyTooLarge: _too_large, StoreError: _store_error, Exception: _crash})
@@ -114,15 +123,16 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve_web(settings: Settings, store: TicketStore, rules: Rules, hub: EventHub,
+async def serve_web(settings: Settings, store: TicketStore, rules, hub: EventHub,
                     stop_event: asyncio.Event, clock: Callable[[], datetime] | None = None,
                     host: str | None = None, port: int | None = None,
-                    started: Callable[[str, int], None] | None = None) -> None:
+                    started: Callable[[str, int], None] | None = None, presence=None) -> None:
     """Serve the console until ``stop_event`` is set, in the running event loop.
 
     ``started(host, port)`` is called once the socket listens (port 0 picks a free one).
     """
-    app = build_app(settings, store, rules, hub=hub, clock=clock)
+    app = build_app(settings, store, rules, hub=hub, clock=clock, presence=presence)
+    app.state.console.loop = asyncio.get_running_loop()
     config = uvicorn.Config(app, host=host or settings.web_host,
                             port=settings.web_port if port is None else port, log_config=None,
                             access_log=False, lifespan="off", timeout_graceful_shutdown=3,

@@ -76,11 +76,31 @@ def show_desk(request: Request, user: User, number: str | None = None, values: d
             banner = E["not_waiting"].format(number=number, status=labels.status(selected.status.value))
     values = order_form.typed(values or {})
     article = console.kb.get(values["article"]) if values["article"] else None
+    from ivr.web.desk_state import view_of
+
+    view = view_of(console, user)
     return render(request, "desk.html", status=status, orders=orders, drafted=drafted, selected=selected,
+                  view=view, live=live_call(console, view), reasons=labels.PAUSE_REASON, note="", error="",
+                  connected=console.presence is not None and console.presence.logged_in.is_set(),
                   values=values, errors=errors or {}, banner=banner, restored=restored,
                   flash=request.session.pop("flash", None), units=units(console),
                   categories=labels.CATEGORY, deadline=deadline_view(console, values), article=article,
                   departments=console.rules.departments)
+
+
+def live_call(console, view) -> dict | None:
+    """The call the agent is on now, for a page opened (or reloaded) during it: the same screen
+    pop the live event shows, with its order when the intake has written it."""
+    from ivr.ami.presence import pop_data, units
+
+    if view is None or view.call is None:
+        return None
+    data = pop_data(view.call, console.rules, view.since or console.now())
+    try:
+        ticket, earlier = console.store.order_with_history(view.call.linkedid)
+    except TicketError:  # not written yet (or no linkedid): the pop says so, as live
+        return data
+    return {**data, "order": {"ticket": ticket, "earlier": earlier, "units": units(console.rules)}}
 
 
 def own_order(handler):
@@ -103,6 +123,16 @@ def own_order(handler):
 @page(Role.AGENT)
 def desk(request: Request, user: User) -> Response:
     return show_desk(request, user)
+
+
+@page(Role.AGENT)
+def my_orders(request: Request, user: User) -> Response:
+    """The list of the agent's orders still to be written down (refreshed by the screen pop)."""
+    console = request.app.state.console
+    orders = console.store.received_by_agent(user.phone or "") if user.phone else []
+    current = request.query_params.get("current")
+    return render(request, "_my_orders.html", orders=orders, drafted=console.drafts.numbers(user.name),
+                  selected={"number": current} if current else None, departments=console.rules.departments)
 
 
 @page(Role.AGENT)
@@ -162,6 +192,7 @@ def deadline(request: Request, user: User, console, ticket: Ticket) -> Response:
 
 routes = [
     Route("/desk", desk, methods=["GET"]),
+    Route("/desk/orders", my_orders, methods=["GET"]),
     Route("/desk/{number}", desk_order, methods=["GET"]),
     Route("/desk/{number}", save, methods=["POST"]),
     Route("/desk/{number}/draft", save_draft, methods=["POST"]),

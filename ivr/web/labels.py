@@ -45,6 +45,19 @@ MODE = {"main": "12345主号", "forward": "呼叫转移", "sunset": "短期过�
 
 OUTCOME = {"close": "当场解答，办结", "dispatch": "转办到承办单位"}
 
+# An agent's state as Asterisk reports it (ivr.core.presence.AgentState), and why it is paused.
+AGENT_STATE = {
+    "logged_out": "未签入",
+    "ready": "空闲，等待来电",
+    "ringing": "来电振铃中",
+    "talking": "通话中",
+    "wrapup": "话后整理",
+    "paused": "暂停接听",
+    "unavailable": "话机未连接",
+}
+
+PAUSE_REASON = {"break": "休息", "training": "培训", "meeting": "会议", "after_call_work": "话后处理"}
+
 FIELD = {
     "category": "诉求类别",
     "urgent": "紧急",
@@ -115,6 +128,24 @@ TEXT = {
     "required": "必填",
     "optional": "选填",
     "limit_chars": "最多 {n} 字",
+    "my_state": "我的状态",
+    "since": "自 {time} 起",
+    "state_unknown": "暂时无法取得话务状态（未连接到话务系统）。",
+    "log_in_queues": "签入，开始接听",
+    "log_out_queues": "签出",
+    "pause": "暂停接听",
+    "resume": "恢复接听",
+    "pause_reason": "暂停原因",
+    "sent_waiting": "已发送，等待话务系统确认……",
+    "queues": "所在队列",
+    "pop_title": "来电",
+    "pop_line": "拨打",
+    "pop_waiting_order": "正在生成工单……",
+    "pop_order": "本次来电工单",
+    "pop_fill": "填写本工单",
+    "pop_earlier": "该号码以前的工单",
+    "pop_no_earlier": "该号码以前没有工单。",
+    "pop_unknown_caller": "未显示号码",
 }
 
 ERROR = {
@@ -140,6 +171,8 @@ ERROR = {
     "unknown_article": "这条知识已不存在或已失效",
     "not_yours": "这个工单不是由您受理的",
     "not_waiting": "工单 {number} 已处理（{status}），不在您的待办中",
+    "no_phone": "您的账号没有绑定话机，不能签入队列。请联系管理员。",
+    "bad_reason": "请选择暂停原因",
 }
 
 

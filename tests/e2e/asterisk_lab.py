@@ -58,6 +58,7 @@ class AmiEvents:
     user: str
     secret: str
     hangups: list[dict] = field(default_factory=list)
+    connects: list[dict] = field(default_factory=list)   # AgentConnect: who answered, when (monotonic)
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
     _ready: threading.Event = field(default_factory=threading.Event)
@@ -79,6 +80,7 @@ class AmiEvents:
         self._stop = asyncio.Event()
         session = ami.AmiSession(self.host, self.port, self.user, self.secret)
         session._manager.register_event("Hangup", self._on_hangup)
+        session._manager.register_event("AgentConnect", self._on_connect)
         try:
             async with session:
                 self._ready.set()
@@ -94,6 +96,20 @@ class AmiEvents:
             variables = dict(str(item).partition("=")[::2] for item in items)
             self.hangups.append({"channel": event.get("Channel"), "uniqueid": event.get("Uniqueid"),
                                  "cause": event.get("Cause"), "vars": variables})
+
+    def _on_connect(self, _manager, event) -> None:
+        self.connects.append({"at": time.monotonic(), "agent": event.get("MemberName"),
+                              "linkedid": event.get("Linkedid"), "caller": event.get("CallerIDNum")})
+
+    def wait_connect(self, agent: str, after: int, timeout: float = 15) -> dict | None:
+        """The first AgentConnect of ``agent`` among those received after the first ``after``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [c for c in self.connects[after:] if c["agent"] == agent]
+            if found:
+                return found[0]
+            time.sleep(0.01)
+        return None
 
     def wait_hangups(self, count: int, timeout: float = 10) -> list[dict]:
         deadline = time.monotonic() + timeout

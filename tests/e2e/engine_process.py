@@ -18,9 +18,19 @@ from ivr.settings import Settings
 IVR = str(Path(sys.executable).with_name("ivr"))
 
 
+def free_port() -> int:
+    """A TCP port nothing listens on now (for the engine's console in a test)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def engine_env(settings: Settings, database_url: str | None = None, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
+        "IVR_WEB_PORT": str(free_port()),
         "IVR_DATA_DIR": str(settings.data_dir),
         "IVR_RECORDINGS_DIR": str(settings.recordings_dir),
         "IVR_AMI_PORT": str(settings.ami_port),

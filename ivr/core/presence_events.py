@@ -1,0 +1,74 @@
+"""What Asterisk's queue events say about agents and waiting callers, as :mod:`ivr.core.presence`
+facts. Pure: an event is a mapping of header to value, as panoramisk parses it.
+
+Live events: QueueMemberAdded/Removed/Status/Pause (membership, pause and device state),
+AgentCalled / AgentRingNoAnswer / AgentConnect / AgentComplete (the phone rings, is answered,
+is done), QueueCallerJoin / QueueCallerLeave / QueueCallerAbandon (callers waiting). At each
+login the QueueStatus snapshot (QueueMember and QueueEntry lines) starts the state afresh.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ivr.core import presence as p
+from ivr.core.call_events import call_info, int_of, member_name, text_of
+
+MEMBER_EVENTS = ("QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause", "QueueMemberRemoved")
+AGENT_EVENTS = ("AgentCalled", "AgentRingNoAnswer", "AgentConnect", "AgentComplete")
+CALLER_EVENTS = ("QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon")
+EVENTS = MEMBER_EVENTS + AGENT_EVENTS + CALLER_EVENTS  # = dialplan_variables.CONSOLE_AMI_EVENTS
+
+
+def _call(event: Mapping) -> p.Call:
+    info = call_info(event)
+    return p.Call(linkedid=info.linkedid, queue=text_of(event.get("Queue")), caller=info.caller,
+                  line=info.line, department=info.department, mode=info.mode)
+
+
+def member(event: Mapping, in_queue: bool = True) -> p.Member:
+    """A QueueMember* event (or QueueStatus's QueueMember line) as a membership fact."""
+    agent = member_name(event) or text_of(event.get("Name"))
+    return p.Member(agent=agent, queue=text_of(event.get("Queue")), in_queue=in_queue,
+                    paused=text_of(event.get("Paused")) == "1",
+                    reason=text_of(event.get("PausedReason")), device=text_of(event.get("Status")) or "0",
+                    in_call=text_of(event.get("InCall")) == "1")
+
+
+def interpret(event: Mapping) -> p.Change | None:
+    """The presence fact an AMI event states, or None."""
+    name = text_of(event.get("Event"))
+    if name in MEMBER_EVENTS:
+        return member(event, in_queue=name != "QueueMemberRemoved")
+    if name in AGENT_EVENTS:
+        agent = member_name(event)
+        if not agent:
+            return None
+        call = _call(event)
+        if name == "AgentCalled":
+            return p.Ringing(agent, call)
+        if name == "AgentRingNoAnswer":
+            return p.RingStopped(agent, call.linkedid)
+        if name == "AgentConnect":
+            return p.Connected(agent, call)
+        return p.Completed(agent, call.linkedid)
+    if name in CALLER_EVENTS:
+        info = call_info(event)
+        queue = text_of(event.get("Queue"))
+        return p.CallerJoined(queue, info.linkedid) if name == "QueueCallerJoin" else p.CallerLeft(queue, info.linkedid)
+    return None
+
+
+def snapshot(events: Iterable[Mapping]) -> tuple[list[p.Member], dict[str, list[tuple[str, int]]]]:
+    """QueueStatus's answer as (memberships, {queue: [(caller's linkedid, seconds waited)]})."""
+    members: list[p.Member] = []
+    waiting: dict[str, list[tuple[str, int]]] = {}
+    for event in events:
+        kind = text_of(event.get("Event"))
+        if kind == "QueueMember":
+            members.append(member(event))
+        elif kind == "QueueParams":
+            waiting.setdefault(text_of(event.get("Queue")), [])
+        elif kind == "QueueEntry":
+            linkedid = text_of(event.get("Linkedid")) or text_of(event.get("Uniqueid"))
+            waiting.setdefault(text_of(event.get("Queue")), []).append((linkedid, int_of(event.get("Wait"))))
+    return members, waiting

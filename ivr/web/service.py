@@ -1,0 +1,66 @@
+"""The console as a part of a running service: the web app and its AMI feed of agents' states.
+
+``ivr serve`` runs :func:`run_console` beside routing and the work orders (same store, same clock,
+the rules the engine holds); ``ivr web`` runs it alone. A console that cannot start (its port in
+use, Asterisk's console account missing) is logged and leaves the rest of the engine running:
+calls never depend on the staff's web pages.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+from ivr.errors import AsteriskError
+from ivr.logs import get_logger
+from ivr.settings import Settings
+
+log = get_logger("ivr.web")
+
+
+def build_presence(settings: Settings, rules: Callable, hub, store, clock):
+    """The console's AMI feed, or None (logged) when there are no console secrets yet."""
+    from ivr.ami.presence import PresenceMonitor
+    from ivr.asterisk.secrets import load, secrets_path
+
+    try:
+        secrets = load(secrets_path(settings.data_dir))
+    except AsteriskError as err:
+        log.warning("web.no_presence", reason=str(err))
+        return None
+    if not secrets.console_ami_secret:
+        log.warning("web.no_presence", reason="no console AMI account yet: `ivr asterisk up` renders it")
+        return None
+    return PresenceMonitor(host=settings.ami_host, port=settings.ami_port, username=secrets.console_ami_user,
+                           secret=secrets.console_ami_secret, rules=rules, hub=hub, store=store, clock=clock)
+
+
+async def run_console(settings: Settings, store, rules_source, clock: Callable[[], datetime],
+                      stop: asyncio.Event, host: str | None = None, port: int | None = None,
+                      started: Callable[[str, int], None] | None = None, presence: bool = True,
+                      alone: bool = False) -> None:
+    """Serve the console (and follow agents' states) until ``stop`` is set. ``alone`` (``ivr web``):
+    a port that cannot be listened on ends it with the error, instead of being logged."""
+    from ivr.core.rules import Rules
+    from ivr.web.app import serve_web
+    from ivr.web.hub import EventHub
+
+    hub = EventHub()
+    def rules():  # noqa: E306 - the rules in force, whatever holds them
+        return rules_source if isinstance(rules_source, Rules) else rules_source.rules
+
+    monitor = build_presence(settings, rules, hub, store, clock) if presence else None
+    if monitor is not None:
+        await monitor.start()
+    try:
+        await serve_web(settings, store, rules_source, hub, stop, clock=clock, host=host, port=port,
+                        started=started, presence=monitor)
+    except OSError as err:
+        if alone:
+            raise
+        log.error("web.cannot_listen", host=host or settings.web_host,
+                  port=settings.web_port if port is None else port, error=err.strerror or str(err))
+        await stop.wait()
+    finally:
+        if monitor is not None:
+            await monitor.stop()
