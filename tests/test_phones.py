@@ -165,3 +165,31 @@ def test_certificate_is_made_once_with_a_private_key(tmp_path):
     installed = tls.install(cert, key, tmp_path / "etc")
     assert [p.name for p in installed] == ["asterisk.crt", "asterisk.key"]
     assert installed[1].stat().st_mode & 0o777 == 0o600
+
+
+def test_a_browser_phone_is_a_webrtc_endpoint_on_asterisks_http_server():
+    files = _production(dataclasses.replace(CENTRE, webrtc=("agent4",)))
+    text = files["pjsip.conf"]
+    browser = _section(text, "agent4", "endpoint")
+    assert "webrtc = yes\nrewrite_contact = yes\n" in browser
+    assert "contact_deny" not in browser and "media_encryption" not in browser  # DTLS-SRTP instead
+    assert "deny = 0.0.0.0/0.0.0.0\npermit = 10.12.0.0/16\n" in browser
+    assert "webrtc" not in _section(text, "agent3", "endpoint")
+    assert "[transport-ws]\ntype = transport\nprotocol = ws\n" in text and "[transport-wss]" in text
+    http = files["http.conf"]
+    assert "enabled = yes\nbindaddr = 127.0.0.1\nbindport = 8088\n" in http
+    assert "tlsbindaddr = 127.0.0.1:8089\n" in http and "tlsprivatekey = /var/lib/ivr-12345/asterisk/etc/keys/asterisk.key" in http
+    assert "enabled = no" in _production()["http.conf"] and "transport-ws" not in _production()["pjsip.conf"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("phones:\n  webrtc: agent4\n", "phones.yaml:2: phones.webrtc: expected a list of agent ids"),
+    ("phones:\n  webrtc: [Agent 4]\n", "phones.yaml:2: phones.webrtc.0: 'Agent 4' is not an agent id"),
+    ("phones:\n  webrtc: [agent99]\n", "phones.yaml:2: phones.webrtc.0: no agent 'agent99' in the routing rules"),
+    ("phones:\n  http_port: web\n", "phones.yaml:2: phones.http_port: 'web' is not a port number"),
+])
+def test_bad_browser_phones_are_reported(tmp_path, text, expected):
+    (tmp_path / "phones.yaml").write_text(text)
+    with pytest.raises(AsteriskError) as err:
+        load_phones(tmp_path, {f"agent{i}" for i in range(1, 9)})
+    assert expected in str(err.value)

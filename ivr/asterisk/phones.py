@@ -17,12 +17,16 @@ networks (:func:`permitted_sources`); a refused request is a ``FailedACL`` secur
       tls_port: 5061
       srtp: required                # off | optional | required (SDES keys travel only over TLS)
       qualify_frequency: 30         # seconds between OPTIONS to each registered phone
+      webrtc: [agent4]              # agents whose phone is the browser (the console's /phone)
+      http_port: 8088               # Asterisk's HTTP server for them: SIP over WebSocket at /ws
+      https_port: 8089              # the same over TLS (wss), with tls in transports
 
 Without the file no agent can register (the lab's static contacts still work).
 """
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +36,7 @@ from ivr.errors import AsteriskError
 
 TRANSPORTS = ("udp", "tcp", "tls")
 SRTP = ("off", "optional", "required")
+_AGENT_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 @dataclass(frozen=True)
@@ -41,14 +46,18 @@ class Phones:
     tls_port: int = 5061
     srtp: str = "off"
     qualify_frequency: int = 30
+    webrtc: tuple[str, ...] = ()            # agents whose phone is the browser (WebRTC)
+    http_port: int = 8088                   # Asterisk's HTTP server (ws) for them
+    https_port: int = 8089                  # and over TLS (wss)
 
     @property
     def tls(self) -> bool:
         return "tls" in self.transports
 
 
-def load_phones(trunks_dir: Path | str) -> Phones:
-    """``phones.yaml`` of ``trunks_dir`` (defaults when absent); AsteriskError with every problem."""
+def load_phones(trunks_dir: Path | str, agent_ids: set[str] | None = None) -> Phones:
+    """``phones.yaml`` of ``trunks_dir`` (defaults when absent); AsteriskError with every problem.
+    ``agent_ids`` (from the rules) lets a browser phone for an unknown agent be caught."""
     path = Path(trunks_dir) / "phones.yaml"
     if not path.exists():
         return Phones()
@@ -58,7 +67,8 @@ def load_phones(trunks_dir: Path | str) -> Phones:
     if src:
         c = _Checker(src, problems)
         c.mapping((), {"phones"}, {"phones"})
-        c.mapping(("phones",), {"networks", "transports", "tls_port", "srtp", "qualify_frequency"})
+        c.mapping(("phones",), {"networks", "transports", "tls_port", "srtp", "qualify_frequency",
+                                "webrtc", "http_port", "https_port"})
         nets = c.get(("phones", "networks")) or []
         if not isinstance(nets, list):
             c.add(("phones", "networks"), "expected a list of networks, e.g. [10.12.0.0/16]")
@@ -85,10 +95,29 @@ def load_phones(trunks_dir: Path | str) -> Phones:
             c.add(("phones", "qualify_frequency"), f"{qualify!r}: expected seconds from 5 to 3600")
             qualify = "30"
         kw["qualify_frequency"] = int(qualify)
+        kw["webrtc"] = _browser_agents(c, agent_ids)
+        kw["http_port"] = c.port(("phones", "http_port"), 8088)
+        kw["https_port"] = c.port(("phones", "https_port"), 8089)
     if problems:
         lines = "\n".join(f"  {p}" for p in problems)
         raise AsteriskError(f"{path} has {len(problems)} problem(s):\n{lines}")
     return Phones(**kw)
+
+
+def _browser_agents(c: _Checker, agent_ids: set[str] | None) -> tuple[str, ...]:
+    raw = c.get(("phones", "webrtc")) or []
+    if not isinstance(raw, list):
+        c.add(("phones", "webrtc"), "expected a list of agent ids, e.g. [agent4]")
+        return ()
+    found = []
+    for i, agent in enumerate(raw):
+        if not (isinstance(agent, str) and _AGENT_ID.match(agent)):
+            c.add(("phones", "webrtc", i), f"{agent!r} is not an agent id")
+        elif agent_ids is not None and agent not in agent_ids:
+            c.add(("phones", "webrtc", i), f"no agent {agent!r} in the routing rules")
+        else:
+            found.append(agent)
+    return tuple(dict.fromkeys(found))
 
 
 def permitted_sources(site: Site, phones: Phones) -> list[str]:

@@ -40,7 +40,7 @@ BANNER = "Rendered by `ivr render` from routing_rules.yaml and trunks/: edit tho
 FILES = ("asterisk.conf", "modules.conf", "logger.conf", "pjsip.conf", "pjsip_secrets.conf",
          "queues.conf", "manager.conf", "manager_secrets.conf", "extensions.conf", "rtp.conf",
          "musiconhold.conf", "indications.conf", "features.conf", "cdr.conf", "cel.conf",
-         "ccss.conf", "stasis.conf", "acl.conf", "udptl.conf", "pjproject.conf")
+         "ccss.conf", "stasis.conf", "acl.conf", "udptl.conf", "pjproject.conf", "http.conf")
 SECRET_FILES = frozenset({"pjsip_secrets.conf", "manager_secrets.conf"})
 
 # The library contexts of dialplan/, included by extensions.conf in this order.
@@ -60,7 +60,8 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                      "res_pjsip_sdp_rtp.so", "res_pjsip_caller_id.so", "res_pjsip_dtmf_info.so",
                      "res_pjsip_rfc3326.so", "res_pjsip_nat.so", "res_pjsip_acl.so",
                      "res_pjsip_diversion.so", "func_pjsip_endpoint.so", "res_rtp_asterisk.so",
-                     "res_pjsip_refer.so", "res_srtp.so")),
+                     "res_pjsip_refer.so", "res_srtp.so",
+                     "res_http_websocket.so", "res_pjsip_transport_websocket.so")),
     ("applications", ("app_dial.so", "app_queue.so", "app_playback.so", "app_read.so",
                       "app_mixmonitor.so", "app_stack.so", "app_exec.so", "app_verbose.so",
                       "app_userevent.so", "app_while.so",
@@ -159,7 +160,8 @@ def _context(inp: RenderInput) -> dict:
     agents = [{"id": _check_id("agent", a.id), "name": safe_text(a.name),
                "queues": [_check_id("queue", q) for q in a.queues],
                "contact": inp.site.agent_contacts.get(a.id),
-               "contact_host": contact_host(inp.site.agent_contacts.get(a.id, ""))}
+               "contact_host": contact_host(inp.site.agent_contacts.get(a.id, "")),
+               "webrtc": a.id in inp.phones.webrtc}
               for a in rules.agents.values()]
     lines = []
     for line in rules.lines.values():

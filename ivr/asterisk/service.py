@@ -56,7 +56,7 @@ def prepare(settings: Settings, trunks: Path, out: Path | None = None,
     """
     rules = load_rules(settings.rules_path)
     site = load_site(trunks, set(rules.agents))
-    phones = load_phones(trunks)
+    phones = load_phones(trunks, set(rules.agents))
     try:
         install = locate(settings.asterisk_cache)
     except AsteriskError:
