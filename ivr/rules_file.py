@@ -44,6 +44,23 @@ def load_rules(path: Path | str) -> Rules:
     return rules_from_text(read_text(path), str(path))
 
 
+class TextKeepingLoader:
+    """:func:`load_rules` that also keeps the text of the last few versions it loaded, by SHA-256,
+    so the version in force can be recorded whole even when the file has changed again since."""
+
+    def __init__(self, keep: int = 16) -> None:
+        self.keep = keep
+        self.texts: dict[str, str] = {}
+
+    def __call__(self, path: Path | str) -> Rules:
+        text = read_text(path)
+        rules = rules_from_text(text, str(path))
+        self.texts[rules.sha256] = text
+        while len(self.texts) > self.keep:
+            self.texts.pop(next(iter(self.texts)))
+        return rules
+
+
 def digest(text: str) -> str:
     """The SHA-256 naming one version of the rules: of the file's bytes (UTF-8)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
