@@ -32,11 +32,20 @@ def read_text(path: Path | str) -> str:
                     f"{MAX_RULES_BYTES:,} bytes (1 MiB): nothing was read")])
     except OSError as err:
         raise RulesError(str(path), [Problem(str(path), 1, "", f"cannot read the file: {err.strerror}")]) from None
+    return decode(raw, str(path))
+
+
+def decode(raw: bytes, name: str) -> str:
+    """The text of a rules file's bytes (an upload, a file read); RulesError naming the line
+    where it stops being UTF-8, or saying it is too large."""
+    if len(raw) > MAX_RULES_BYTES:
+        raise RulesError(name, [Problem(name, 1, "", f"{len(raw):,} bytes; a rules file may be at most "
+                                        f"{MAX_RULES_BYTES:,} bytes (1 MiB)")])
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise RulesError(str(path), [Problem(str(path), line, "", "the file is not UTF-8 text")]) from None
+        raise RulesError(name, [Problem(name, line, "", "the file is not UTF-8 text")]) from None
 
 
 def load_rules(path: Path | str) -> Rules:

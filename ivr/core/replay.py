@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from ivr.core.decision import Action, Decision
@@ -167,10 +167,13 @@ class Scheduled:
     subject: str     # a line's number, or the day's name
     text: str
     new: bool = False  # not so under the rules in force
+    department: str = ""         # a sunset line's department
+    after_retirement: str = ""   # a retired line: "redirect" or "prompt_only"
 
     def to_dict(self) -> dict:
         return {"first": self.first.isoformat(), "last": self.last.isoformat(), "kind": self.kind,
-                "subject": self.subject, "text": self.text, "new": self.new}
+                "subject": self.subject, "text": self.text, "new": self.new, "department": self.department,
+                "after_retirement": self.after_retirement}
 
 
 def _events(rules: Rules, start: date, end: date) -> list[Scheduled]:
@@ -179,12 +182,13 @@ def _events(rules: Rules, start: date, end: date) -> list[Scheduled]:
         if line.go_live and start <= line.go_live <= end:
             out.append(Scheduled(line.go_live, line.go_live, "sunset_starts", line.number,
                                  f"{line.number} ({line.department}) starts its transition: the "
-                                 f"sunset notice, then 12345"))
+                                 f"sunset notice, then 12345", department=line.department))
         if line.retire_on and start <= line.retire_on <= end:
             after = ("'number retired' only" if line.after_retirement == "prompt_only"
                      else "'number retired', then 12345")
             out.append(Scheduled(line.retire_on, line.retire_on, "retired", line.number,
-                                 f"{line.number} ({line.department}) is retired: {after}"))
+                                 f"{line.number} ({line.department}) is retired: {after}",
+                                 department=line.department, after_retirement=line.after_retirement or ""))
     for kind, days, text in (
             ("holiday", rules.holidays, "public holiday: parallel lines go to 12345 all day; not a working day for deadlines"),
             ("workday", dict.fromkeys(rules.workdays, "make-up working day"),
@@ -199,7 +203,5 @@ def upcoming(new: Rules, in_force: Rules, today: date, days: int = 90) -> list[S
     ``new`` marks those the rules in force do not have (a moved sunset date, an added holiday)."""
     end = today + timedelta(days=days - 1)
     known = {(e.first, e.last, e.kind, e.subject) for e in _events(in_force, today, end)}
-    events = [Scheduled(e.first, e.last, e.kind, e.subject, e.text,
-                        (e.first, e.last, e.kind, e.subject) not in known)
-              for e in _events(new, today, end)]
+    events = [replace(e, new=(e.first, e.last, e.kind, e.subject) not in known) for e in _events(new, today, end)]
     return sorted(events, key=lambda e: (e.first, e.kind, e.subject))

@@ -32,7 +32,8 @@ from ivr.store import TicketStore
 from ivr.store.drafts import DraftStore
 from ivr.store.kb import KnowledgeBase
 from ivr.store.users import UserStore
-from ivr.web import desk, desk_kb, events, login, orders
+from ivr.web import admin_rules, desk, desk_kb, events, login, orders
+from ivr.web.following import follow_rules
 from ivr.web.hub import EventHub
 from ivr.web.render import STATIC, environment, error_page
 from ivr.web.security import MAX_BODY_WORDS, BodyTooLarge, Guard
@@ -71,7 +72,7 @@ def build_app(settings: Settings, store: TicketStore, rules: Rules, hub: EventHu
                       drafts=DraftStore(store.engine), kb=KnowledgeBase(store.engine, store.tz),
                       hub=hub or EventHub(), clock=clock or make_clock(settings.clock, store.tz),
                       templates=environment(store.tz))
-    routes = [*login.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes,
+    routes = [*login.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes, *admin_rules.routes,
               Mount("/static", StaticFiles(directory=str(STATIC)), name="static")]
     app = Starlette(routes=routes, exception_handlers={
         HTTPException: _http_error, BodyTooLarge: _too_large, StoreError: _store_error, Exception: _crash})
@@ -123,6 +124,7 @@ async def serve_web(settings: Settings, store: TicketStore, rules: Rules, hub: E
     ``started(host, port)`` is called once the socket listens (port 0 picks a free one).
     """
     app = build_app(settings, store, rules, hub=hub, clock=clock)
+    following = asyncio.create_task(follow_rules(app.state.console, settings))
     config = uvicorn.Config(app, host=host or settings.web_host,
                             port=settings.web_port if port is None else port, log_config=None,
                             access_log=False, lifespan="off", timeout_graceful_shutdown=3,
@@ -143,4 +145,5 @@ async def serve_web(settings: Settings, store: TicketStore, rules: Rules, hub: E
     finally:
         hub.close()
         server.should_exit = True
+        following.cancel()
         await task
