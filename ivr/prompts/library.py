@@ -1,7 +1,8 @@
 """The engine's own prompts on disk: made from texts (stand-ins), or added from recordings.
 
 Every sound is what Asterisk plays without transcoding work: WAV, 8 kHz, mono, 16-bit signed
-(``format_wav``), normalised to -1 dBFS so nothing clips. A manifest beside the sounds
+(``format_wav``), normalised to -1 dBFS so nothing clips. A stand-in also loses the silence the
+synthesiser puts before and after the words: callers wait for nothing. A manifest beside the sounds
 (``manifest.json``) says of each one whether it is a **stand-in** (espeak-ng's Mandarin voice
 reading the text in prompts/texts.yaml) or the centre's **recording**, who made or added it,
 when, and its SHA-256. ``build`` never replaces a recording; ``add`` replaces anything.
@@ -31,6 +32,8 @@ MAX_SECONDS = 300
 STAND_IN = "stand-in"
 RECORDING = "recording"
 TIMEOUT_S = 60
+# sox: drop the silence before the first word and after the last one
+TRIM_SILENCE = ("silence", "1", "0.05", "0.5%", "reverse", "silence", "1", "0.05", "0.5%", "reverse")
 
 
 @dataclass(frozen=True)
@@ -105,14 +108,14 @@ class PromptLibrary:
                                   ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, self.manifest_path)
 
-    def _convert(self, source: Path, name: str, what: str) -> Path:
-        """sox ``source`` into the sound for ``name``, atomically; returns its path."""
+    def _convert(self, source: Path, name: str, what: str, effects: tuple[str, ...] = ()) -> Path:
+        """sox ``source`` into the sound for ``name`` (then ``effects``), atomically; its path."""
         target = self.path_of(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp.wav")
         try:
             _run([_tool("sox", "sox"), "-V1", str(source.resolve()), "-r", str(RATE), "-c", str(CHANNELS),
-                  "-b", str(BITS), "-e", "signed-integer", str(tmp), "gain", "-n", "-1"], what)
+                  "-b", str(BITS), "-e", "signed-integer", str(tmp), *effects, "gain", "-n", "-1"], what)
             seconds = wav_seconds(tmp)
             if seconds <= 0.1:
                 raise PromptError(f"{what}: the result holds no sound")
@@ -164,7 +167,7 @@ class PromptLibrary:
                 spoken = Path(tmp) / "spoken.wav"
                 _run([espeak, "-v", voice, "-s", str(speed), "-w", str(spoken), "--stdin"],
                      f"espeak-ng for {wording.name}", stdin=wording.spoken.encode("utf-8"))
-                path = self._convert(spoken, wording.name, f"stand-in {wording.name}")
+                path = self._convert(spoken, wording.name, f"stand-in {wording.name}", TRIM_SILENCE)
             entries[wording.name] = self._entry(wording.name, path, source=STAND_IN, by=by,
                                                 at=at.isoformat(), text=wording.written, voice=voice)
             out.append((wording.name, "made"))
