@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from ivr.core.decision import Action, Decision
 from ivr.core.numbers import normalize_number
 from ivr.core.routing import Call, decide, time_key
-from ivr.core.rules import Rules
+from ivr.core.rules import Line, Rules
 from ivr.core.rules_diff import day_ranges
 
 NAMED_CALLS = 1000  # calls named one by one in a preview; the counts are always over every call
@@ -110,17 +110,18 @@ class _Decider:
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
         self.tz = rules.centre.timezone
-        self._lines: dict[str, tuple] = {}
+        self._lines: dict[str, Line | None] = {}
         self._memo: dict[tuple, Decision] = {}
         self.decided = 0
 
-    def __call__(self, call: LoggedCall) -> Decision:
-        found = self._lines.get(call.line)
-        if found is None:
-            line = self.rules.line(normalize_number(call.line, self.rules.centre.area_code))
-            found = self._lines[call.line] = (line,)
-        local = call.at.astimezone(self.tz)
-        key = (call.line, time_key(found[0], local))
+    def key(self, call: LoggedCall, local: datetime) -> tuple:
+        try:
+            line = self._lines[call.line]
+        except KeyError:
+            line = self._lines[call.line] = self.rules.line(normalize_number(call.line, self.rules.centre.area_code))
+        return (call.line, time_key(line, local, self.rules))
+
+    def decision(self, key: tuple, call: LoggedCall, local: datetime) -> Decision:
         decision = self._memo.get(key)
         if decision is None:
             decision = self._memo[key] = decide(Call(call.line, call.caller), self.rules, local)
@@ -131,26 +132,37 @@ class _Decider:
 def replay(calls: Iterable[LoggedCall], in_force: Rules, new: Rules, named: int = NAMED_CALLS) -> Replay:
     """Every call of ``calls`` decided under ``in_force`` and under ``new``, compared."""
     old_decide, new_decide = _Decider(in_force), _Decider(new)
+    same_zone = old_decide.tz == new_decide.tz
+    # what a pair of keys means, worked out once: (impact, old route, new route, other details?)
+    outcomes: dict[tuple, tuple[LineImpact, str, str, bool]] = {}
     out = Replay()
     for call in calls:
-        before, after = old_decide(call), new_decide(call)
-        impact = out.lines.get(before.line)
-        if impact is None:
-            impact = out.lines[before.line] = LineImpact(before.line, before.mode.value, before.department)
+        local = call.at.astimezone(old_decide.tz)
+        other = local if same_zone else call.at.astimezone(new_decide.tz)
+        pair = (old_decide.key(call, local), new_decide.key(call, other))
+        outcome = outcomes.get(pair)
+        if outcome is None:
+            before = old_decide.decision(pair[0], call, local)
+            after = new_decide.decision(pair[1], call, other)
+            impact = out.lines.get(before.line)
+            if impact is None:
+                impact = out.lines[before.line] = LineImpact(before.line, before.mode.value, before.department)
+            outcome = outcomes[pair] = (impact, route_of(before), route_of(after),
+                                        details_of(before) != details_of(after))
+        impact, old_route, new_route, other_details = outcome
         impact.calls += 1
         out.calls += 1
         if out.first is None or call.at < out.first:
             out.first = call.at
         if out.last is None or call.at > out.last:
             out.last = call.at
-        old_route, new_route = route_of(before), route_of(after)
         if old_route != new_route:
             impact.elsewhere += 1
             out.elsewhere += 1
             impact.moves[(old_route, new_route)] += 1
             if len(out.changed) < named:
                 out.changed.append(ChangedCall(call, old_route, new_route))
-        elif details_of(before) != details_of(after):
+        elif other_details:
             impact.other_details += 1
             out.other_details += 1
     out.decisions = {"in_force": old_decide.decided, "new": new_decide.decided}

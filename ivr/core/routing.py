@@ -7,7 +7,7 @@ The adapters (FastAGI server, AGI script, ``ivr route``) call it and write the r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 
 from ivr.core.decision import Action, Decision, Mode
 from ivr.core.numbers import normalize_number
@@ -52,21 +52,18 @@ def decide(call: Call, rules: Rules, now: datetime) -> Decision:
     return _parallel(line, rules, local, base)
 
 
-def time_key(line: Line | None, local: datetime) -> tuple:
+def time_key(line: Line | None, local: datetime, rules: Rules) -> tuple:
     """What of the time ``decide()`` looks at for a call to ``line`` at ``local`` (the centre's
     zone): two calls to one line with equal keys get equal decisions. Lets a replay of many
     calls decide once per key (:mod:`ivr.core.replay`); kept next to :func:`decide` so the two
     change together. A main, forward or dedicated line (and a number not in the rules) does not
-    depend on the time; a sunset line on the day; a parallel line on the day and the minute
-    (opening hours are whole minutes; "24:00" ends at the day's last microsecond, kept exact)."""
+    depend on the time; a sunset line on the day; a parallel line on the day and on the stretch
+    of it between two of its schedule's opening and closing times (:meth:`Schedule.segment`)."""
     if line is None or line.mode in (Mode.MAIN, Mode.FORWARD, Mode.DEDICATED):
         return ()
     if line.mode is Mode.SUNSET:
         return (local.date(),)
-    moment = local.time()
-    if moment == time.max:
-        return (local.date(), moment)
-    return (local.date(), moment.hour, moment.minute)
+    return (local.date(), rules.schedules[line.schedule].segment(local.time()))
 
 
 def _sunset(line: Line, rules: Rules, local: datetime, base: dict) -> Decision:
