@@ -132,11 +132,16 @@ class Lifecycle:
         return check_candidate(text, name, self.settings)
 
     def status(self) -> list[PartReport]:
-        """The version each running part holds now (Asterisk's read from Asterisk itself)."""
-        reports = [PartReport(p.part, p.pid, "running", p.sha256, p.last_error or "")
+        """The version each running part holds now (Asterisk's read from Asterisk itself), against
+        the file in force: "follows" it, or "holds another version"."""
+        try:
+            current = self.in_force()[1]
+        except RulesError:
+            current = None
+        reports = [PartReport(p.part, p.pid, "follows" if current and p.sha256 == current.sha256
+                              else "holds another version", p.sha256, p.last_error or "")
                    for p in parts.running(self.settings.data_dir)]
-        asterisk = self.asterisk.status()
-        reports.append(_asterisk_report(asterisk))
+        reports.append(_asterisk_report(self.asterisk.status(current)))
         return reports
 
     # --- apply and roll back --------------------------------------------------------------------
@@ -192,10 +197,10 @@ class Lifecycle:
                            f"changed: {err}", checked=checked)
         write_atomically(self.path, text)
         log.info("rules.file_replaced", version=version.number, sha256=sha, actor=actor.name)
-        reports = self._bring(old, new, watched)
+        reports = self._bring(new, watched)
         failed = [r for r in reports if r.state not in ("follows", "not running")]
         if failed and old is not None:
-            return self._revert(version, old_text, old, new, watched, failed, actor, action, message, checked)
+            return self._revert(version, old_text, old, watched, failed, actor, action, message, checked)
         outcome = Outcome(not failed, action, sha, version=version, checked=checked, parts=reports,
                           reason="not every part followed, and the previous file was broken, so the new "
                           "one stays in force" if failed else "")
@@ -225,8 +230,8 @@ class Lifecycle:
                                f"{watched}: it would not follow")
         return why_not + self.asterisk.preflight(new)
 
-    def _bring(self, old: Rules | None, new: Rules, watched: list[parts.PartStatus]) -> list[PartReport]:
-        reports = [_asterisk_report(self.asterisk.follow(old, new))]
+    def _bring(self, new: Rules, watched: list[parts.PartStatus]) -> list[PartReport]:
+        reports = [_asterisk_report(self.asterisk.follow(new))]
         return self._wait_for(new.sha256, watched) + reports
 
     def _wait_for(self, sha: str, watched: list[parts.PartStatus]) -> list[PartReport]:
@@ -258,14 +263,14 @@ class Lifecycle:
                 reports.append(PartReport(part.part, part.pid, "not running", "", "stopped meanwhile"))
         return reports
 
-    def _revert(self, version: Version, old_text: str, old: Rules, new: Rules, watched, failed,
+    def _revert(self, version: Version, old_text: str, old: Rules, watched, failed,
                 actor: Actor, action: str, message: str, checked: Checked) -> Outcome:
         why = "; ".join(f"{r.part}{f' (pid {r.pid})' if r.pid else ''} {r.state}: {r.detail}" for r in failed)
         log.error("rules.reverting", version=version.number, why=why)
         # marked first: the parts' recorders then see the old text as the version in force again
         self.versions.mark_reverted(version.number, why, self.clock())
         write_atomically(self.path, old_text)
-        back = self._bring(new, old, watched)
+        back = self._bring(old, watched)
         reason = f"not every part could follow, so the previous file was put back: {why}"
         self.versions.audit(actor.name, action, "failed", self.clock(), sha256=version.sha256,
                             version=version.number, message=message,

@@ -102,7 +102,7 @@ class AsteriskPart:
             report.problems += _differences(report, rules)
         return report
 
-    def follow(self, old: Rules | None, new: Rules) -> AsteriskReport:
+    def follow(self, new: Rules) -> AsteriskReport:
         """Render ``new``, reload what it feeds, move logged-in agents, and verify."""
         deployment = self._running()
         try:

@@ -207,7 +207,7 @@ CHANGE = {
     "department_changed": "部门更名", "centre_changed": "中心设置变更",
 }
 PART = {"routing": "路由引擎", "work_orders": "工单（办理期限日历）", "console": "工作台", "asterisk": "Asterisk（队列、坐席、拨号方案）"}
-PART_STATE = {"follows": "已跟上", "running": "运行中", "not running": "未运行（启动时读取生效版本）",
+PART_STATE = {"follows": "已跟上", "running": "运行中", "holds another version": "持有其他版本", "not running": "未运行（启动时读取生效版本）",
               "did not follow": "未能跟上", "refused": "拒绝"}
 RULES_ACTION = {"apply": "发布", "rollback": "回滚", "disk": "手工编辑文件", "upload": "上传", "edit": "在线编辑",
                 "preview": "影响预估", "edited_on_disk": "发现手工编辑", "check": "检查"}
