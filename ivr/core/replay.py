@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from ivr.core.decision import Action, Decision
 from ivr.core.numbers import normalize_number
@@ -30,9 +31,9 @@ from ivr.core.rules_diff import day_ranges
 NAMED_CALLS = 1000  # calls named one by one in a preview; the counts are always over every call
 
 
-@dataclass(frozen=True)
-class LoggedCall:
-    """One call as the engine routed it (from the call log)."""
+class LoggedCall(NamedTuple):
+    """One call as the engine routed it (from the call log). A named tuple: a month of a busy
+    centre is a million of them, made as fast as a tuple."""
 
     id: str          # Asterisk's unique id of the caller's channel
     at: datetime     # aware: when the engine routed it

@@ -59,11 +59,12 @@ def time_key(line: Line | None, local: datetime, rules: Rules) -> tuple:
     change together. A main, forward or dedicated line (and a number not in the rules) does not
     depend on the time; a sunset line on the day; a parallel line on the day and on the stretch
     of it between two of its schedule's opening and closing times (:meth:`Schedule.segment`)."""
-    if line is None or line.mode in (Mode.MAIN, Mode.FORWARD, Mode.DEDICATED):
-        return ()
-    if line.mode is Mode.SUNSET:
+    mode = line.mode if line is not None else None
+    if mode is Mode.SUNSET:
         return (local.date(),)
-    return (local.date(), rules.schedules[line.schedule].segment(local.time()))
+    if mode is Mode.PARALLEL:
+        return (local.date(), rules.schedules[line.schedule].segment(local.time()))
+    return ()  # main, forward, dedicated, a number not in the rules (identity tests: a million calls)
 
 
 def _sunset(line: Line, rules: Rules, local: datetime, base: dict) -> Decision:

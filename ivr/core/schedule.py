@@ -6,6 +6,7 @@ The caller converts the time to the centre's timezone; nothing here reads the cl
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -55,7 +56,12 @@ class Schedule:
     def segment(self, moment: time) -> int:
         """Which stretch of the day between two of the schedule's opening or closing times
         ``moment`` falls in: within one stretch, ``is_open`` gives one answer all day long."""
-        return bisect_right(sorted({edge for span in self.hours for edge in span}), moment)
+        return bisect_right(_edges(self.hours), moment)
+
+
+@lru_cache(maxsize=256)
+def _edges(hours: tuple[tuple[time, time], ...]) -> tuple[time, ...]:
+    return tuple(sorted({edge for span in hours for edge in span}))
 
 
 def parse_hours(text: str) -> tuple[time, time]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Engine, String, func, select, type_coerce
+from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import sessionmaker
@@ -50,19 +50,37 @@ class RoutedCalls:
                                   .where(RoutedCallRow.at >= start)) or 0
 
     def between(self, start: datetime, end: datetime | None = None, batch: int = 20_000) -> Iterator[LoggedCall]:
-        """Every call routed in [start, end) (no end: up to the last), oldest first, in batches."""
-        # the time is read as the driver gives it (SQLite: text; PostgreSQL: a naive datetime) and
-        # made aware here, in C-speed steps: a month of a busy centre is a million rows
-        raw_at = type_coerce(RoutedCallRow.__table__.c.at, String if self._sqlite else DateTime)
-        query = (select(RoutedCallRow.call_id, raw_at, RoutedCallRow.line, RoutedCallRow.caller,
-                        RoutedCallRow.route)
-                 .where(RoutedCallRow.at >= start)
-                 .order_by(RoutedCallRow.at, RoutedCallRow.id))
+        """Every call routed in [start, end) (no end: up to the last), oldest first, in batches.
+
+        Read with the driver's own cursor and made aware here in C-speed steps (SQLite gives the
+        time as text, PostgreSQL as a naive datetime): a month of a busy centre is a million rows."""
+        table = RoutedCallRow.__table__
+        query = (select(table.c.call_id, table.c.at, table.c.line, table.c.caller, table.c.route)
+                 .where(table.c.at >= start).order_by(table.c.at, table.c.id))
         if end is not None:
-            query = query.where(RoutedCallRow.at < end)
-        parse, utc = datetime.fromisoformat, timezone.utc
+            query = query.where(table.c.at < end)
+        compiled = query.compile(self.engine, compile_kwargs={"render_postcompile": True})
+        parameters = compiled.construct_params()
+        bind = (lambda v: _bind(v, self._sqlite))
+        bound = [bind(parameters[name]) for name in compiled.positiontup] if compiled.positional else \
+            {name: bind(value) for name, value in parameters.items()}
+        parse, utc, make = datetime.fromisoformat, timezone.utc, LoggedCall._make
         with session_of(self._sessions, "call log") as session:
-            result = session.execute(query.execution_options(yield_per=batch))
-            for call_id, at, line, caller, route in result:
-                moment = (parse(at) if self._sqlite else at).replace(tzinfo=utc)
-                yield LoggedCall(call_id, moment, line, caller, route)
+            cursor = session.connection().connection.cursor()
+            try:
+                cursor.execute(str(compiled), bound)
+                while rows := cursor.fetchmany(batch):
+                    for call_id, at, line, caller, route in rows:
+                        moment = (parse(at) if isinstance(at, str) else at).replace(tzinfo=utc)
+                        yield make((call_id, moment, line, caller, route))
+            finally:
+                cursor.close()
+
+
+def _bind(value, sqlite: bool):
+    """A parameter as the driver takes it: times in UTC as the store keeps them (SQLite: the
+    text SQLAlchemy writes, which sorts as the time does)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
+    return value
