@@ -5,7 +5,6 @@ The caller converts the time to the centre's timezone; nothing here reads the cl
 """
 from __future__ import annotations
 
-from bisect import bisect_right
 from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -56,7 +55,7 @@ class Schedule:
     def segment(self, moment: time) -> int:
         """Which stretch of the day between two of the schedule's opening or closing times
         ``moment`` falls in: within one stretch, ``is_open`` gives one answer all day long."""
-        return bisect_right(_edges(self.hours), moment)
+        return sum(1 for edge in _edges(self.hours) if edge <= moment)
 
 
 @lru_cache(maxsize=256)
