@@ -1,13 +1,14 @@
 # The two commands of the README: `make demo` and `make test`.
 # Each installs what is missing (virtualenv, Python packages, Asterisk, SIPp, Chromium and a
-# CJK font for the console's browser tests, baresip and fail2ban for the softphone tests, and
-# PostgreSQL when the tests have no server to use), then runs.
+# CJK font for the console's browser tests, espeak-ng and sox for the Mandarin stand-in prompts,
+# baresip and fail2ban for the softphone tests, and PostgreSQL when the tests have no server to
+# use), then runs.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test unit bench install asterisk browser softphones postgresql clean
+.PHONY: demo test unit bench install asterisk browser prompts softphones postgresql clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,22 +24,25 @@ asterisk:
 browser:
 	@bash tools/install-browser.sh
 
+prompts:
+	@bash tools/install-prompts.sh
+
 postgresql:
 	@bash tools/install-postgresql.sh
 
 softphones:
 	@bash tools/install-softphones.sh
 
-demo: install asterisk browser
+demo: install asterisk browser prompts
 	$(BIN)/ivr demo
 
-test: install asterisk browser softphones postgresql
+test: install asterisk browser prompts softphones postgresql
 	$(BIN)/python -m pytest
 
-unit: install postgresql
+unit: install prompts postgresql
 	$(BIN)/python -m pytest -m 'not asterisk'
 
-bench: install asterisk
+bench: install asterisk prompts
 	$(BIN)/ivr bench
 
 clean:

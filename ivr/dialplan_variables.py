@@ -67,6 +67,7 @@ RATING_PROMPTS: Final = "IVR_RATING_PROMPTS"    # rules.prompts.rating_request
 RATING_THANKS: Final = "IVR_RATING_THANKS"      # rules.prompts.rating_thanks
 RECORDINGS: Final = "IVR_RECORDINGS"            # Settings.recordings_dir (same path inside the sid root)
 TIMEZONE: Final = "IVR_TIMEZONE"                # the centre's timezone: recordings' YYYY/MM/DD folders
+RULES_SHA256: Final = "IVR_RULES_SHA256"        # the rules version rendered: read back to prove a reload
 
 AGI_TIMEOUT: Final = "IVR_AGI_TIMEOUT"          # seconds a FastAGI step may take before the fail-safe
 

@@ -11,6 +11,12 @@ watcher (reloaded on change), one clock and one ticket store:
 * the staff console (:mod:`ivr.web`): the web pages, and its own AMI feed of agents' states; a
   console that cannot start is logged and leaves the rest running.
 
+Every part follows routing_rules.yaml (:func:`follow`): routing swaps the rules in, the work
+orders' deadline calendar is rebuilt from them, each part reports the version it holds
+(:mod:`ivr.lifecycle.parts`), and a file edited by hand is recorded as a version. Routing logs
+every decision to the call log on disk (:mod:`ivr.agi.call_log`); the work-order part takes it
+into the database for the impact preview (:mod:`ivr.lifecycle.ingest`).
+
 A stop (SIGTERM or SIGINT) is orderly and exits 0: no new facts are taken, every fact received is
 on disk, what the database takes within a few seconds is applied (the rest waits in the spool
 for the next start), then the database is closed.
@@ -28,12 +34,13 @@ from typing import Literal
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from ivr.clock import make_clock
+from ivr.agi.call_log import CallLog, call_log_folder
 from ivr.agi.handlers import HANDLERS, AgiContext
 from ivr.agi.reloader import RulesWatcher
 from ivr.agi.server import AgiServer, Limits
 from ivr.agi.stats import AgiStats
 from ivr.logs import get_logger
-from ivr.rules_file import load_rules
+from ivr.rules_file import TextKeepingLoader, load_rules
 from ivr.settings import Settings
 
 log = get_logger("ivr.engine")
@@ -62,10 +69,11 @@ class Options:
 def build_agi(settings: Settings, options: Options):
     """(server, watcher, clock): the FastAGI server and what it shares with the other parts."""
     stats = AgiStats()
-    watcher = RulesWatcher(options.rules_file or settings.rules_path, load_rules,
+    watcher = RulesWatcher(options.rules_file or settings.rules_path, TextKeepingLoader(),
                            interval=options.reload_interval, on_change=lambda info: stats.set_rules(**info))
     clock = make_clock(options.clock or settings.clock, watcher.rules.centre.timezone)
-    ctx = AgiContext(rules=watcher, clock=clock, stats=stats)
+    ctx = AgiContext(rules=watcher, clock=clock, stats=stats,
+                     call_log=CallLog(call_log_folder(settings.data_dir)))
     server = AgiServer(HANDLERS, ctx, limits=Limits(max_connections=options.max_connections), stats=stats,
                        write_mode=options.write_mode,
                        stats_file=options.stats_file or settings.data_dir / "agi-stats.json")
@@ -120,6 +128,44 @@ def _open_store(settings: Settings, options: Options):
         return open_store(settings.database_url, policy_for(rules), migrate=False)
 
 
+def follow(settings: Settings, options: Options, watcher: RulesWatcher, store, clock) -> list:
+    """Make the parts in ``options.parts`` follow the watcher's rules; returns what to stop."""
+    from ivr.lifecycle import parts
+    from ivr.lifecycle.recorder import DiskEditRecorder
+    from ivr.store import policy_for
+    from ivr.store.rules_versions import RulesVersions
+
+    routing = "agi" in options.parts
+    work_orders = bool({"ami", "scheduler"} & options.parts)
+    texts = getattr(watcher.loader, "texts", None)
+    recorder = (DiskEditRecorder(RulesVersions(store.engine), watcher.path, clock, texts).start()
+                if work_orders else None)
+
+    def follower(w: RulesWatcher) -> None:
+        held = (watcher.path, w.rules.sha256, w.loaded_at, w.last_error)
+        if routing:
+            parts.write(settings.data_dir, "routing", *held)
+        if work_orders:
+            if store.policy.calendar != w.rules.calendar or store.policy.tz != w.rules.centre.timezone:
+                store.policy = policy_for(w.rules)
+                log.info("engine.calendar_followed", sha256=w.rules.sha256)
+            parts.write(settings.data_dir, "work_orders", *held)
+            recorder.notify(w.rules.sha256)
+
+    watcher.followers.append(follower)
+    follower(watcher)
+    return [recorder] if recorder else []
+
+
+def _stop_following(settings: Settings, followers: list) -> None:
+    from ivr.lifecycle import parts
+
+    for part in parts.PARTS:
+        parts.remove(settings.data_dir, part)
+    for thing in followers:
+        thing.stop()
+
+
 async def run(settings: Settings, options: Options, stop: asyncio.Event | None = None) -> None:
     """Run the chosen parts until ``stop`` is set (or SIGINT/SIGTERM), then stop them in order."""
     stop = stop or asyncio.Event()
@@ -132,15 +178,24 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
     settings.secure()
     server, watcher, clock = build_agi(settings, options)
     store = _open_store(settings, options)
-    listener = scheduler = intake = console = None
+    listener = scheduler = intake = console = watching = None
+    call_log = server.context.call_log
+    followers = follow(settings, options, watcher, store, clock)
     try:
         if "agi" in options.parts:
             host = options.host or settings.agi_host
             port = options.port if options.port is not None else settings.agi_port
+            call_log.start()
             await server.start(host, port)
             server.add_background(watcher.run())
             log.info("engine.agi", host=host, port=port)
+        else:
+            watching = asyncio.create_task(watcher.run())
         if "ami" in options.parts:
+            from ivr.lifecycle.ingest import Ingester
+            from ivr.store.routed_calls import RoutedCalls
+
+            followers.append(Ingester(call_log.spool, RoutedCalls(store.engine)).start())
             intake = build_intake(settings, store, watcher, clock).start()
             listener = build_listener(settings, intake, clock)
             await listener.start()
@@ -167,5 +222,9 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             await loop.run_in_executor(None, intake.stop, options.stop_grace)
         if "agi" in options.parts:
             await server.stop()
+            await loop.run_in_executor(None, call_log.stop)
+        if watching is not None:
+            watching.cancel()
+        await loop.run_in_executor(None, _stop_following, settings, followers)
         store.close()
         log.info("engine.stopped")

@@ -6,6 +6,7 @@ megabytes would stall the running engine that reloads it.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -31,28 +32,57 @@ def read_text(path: Path | str) -> str:
                     f"{MAX_RULES_BYTES:,} bytes (1 MiB): nothing was read")])
     except OSError as err:
         raise RulesError(str(path), [Problem(str(path), 1, "", f"cannot read the file: {err.strerror}")]) from None
+    return decode(raw, str(path))
+
+
+def decode(raw: bytes, name: str) -> str:
+    """The text of a rules file's bytes (an upload, a file read); RulesError naming the line
+    where it stops being UTF-8, or saying it is too large."""
+    if len(raw) > MAX_RULES_BYTES:
+        raise RulesError(name, [Problem(name, 1, "", f"{len(raw):,} bytes; a rules file may be at most "
+                                        f"{MAX_RULES_BYTES:,} bytes (1 MiB)")])
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise RulesError(str(path), [Problem(str(path), line, "", "the file is not UTF-8 text")]) from None
-
-
-def check_rules(path: Path | str) -> list[Problem]:
-    """Every problem in the file at ``path`` (empty when it is valid)."""
-    try:
-        text = read_text(path)
-    except RulesError as err:
-        return err.problems
-    problems, _, _ = check_text(text, str(path))
-    return problems
+        raise RulesError(name, [Problem(name, line, "", "the file is not UTF-8 text")]) from None
 
 
 def load_rules(path: Path | str) -> Rules:
     """The rules in ``path``, or RulesError listing every problem."""
-    text = read_text(path)
-    problems, model, source = check_text(text, str(path))
+    return rules_from_text(read_text(path), str(path))
+
+
+class TextKeepingLoader:
+    """:func:`load_rules` that also keeps the text of the last few versions it loaded, by SHA-256,
+    so the version in force can be recorded whole even when the file has changed again since."""
+
+    def __init__(self, keep: int = 16) -> None:
+        self.keep = keep
+        self.texts: dict[str, str] = {}
+
+    def __call__(self, path: Path | str) -> Rules:
+        text = read_text(path)
+        rules = rules_from_text(text, str(path))
+        self.texts[rules.sha256] = text
+        while len(self.texts) > self.keep:
+            self.texts.pop(next(iter(self.texts)))
+        return rules
+
+
+def digest(text: str) -> str:
+    """The SHA-256 naming one version of the rules: of the file's bytes (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def rules_from_text(text: str, name: str) -> Rules:
+    """The rules written in ``text`` (``name`` in messages), or RulesError listing every problem.
+    The rules carry the SHA-256 of the text: which version they are."""
+    if len(text.encode("utf-8")) > MAX_RULES_BYTES:
+        raise RulesError(name, [Problem(name, 1, "", f"the text is larger than {MAX_RULES_BYTES:,} "
+                                        "bytes (1 MiB), the most a rules file may hold")])
+    problems, model, source = check_text(text, name)
     if problems or model is None:
-        raise RulesError(str(path), problems)
+        raise RulesError(name, problems)
     notices = tuple(str(n) for n in source.notices) if source is not None else ()
-    return replace(build_rules(model), notices=notices)
+    return replace(build_rules(model), notices=notices, sha256=digest(text))

@@ -74,6 +74,8 @@ class Party:
         self._proc: subprocess.Popen | None = None
 
     def start(self, ready_timeout: float = 5) -> "Party":
+        if _udp_bound(self.host, self.port):  # else "ready" would be someone else's SIPp answering
+            raise SippError(f"SIPp {self.name}: {self.host}:{self.port} is already taken by another program")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_file.write_text("")
         argv = [sipp_binary(), "-sf", str(SCENARIOS / f"{self.behaviour}.xml"),

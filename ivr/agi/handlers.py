@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ivr import dialplan_variables as dv
+from ivr.agi.call_log import CallLog
 from ivr.agi.calls import call_from_env, dialled_from_env
 from ivr.agi.protocol import preview
 from ivr.agi.server import AgiSession, Handler
@@ -48,6 +49,7 @@ class AgiContext:
     rules: RulesSource
     clock: Clock = system_clock
     stats: AgiStats | None = None
+    call_log: CallLog | None = None   # every decision, for the impact preview (never blocks)
 
 
 async def route(agi: AgiSession, ctx: AgiContext) -> None:
@@ -72,6 +74,8 @@ async def route(agi: AgiSession, ctx: AgiContext) -> None:
         return
     if ctx.stats is not None:
         ctx.stats.observe_decision(decision_us)
+    if ctx.call_log is not None:
+        ctx.call_log.record(now, call.line, call.caller, env.uniqueid, rules.sha256, decision)
     for warning in decision.warnings:
         log.warning("route.warning", warning=preview(warning, 200))
     await agi.set_variables(variables)

@@ -38,8 +38,11 @@ class RulesWatcher:
                  on_change: Callable[[dict], None] | None = None) -> None:
         self.path = Path(path)
         self.interval = interval
-        self._loader = loader
+        self.loader = loader
         self._on_change = on_change
+        # called with the watcher after every load and every refusal: the parts that follow the
+        # rules (the work orders' calendar, the version each part reports: ivr.engine)
+        self.followers: list[Callable[["RulesWatcher"], None]] = []
         self._log = get_logger("ivr.agi.rules", path=str(self.path))
         self.reloads = 0
         self.failures = 0
@@ -54,8 +57,14 @@ class RulesWatcher:
     def _report(self) -> None:
         if self._on_change:
             self._on_change({"path": str(self.path), "lines": len(self.rules.lines),
+                             "sha256": self.rules.sha256,
                              "loaded_at": self.loaded_at, "reloads": self.reloads,
                              "failures": self.failures, "last_error": self.last_error})
+        for follower in self.followers:
+            try:
+                follower(self)
+            except Exception:  # noqa: BLE001 - a follower's failure must not stop routing's reload
+                self._log.exception("rules.follower_failed", follower=getattr(follower, "__name__", "?"))
 
     def changed(self) -> Identity | None:
         """The file's new identity when it differs from the one last seen, else None."""
@@ -87,7 +96,7 @@ class RulesWatcher:
         self.reloads += 1
         self.loaded_at = time.time()
         self.last_error = None
-        self._log.info("rules.reloaded", lines=len(rules.lines), reloads=self.reloads)
+        self._log.info("rules.reloaded", lines=len(rules.lines), reloads=self.reloads, sha256=rules.sha256)
         for notice in rules.notices:
             self._log.warning("rules.notice", notice=notice)
         self._report()
@@ -96,7 +105,7 @@ class RulesWatcher:
     def check_now(self) -> bool:
         """Synchronous check-and-reload, for tests and one-off tools (the server polls in :meth:`run`)."""
         identity = self.changed()
-        return identity is not None and self.apply(identity, lambda: self._loader(self.path))
+        return identity is not None and self.apply(identity, lambda: self.loader(self.path))
 
     async def run(self) -> None:
         """Poll forever (cancel to stop). Parsing happens in a thread, off the event loop."""
@@ -105,7 +114,7 @@ class RulesWatcher:
             identity = self.changed()
             if identity is None:
                 continue
-            rules_or_error = await asyncio.to_thread(_capture, self._loader, self.path)
+            rules_or_error = await asyncio.to_thread(_capture, self.loader, self.path)
             self.apply(identity, rules_or_error)
 
 

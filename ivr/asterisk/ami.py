@@ -125,18 +125,19 @@ async def login(session: AmiSession, rules: Rules, agent_id: str) -> list[tuple[
 async def logout(session: AmiSession, rules: Rules, agent_id: str) -> list[tuple[str, str]]:
     """Remove ``agent_id`` from each of its queues; [(queue, "logged out"|"was not logged in")]."""
     agent = _agent(rules, agent_id)
-    out = []
-    for queue in agent.queues:
-        resp = await session.action({"Action": "QueueRemove", "Queue": queue,
-                                     "Interface": interface(agent.id)}, as_list=False)
-        ok, message = _message(resp)
-        if ok:
-            out.append((queue, "logged out"))
-        elif "not there" in message.lower():
-            out.append((queue, "was not logged in"))
-        else:
-            raise AsteriskError(f"AMI refused to log {agent.id} out of {queue}: {message or resp}")
-    return out
+    return [(queue, await leave(session, queue, agent.id)) for queue in agent.queues]
+
+
+async def leave(session: AmiSession, queue: str, agent_id: str) -> str:
+    """Remove ``agent_id`` from ``queue``: "logged out" or "was not logged in"."""
+    resp = await session.action({"Action": "QueueRemove", "Queue": queue,
+                                 "Interface": interface(agent_id)}, as_list=False)
+    ok, message = _message(resp)
+    if ok:
+        return "logged out"
+    if "not there" in message.lower():
+        return "was not logged in"
+    raise AsteriskError(f"AMI refused to log {agent_id} out of {queue}: {message or resp}")
 
 
 async def pause(session, agent_id: str, reason: str | None) -> None:

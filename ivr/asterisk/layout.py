@@ -13,6 +13,9 @@ from pathlib import Path
 from ivr.errors import AsteriskError
 from ivr.settings import Settings
 
+# The engine's own sounds are named <SOUNDS_NAMESPACE>/<name> (ivr.prompts).
+SOUNDS_NAMESPACE = "hotline"
+
 # sockaddr_un.sun_path is 108 bytes including the final NUL.
 _MAX_SOCKET_PATH = 107
 
@@ -52,6 +55,12 @@ class Layout:
         return self.runtime / "cache"
 
     @property
+    def sounds(self) -> Path:
+        """The engine's own prompts (``hotline/...``, :mod:`ivr.prompts`), which Asterisk sees as
+        ``<astdatadir>/sounds/hotline``."""
+        return self.runtime / "sounds"
+
+    @property
     def config_file(self) -> Path:
         return self.etc / "asterisk.conf"
 
@@ -72,5 +81,6 @@ class Layout:
         if len(str(self.control_socket).encode()) > _MAX_SOCKET_PATH:
             raise AsteriskError(f"the control socket path {self.control_socket} is longer than "
                                 f"{_MAX_SOCKET_PATH} bytes: choose a shorter IVR_DATA_DIR")
-        for folder in (self.etc, self.run, self.log, self.spool, self.lib, self.cache, self.recordings):
+        for folder in (self.etc, self.run, self.log, self.spool, self.lib, self.cache, self.recordings,
+                       self.sounds / SOUNDS_NAMESPACE):
             folder.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,9 @@
 """Start, stop and inspect one Asterisk running on a runtime folder (see :mod:`.layout`).
 
 In the sid root, Asterisk runs in a private mount namespace (``unshare --mount``) where the
-runtime folder and the recordings folder are bind-mounted into the root at their own paths.
+runtime folder and the recordings folder are bind-mounted into the root at their own paths,
+and the engine's own prompts (``<runtime>/sounds/hotline``) at ``<astdatadir>/sounds/hotline``,
+where Asterisk looks for the sound name ``hotline/...`` (:mod:`ivr.prompts`).
 The mounts live exactly as long as that Asterisk: nothing is left mounted after a crash, and
 deleting the root can never reach through a mount into the host's recordings. CLI clients
 (``asterisk -rx``) get the same view in a short-lived namespace of their own.
@@ -18,21 +20,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.asterisk.install import Install
-from ivr.asterisk.layout import Layout
+from ivr.asterisk.layout import SOUNDS_NAMESPACE, Layout
 from ivr.errors import AsteriskError
 from ivr.logs import get_logger
 from ivr.permissions import PRIVATE_UMASK
 
 log = get_logger("ivr.asterisk")
 
-# Inside the new mount namespace: bind the folders in, mount /proc, become Asterisk (same pid).
+# Inside the new mount namespace: bind the folders in (each given as a host folder and where the
+# root shows it), mount /proc, become Asterisk (same pid).
 _NAMESPACE_SCRIPT = r"""
 set -e
 root=$1; shift
 while [ "$1" != "--" ]; do
-    mkdir -p "$root$1"
-    mount --bind "$1" "$root$1"
-    shift
+    mkdir -p "$root$2"
+    mount --bind "$1" "$root$2"
+    shift 2
 done
 shift
 mount -t proc proc "$root/proc" 2>/dev/null || true
@@ -53,12 +56,19 @@ class Status:
     detail: str = ""
 
 
-def _argv(install: Install, layout: Layout, binds: tuple[Path, ...], *args: str) -> list[str]:
-    """argv running the asterisk binary with ``args``, seeing ``binds`` at their own paths."""
+def _argv(install: Install, layout: Layout, binds: tuple[Path | tuple[Path, str], ...], *args: str) -> list[str]:
+    """argv running the asterisk binary with ``args``, seeing each of ``binds`` (a folder, or a
+    folder and the path it takes inside the root) at its own path or the one given."""
     if not install.chrooted:
         return [install.binary, *args]
+    pairs = [str(part) for bind in binds for part in (bind if isinstance(bind, tuple) else (bind, bind))]
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", _NAMESPACE_SCRIPT,
-            "ivr-asterisk", str(install.root), *(str(b) for b in binds), "--", install.binary, *args]
+            "ivr-asterisk", str(install.root), *pairs, "--", install.binary, *args]
+
+
+def _own_sounds(install: Install, layout: Layout) -> tuple[Path, str]:
+    """The engine's prompts folder and where Asterisk looks for ``hotline/...`` names."""
+    return layout.sounds / SOUNDS_NAMESPACE, f"{install.data_dir}/sounds/{SOUNDS_NAMESPACE}"
 
 
 def cli(install: Install, layout: Layout, command: str, timeout: float = 15) -> str:
@@ -143,7 +153,7 @@ def start(install: Install, layout: Layout, sip: tuple[str, int], ami: tuple[str
     _check_free(ami[0], ami[1], socket.SOCK_STREAM, "AMI")
     for stale in (layout.pid_file, layout.control_socket):
         stale.unlink(missing_ok=True)
-    argv = _argv(install, layout, (layout.runtime, layout.recordings),
+    argv = _argv(install, layout, (layout.runtime, layout.recordings, _own_sounds(install, layout)),
                  "-f", "-C", str(layout.config_file))
     started = time.monotonic()
     with open(layout.console_log, "ab") as console:

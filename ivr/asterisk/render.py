@@ -114,6 +114,12 @@ def _check_number(where: str, value: str) -> str:
     return value
 
 
+def _check_sha(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{64}|", value):
+        raise AsteriskError(f"{value!r} is not the SHA-256 of a rules file")
+    return value
+
+
 def line_aliases(number: str, area_code: str) -> list[str]:
     """Other forms the carrier may deliver a county number in: local 8 digits, +86, 0086."""
     if not (number.startswith(area_code) and len(number) > len(area_code)):
@@ -187,6 +193,7 @@ def _context(inp: RenderInput) -> dict:
         (dv.RATING_THANKS, "&".join(prompts.get("rating_thanks", ()))),
         (dv.RECORDINGS, str(inp.layout.recordings)),
         (dv.TIMEZONE, str(centre.timezone.key)),
+        (dv.RULES_SHA256, _check_sha(rules.sha256)),
     ]
     return {
         "banner": BANNER,

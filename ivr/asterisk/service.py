@@ -18,6 +18,7 @@ from ivr.asterisk.secrets import Secrets, load_or_create, secrets_path
 from ivr.asterisk.site import Site, load_site
 from ivr.errors import AsteriskError
 from ivr.asterisk.render import RenderInput, render, write
+from ivr.core.rules import Rules
 from ivr.rules_file import load_rules
 from ivr.settings import REPO_ROOT, Settings
 
@@ -49,12 +50,13 @@ class Deployment:
 
 
 def prepare(settings: Settings, trunks: Path, out: Path | None = None,
-            require_asterisk: bool = True) -> tuple[Deployment, list[Path]]:
-    """Render the configuration into ``out`` (default: the runtime folder's etc/).
+            require_asterisk: bool = True, rules: Rules | None = None) -> tuple[Deployment, list[Path]]:
+    """Render the configuration into ``out`` (default: the runtime folder's etc/) from ``rules``
+    (default: the rules file in force).
 
     Without ``require_asterisk``, a machine with no Asterisk renders for the Debian layout.
     """
-    rules = load_rules(settings.rules_path)
+    rules = rules or load_rules(settings.rules_path)
     site = load_site(trunks, set(rules.agents))
     phones = load_phones(trunks, set(rules.agents))
     try:
@@ -84,6 +86,7 @@ def up(settings: Settings, trunks: Path, timeout: float = 60) -> process.Status:
     deployment, _ = prepare(settings, trunks)
     settings.secure()  # recordings, logs and queue log are citizens' data (ivr.permissions)
     deployment.layout.create()
+    deploy_prompts(deployment, load_rules(settings.rules_path))
     return process.start(deployment.install, deployment.layout, deployment.sip, deployment.ami,
                          timeout=timeout)
 
@@ -117,4 +120,16 @@ def reload(settings: Settings, trunks: Path) -> str:
     deployment, _ = prepare(settings, trunks)
     if process.running_pid(deployment.layout) is None:
         raise AsteriskError("Asterisk is not running: `ivr asterisk up`")
+    deploy_prompts(deployment, load_rules(settings.rules_path))
     return process.cli(deployment.install, deployment.layout, "core reload")
+
+
+def deploy_prompts(deployment: Deployment, rules: Rules) -> None:
+    """The engine's prompts where this Asterisk finds them: the missing stand-ins made, and for a
+    system Asterisk the link from its sounds folder (:mod:`ivr.prompts`)."""
+    from ivr.prompts import ensure_stand_ins
+    from ivr.prompts.sounds import link_for_system_asterisk
+
+    deployment.layout.sounds.mkdir(parents=True, exist_ok=True)
+    ensure_stand_ins(deployment.layout, rules)
+    link_for_system_asterisk(deployment.install, deployment.layout)

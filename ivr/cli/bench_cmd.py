@@ -73,3 +73,21 @@ def bench(rates: str, ramp: str, target_rate: int, step_seconds: float, talk_ms:
     for line in report.table(doc):
         click.echo(line)
     click.echo(f"results: {path}")
+
+
+@click.command("bench-preview")
+@click.option("--calls", type=click.IntRange(1, 20_000_000), default=1_000_000, show_default=True,
+              help="Calls in the log (a busy centre: tens of thousands a day).")
+@click.option("--days", type=click.IntRange(1, 400), default=30, show_default=True)
+@click.option("--database", default=None, metavar="URL",
+              help="Database to fill (default: a SQLite file in a temporary folder, deleted after).")
+def bench_preview(calls: int, days: int, database: str | None) -> None:
+    """Time the impact preview (`ivr rules preview`) on a month of a busy centre's calls."""
+    import tempfile
+
+    from ivr.bench.preview import run
+
+    with tempfile.TemporaryDirectory(prefix="ivr-bench-preview-") as folder:
+        figures = run(database or f"sqlite:///{folder}/calls.sqlite3", calls=calls, days=days)
+    for line in figures.lines():
+        click.echo(line)

@@ -1,4 +1,7 @@
-"""``ivr rules check|show`` and ``ivr route``: the telecom admin's tools for routing_rules.yaml."""
+"""``ivr rules check|show`` and ``ivr route``: the telecom admin's tools for routing_rules.yaml.
+
+The lifecycle (history, diff, preview, apply, rollback, status, audit) is in
+:mod:`ivr.cli.rules_admin_cmd`."""
 from __future__ import annotations
 
 import json
@@ -10,7 +13,7 @@ import click
 from ivr.core.decision import Mode
 from ivr.core.routing import Call, decide
 from ivr.core.rules import Line, Rules
-from ivr.rules_file import check_rules, load_rules
+from ivr.rules_file import load_rules, read_text
 from ivr.settings import Settings
 
 _MODE_PARAMS = {
@@ -28,22 +31,32 @@ def _rules_path(path: str | None) -> Path:
 
 @click.group()
 def rules() -> None:
-    """Check and show routing_rules.yaml."""
+    """routing_rules.yaml: check and show it; its versions, diff, impact preview, apply and roll back."""
 
 
 @rules.command("check")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 def check(file: str | None) -> None:
-    """Validate FILE (default: the configured rules) and list every problem. Exit 1 if any."""
+    """Validate FILE (default: the configured rules) and list every problem. Exit 1 if any.
+
+    Then every prompt it names must exist for the Asterisk of this machine, which plays them."""
+    from ivr.errors import RulesError
+    from ivr.lifecycle.candidate import check_candidate
+
     path = _rules_path(file)
-    problems = check_rules(path)
+    try:
+        checked = check_candidate(read_text(path), str(path), Settings.from_env())
+    except RulesError as err:
+        problems = err.problems
+    else:
+        problems = checked.problems
     if problems:
         for problem in problems:
             click.echo(str(problem), err=True)
         click.echo(f"{path}: {len(problems)} problem(s); nothing was changed", err=True)
         raise click.exceptions.Exit(1)
-    loaded = load_rules(path)
-    for notice in loaded.notices:
+    loaded = checked.rules
+    for notice in checked.notices:
         click.echo(f"notice: {notice}", err=True)
     counts = {mode.value: sum(1 for line in loaded.lines.values() if line.mode is mode) for mode in Mode
               if mode is not Mode.UNKNOWN}
@@ -70,9 +83,25 @@ def line_record(line: Line, rules_: Rules) -> dict:
 @rules.command("show")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per line.")
-def show(file: str | None, as_json: bool) -> None:
-    """Print the line inventory."""
-    loaded = load_rules(_rules_path(file))
+@click.option("--version", "version", type=int, default=None,
+              help="Show a stored version (`ivr rules history`) instead of a file.")
+@click.option("--text", "as_text", is_flag=True, help="Print the file's text itself.")
+def show(file: str | None, as_json: bool, version: int | None, as_text: bool) -> None:
+    """Print the line inventory (of FILE, of the rules in force, or of a stored version)."""
+    from ivr.rules_file import rules_from_text
+
+    if version is not None:
+        from ivr.cli.rules_admin_cmd import admin
+
+        stored, text = admin().versions.get(version)
+        click.echo(f"version {stored.number} ({stored.sha256[:12]}): {stored.action} by {stored.author} "
+                   f"at {stored.at.isoformat(timespec='seconds')}: {stored.message}", err=True)
+    else:
+        text = read_text(_rules_path(file))
+    if as_text:
+        click.echo(text, nl=False)
+        return
+    loaded = rules_from_text(text, f"version {version}" if version is not None else str(_rules_path(file)))
     records = [line_record(line, loaded) for line in loaded.lines.values()]
     if as_json:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from ivr.core.decision import Action, Decision, Mode
 from ivr.core.numbers import normalize_number
-from ivr.core.rules import Line, Rules
+from ivr.core.rules import Line, Rules, dated
 
 
 @dataclass(frozen=True)
@@ -52,18 +52,33 @@ def decide(call: Call, rules: Rules, now: datetime) -> Decision:
     return _parallel(line, rules, local, base)
 
 
+def time_key(line: Line | None, local: datetime, rules: Rules) -> tuple:
+    """What of the time ``decide()`` looks at for a call to ``line`` at ``local`` (the centre's
+    zone): two calls to one line with equal keys get equal decisions. Lets a replay of many
+    calls decide once per key (:mod:`ivr.core.replay`); kept next to :func:`decide` so the two
+    change together. A main, forward or dedicated line (and a number not in the rules) does not
+    depend on the time; a sunset line on the day; a parallel line on the day and on the stretch
+    of it between two of its schedule's opening and closing times (:meth:`Schedule.segment`)."""
+    mode = line.mode if line is not None else None
+    if mode is Mode.SUNSET:
+        return (local.date(),)
+    if mode is Mode.PARALLEL:
+        return (local.date(), rules.schedules[line.schedule].segment(local.time()))
+    return ()  # main, forward, dedicated, a number not in the rules (identity tests: a million calls)
+
+
 def _sunset(line: Line, rules: Rules, local: datetime, base: dict) -> Decision:
     assert line.retire_on is not None
     if local.date() < line.retire_on:
         return Decision(Action.QUEUE, queue=rules.centre.general_queue,
-                        prompts=rules.prompts["sunset_notice"],
+                        prompts=dated(rules.prompts["sunset_notice"], line.retire_on),
                         reason=f"in its transition: will be retired on {line.retire_on}; notice, then 12345",
                         **base)
     if line.after_retirement == "prompt_only":
-        return Decision(Action.PROMPT_ONLY, prompts=rules.prompts["number_retired"],
+        return Decision(Action.PROMPT_ONLY, prompts=dated(rules.prompts["number_retired"], line.retire_on),
                         reason=f"retired on {line.retire_on}: 'number retired, dial 12345' only", **base)
     return Decision(Action.QUEUE, queue=rules.centre.general_queue,
-                    prompts=rules.prompts["number_retired"],
+                    prompts=dated(rules.prompts["number_retired"], line.retire_on),
                     reason=f"retired on {line.retire_on}: 'number retired' prompt, then 12345", **base)
 
 

@@ -15,6 +15,12 @@ from ivr.core.schedule import Calendar, Schedule
 
 REQUIRED_PROMPTS = ("greeting", "sunset_notice", "number_retired", "closed_notice",
                     "rating_request", "rating_thanks")
+# A sunset line's notices may name a prompt per retirement date: "{retire_on}" in a sound name of
+# these prompts is replaced by the line's retire_on as YYYYMMDD when the call is routed, so each
+# line's callers hear their own number's date (hotline/sunset_notice_{retire_on} ->
+# hotline/sunset_notice_20200728).
+RETIRE_ON = "{retire_on}"
+DATED_PROMPTS = ("sunset_notice", "number_retired")
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class Rules:
     prompts: dict[str, tuple[str, ...]]
     lines: dict[str, Line] = field(default_factory=dict)  # keyed by canonical number, file order
     notices: tuple[str, ...] = ()  # things the admin should fix that did not stop the file (a renamed key)
+    sha256: str = ""  # of the file's bytes these rules were read from: the version in force
 
     @property
     def calendar(self) -> Calendar:
@@ -93,3 +100,11 @@ class Rules:
 
     def line(self, number: str) -> Line | None:
         return self.lines.get(number)
+
+
+def dated(sounds: tuple[str, ...], retire_on: date | None) -> tuple[str, ...]:
+    """``sounds`` with "{retire_on}" replaced by ``retire_on`` as YYYYMMDD (see RETIRE_ON)."""
+    if retire_on is None or not any(RETIRE_ON in s for s in sounds):
+        return sounds
+    stamp = retire_on.strftime("%Y%m%d")
+    return tuple(s.replace(RETIRE_ON, stamp) for s in sounds)

@@ -13,7 +13,7 @@ from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ivr.core.numbers import is_number_text, normalize_number
-from ivr.core.rules import REQUIRED_PROMPTS
+from ivr.core.rules import DATED_PROMPTS, REQUIRED_PROMPTS, RETIRE_ON
 from ivr.core.rules_model import COMMON_LINE_KEYS, ID, MODE_KEYS, SOUND, LineModel, Problem, where_text
 from ivr.core.schedule import parse_hours
 from ivr.core.yaml_source import Source
@@ -98,7 +98,12 @@ class MeaningChecker:
         for key, sounds in prompts.items():
             if isinstance(sounds, list):
                 for i, sound in enumerate(sounds):
-                    if isinstance(sound, str) and not SOUND.match(sound):
+                    if not isinstance(sound, str):
+                        continue
+                    if RETIRE_ON in sound and key not in DATED_PROMPTS:
+                        self.add(("prompts", key, i), f"{RETIRE_ON} is a sunset line's retirement date: it "
+                                 f"may only be used in {' and '.join(DATED_PROMPTS)}")
+                    elif not SOUND.match(sound.replace(RETIRE_ON, "20200101")):
                         self.add(("prompts", key, i), f"{sound!r} is not a sound name (letters, digits, _ - /, no '..')")
 
     def _check_agents(self) -> None:

@@ -5,6 +5,7 @@ The caller converts the time to the centre's timezone; nothing here reads the cl
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -49,6 +50,17 @@ class Schedule:
             return False
         now = local.time().replace(tzinfo=None)
         return any(start <= now < end for start, end in self.hours)
+
+
+    def segment(self, moment: time) -> int:
+        """Which stretch of the day between two of the schedule's opening or closing times
+        ``moment`` falls in: within one stretch, ``is_open`` gives one answer all day long."""
+        return sum(1 for edge in _edges(self.hours) if edge <= moment)
+
+
+@lru_cache(maxsize=256)
+def _edges(hours: tuple[tuple[time, time], ...]) -> tuple[time, ...]:
+    return tuple(sorted({edge for span in hours for edge in span}))
 
 
 def parse_hours(text: str) -> tuple[time, time]:

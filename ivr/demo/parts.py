@@ -160,21 +160,33 @@ class HangupWatch:
 
 
 def prompt_ms(prompts: Iterable[str], sounds_dirs: list[Path]) -> int:
-    """How long the prompts play: measured from the GSM sound files, else a guess per sound."""
+    """How long the prompts play: measured from the GSM sound files or the engine's own WAV
+    prompts (8 kHz, 16-bit), else a guess per sound."""
+    from ivr.prompts.library import wav_seconds
+
     total = 0
     for name in prompts:
-        size = next((f.stat().st_size for d in sounds_dirs for f in [d / f"{name}.gsm"] if f.is_file()), None)
-        total += SOUND_MS_GUESS if size is None else int(size * 1000 / GSM_BYTES_PER_S)
+        found = next((f for d in sounds_dirs for ext in ("gsm", "wav") for f in [d / f"{name}.{ext}"]
+                      if f.is_file()), None)
+        if found is None:
+            total += SOUND_MS_GUESS
+        elif found.suffix == ".wav":
+            total += int(wav_seconds(found) * 1000)
+        else:
+            total += int(found.stat().st_size * 1000 / GSM_BYTES_PER_S)
     return total
 
 
 def sounds_dirs(settings: Settings) -> list[Path]:
-    """The language folders of the Asterisk's sounds, as this host sees them."""
+    """The engine's own prompts (hotline/...), then the language folders of the Asterisk's
+    sounds, as this host sees them."""
     from ivr.asterisk.install import locate
+    from ivr.asterisk.layout import Layout
 
+    own = [Layout.from_settings(settings).sounds]
     try:
         install = locate(settings.asterisk_cache)
     except IvrError:
-        return []
+        return own
     base = install.host_path(install.data_dir) / "sounds"
-    return sorted(p for p in base.glob("*") if p.is_dir()) if base.is_dir() else []
+    return own + (sorted(p for p in base.glob("*") if p.is_dir()) if base.is_dir() else [])

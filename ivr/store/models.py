@@ -209,3 +209,74 @@ class ArticleRow(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(255), default="")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RulesTextRow(Base):
+    """One routing_rules.yaml text, kept whole and named by its SHA-256 (a version, a candidate
+    an admin uploaded, a file found edited on disk): the same text is kept once."""
+
+    __tablename__ = "rules_texts"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RulesVersionRow(Base):
+    """A rules file put in force: which text, who, when, why, and how (apply, rollback, disk edit).
+    A rollback is a new version carrying an older one's text (``restores`` names it)."""
+
+    __tablename__ = "rules_versions"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("rules_texts.sha256"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    author: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(16))     # cli | console | disk
+    action: Mapped[str] = mapped_column(String(16))     # apply | rollback | disk
+    message: Mapped[str] = mapped_column(Text, default="")
+    restores: Mapped[int | None] = mapped_column(Integer)
+    reverted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reverted_why: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_rules_versions_sha256", "sha256"),)
+
+
+class RulesAuditRow(Base):
+    """One step of the rules' lifecycle (upload, check, diff, preview, apply, rollback, refusal,
+    disk edit): who, when, what, why and the outcome. Append-only."""
+
+    __tablename__ = "rules_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))    # ok | refused | failed
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+
+    __table_args__ = (Index("ix_rules_audit_at", "at"),)
+
+
+class RoutedCallRow(Base):
+    """A call the routing engine decided: its time, the number dialled, the caller, and where it
+    went under which rules. The impact preview replays these; written by the work-order part
+    from the engine's call log on disk, never by the call path itself."""
+
+    __tablename__ = "routed_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(80), unique=True)   # Asterisk's unique id of the channel
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    line: Mapped[str] = mapped_column(String(40))                   # as dialled
+    caller: Mapped[str] = mapped_column(String(64), default="")
+    rules_sha256: Mapped[str] = mapped_column(String(64), default="")
+    route: Mapped[str] = mapped_column(String(160), default="")
+    mode: Mapped[str] = mapped_column(String(16), default="")
+    department: Mapped[str] = mapped_column(String(64), default="")
+
+    __table_args__ = (Index("ix_routed_calls_at", "at"),)

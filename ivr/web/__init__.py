@@ -9,6 +9,8 @@
     desk_kb.py    the knowledge base on the desk
     order_form.py the form's checks (pure)
     orders.py     orders for supervisors, auditors and admins (read-only)
+    admin_rules.py  the admin's routing rules: edit, check, diff, preview, apply, history, roll back
+    following.py  the console follows routing_rules.yaml like every part (departments, calendar)
     hub.py        in-process publish/subscribe of live events, per agent or user
     events.py     the server-sent event stream of each page
     render.py     templates and error pages;  labels.py  every word shown, in Chinese

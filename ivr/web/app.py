@@ -32,7 +32,8 @@ from ivr.store import TicketStore
 from ivr.store.drafts import DraftStore
 from ivr.store.kb import KnowledgeBase
 from ivr.store.users import UserStore
-from ivr.web import desk, desk_kb, desk_state, events, login, orders, phone
+from ivr.web import admin_rules, desk, desk_kb, desk_state, events, login, orders, phone
+from ivr.web.following import follow_rules
 from ivr.web.hub import EventHub
 from ivr.web.render import STATIC, environment, error_page
 from ivr.web.security import MAX_BODY_WORDS, BodyTooLarge, Guard
@@ -81,7 +82,7 @@ def build_app(settings: Settings, store: TicketStore, rules, hub: EventHub | Non
                       hub=hub or EventHub(), clock=clock or make_clock(settings.clock, store.tz),
                       templates=environment(store.tz), presence=presence)
     routes = [*login.routes, *desk_state.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes,
-              *phone.routes,
+              *phone.routes, *admin_rules.routes,
               Mount("/static", StaticFiles(directory=str(STATIC)), name="static")]
     app = Starlette(routes=routes, exception_handlers={
         HTTPException: _http_error, BodyTooLarge: _too_large, StoreError: _store_error, Exception: _crash})
@@ -134,6 +135,7 @@ async def serve_web(settings: Settings, store: TicketStore, rules, hub: EventHub
     """
     app = build_app(settings, store, rules, hub=hub, clock=clock, presence=presence)
     app.state.console.loop = asyncio.get_running_loop()
+    following = asyncio.create_task(follow_rules(app.state.console, settings))
     config = uvicorn.Config(app, host=host or settings.web_host,
                             port=settings.web_port if port is None else port, log_config=None,
                             access_log=False, lifespan="off", timeout_graceful_shutdown=3,
@@ -154,4 +156,5 @@ async def serve_web(settings: Settings, store: TicketStore, rules, hub: EventHub
     finally:
         hub.close()
         server.should_exit = True
+        following.cancel()
         await task

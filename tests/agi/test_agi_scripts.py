@@ -129,8 +129,8 @@ def test_clock_moves_a_sunset_line_past_retirement(tmp_path):
                   env_extra={"IVR_CLOCK": clock}, tmp=tmp_path)
         return [c for c in commands(out.stdout) if '"IVR_PROMPTS"' in c][0]
 
-    assert "telephone-number" in prompts("2020-06-01T10:00")
-    assert "ss-noservice" in prompts("2020-08-01T10:00")
+    assert "hotline/sunset_notice_20200728" in prompts("2020-06-01T10:00")
+    assert "hotline/number_retired" in prompts("2020-08-01T10:00")
 
 
 def test_sighup_mid_script_stops_writing(tmp_path):

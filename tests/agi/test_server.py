@@ -52,7 +52,7 @@ def _wait_closed(sock: socket.socket, limit: float = 3.0) -> float:
 
 @pytest.mark.parametrize("extension, expected", [
     ("12345", {"IVR_ACTION": "queue", "IVR_MODE": "main", "IVR_QUEUE": "q12345",
-               "IVR_DEPARTMENT": "centre", "IVR_PROMPTS": "one-moment-please"}),
+               "IVR_DEPARTMENT": "centre", "IVR_PROMPTS": "hotline/greeting"}),
     ("80000102", {"IVR_ACTION": "queue", "IVR_MODE": "forward", "IVR_LINE": "051380000102",
                   "IVR_DEPARTMENT_NAME": "交通运输局"}),
     ("+8651380000301", {"IVR_ACTION": "queue", "IVR_MODE": "dedicated",
@@ -101,8 +101,8 @@ def test_sunset_line_follows_the_clock(agi_server, shipped_rules, peer):
 
     before, after = call_at("2020-06-01T10:00"), call_at("2020-08-01T10:00+08:00")
     assert before["IVR_MODE"] == after["IVR_MODE"] == "sunset"
-    assert before["IVR_ACTION"] == "queue" and before["IVR_PROMPTS"].startswith("telephone-number")
-    assert after["IVR_PROMPTS"].startswith("ss-noservice")
+    assert before["IVR_ACTION"] == "queue" and before["IVR_PROMPTS"] == "hotline/sunset_notice_20200728"
+    assert after["IVR_PROMPTS"] == "hotline/number_retired"
     assert after != before
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -14,14 +15,46 @@ from support import REPO, RULES_FILE
 IVR = str(Path(sys.executable).with_name("ivr"))
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([IVR, *args], capture_output=True, text=True, cwd=REPO, timeout=60)
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([IVR, *args], capture_output=True, text=True, cwd=REPO, timeout=60,
+                          env={**os.environ, **(env or {})})
 
 
-def test_check_accepts_the_shipped_file():
-    result = run("rules", "check", str(RULES_FILE))
+@pytest.fixture(scope="module")
+def built_prompts(tmp_path_factory) -> dict:
+    """A data folder whose sounds hold the stand-in prompts (``ivr prompts build``)."""
+    env = {"IVR_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    result = run("prompts", "build", env=env)
+    assert result.returncode == 0, result.stderr
+    return env
+
+
+def test_check_accepts_the_shipped_file(built_prompts):
+    result = run("rules", "check", str(RULES_FILE), env=built_prompts)
     assert result.returncode == 0, result.stderr
     assert "OK: 31 lines (1 main, 5 forward, 7 sunset, 4 dedicated, 14 parallel)" in result.stdout
+
+
+def test_check_names_a_prompt_the_asterisk_of_this_machine_cannot_play(tmp_path, built_prompts):
+    from ivr.asterisk.install import locate
+    from ivr.errors import AsteriskError
+    from ivr.settings import Settings
+
+    try:
+        locate(Settings.from_env().asterisk_cache)
+    except AsteriskError:
+        pytest.skip("no Asterisk on this machine: the prompts cannot be checked (a notice says so)")
+    empty = run("rules", "check", str(RULES_FILE), env={"IVR_DATA_DIR": str(tmp_path)})
+    assert empty.returncode == 1
+    assert "routing_rules.yaml:39: prompts.sunset_notice[0]: prompt 'hotline/sunset_notice_20200728'" in empty.stderr
+    assert "`ivr prompts build` makes it" in empty.stderr and "Traceback" not in empty.stderr
+    text = RULES_FILE.read_text(encoding="utf-8").replace("rating_thanks: [hotline/rating_thanks]",
+                                                          "rating_thanks: [hotline/rating_thanks, digits/1, no-such-sound]")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(text, encoding="utf-8")
+    stock = run("rules", "check", str(rules), env=built_prompts)
+    assert stock.returncode == 1 and stock.stderr.count("does not exist") == 1
+    assert "prompts.rating_thanks[2]: prompt 'no-such-sound'" in stock.stderr
 
 
 def test_check_names_both_lines_of_a_duplicate_number_and_a_misspelt_key(tmp_path, shipped_text):

@@ -68,7 +68,7 @@ def test_the_tables_cover_every_line_of_the_shipped_file(shipped_rules):
 def test_main_line_goes_straight_to_the_agents(shipped_rules):
     d = decide(Call("12345"), shipped_rules, WEEKDAY_MORNING)
     assert (d.action, d.mode, d.queue, d.department) == (Action.QUEUE, Mode.MAIN, "q12345", "centre")
-    assert d.prompts == ("one-moment-please",)  # a short greeting, no key-press menu
+    assert d.prompts == ("hotline/greeting",)  # a short greeting, no key-press menu
 
 
 @pytest.mark.parametrize("number,department", FORWARD)
@@ -84,7 +84,7 @@ def test_forward_lines_reach_12345_marked_with_their_department(shipped_rules, n
 def test_sunset_lines_before_retirement_give_notice_then_12345(shipped_rules, number, department, after):
     d = decide(Call(number), shipped_rules, SUNSET_BEFORE)
     assert (d.action, d.mode, d.queue, d.department) == (Action.QUEUE, Mode.SUNSET, "q12345", department)
-    assert d.prompts == shipped_rules.prompts["sunset_notice"]
+    assert d.prompts == ("hotline/sunset_notice_20200728",)  # the notice says the line's own date
 
 
 @pytest.mark.parametrize("number,department,after", SUNSET)

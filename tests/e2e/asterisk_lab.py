@@ -26,7 +26,8 @@ SIP_PORT = 5160 + _OFFSET
 AMI_PORT = 5138 + _OFFSET
 AGI_PORT = 4673 + _OFFSET
 AGENT_PORT_BASE = 5200 + _OFFSET      # agentN answers on AGENT_PORT_BASE + N
-DEPARTMENT_PORT = 5301 + _OFFSET
+# below the agents of the next offset (5301 + offset was agent1's port of offset + 100)
+DEPARTMENT_PORT = 5290 + _OFFSET
 CARRIER_PORT = 5170 + _OFFSET
 
 

@@ -16,7 +16,7 @@ def test_main_line_reaches_agent_through_failsafe_when_engine_is_down(clean_queu
     lab = clean_queues
     lab.login("agent1")
     with lab.agent("agent1") as agent1, lab.agent("agent5") as agent5:
-        result, hangup = lab.call("12345", talk_ms=3000)
+        result, hangup = lab.call("12345", talk_ms=6000)  # the greeting lasts about 3 s
         answered = agent1.wait_for(1, timeout=5)
     assert result.ok, result.output[-2000:]
     assert len(answered) == 1 and answered[0].dialled == "agent1"
@@ -37,7 +37,7 @@ def test_any_number_reaches_the_general_queue_when_engine_is_down(clean_queues, 
     lab = clean_queues
     lab.login("agent2")
     with lab.agent("agent2") as agent2:
-        result, hangup = lab.call(dialled, talk_ms=3000)
+        result, hangup = lab.call(dialled, talk_ms=6000)
         answered = agent2.wait_for(1, timeout=5)
     assert result.ok, result.output[-2000:]
     assert [c.dialled for c in answered] == ["agent2"]
@@ -112,7 +112,7 @@ def test_unusable_decision_goes_to_failsafe(clean_queues, fastagi, decision):
     lab = clean_queues
     lab.login("agent4")
     with fastagi(decision), lab.agent("agent4") as agent4:
-        result, hangup = lab.call("12345", talk_ms=3000)
+        result, hangup = lab.call("12345", talk_ms=6000)
         answered = agent4.wait_for(1, timeout=5)
     assert result.ok, result.output[-2000:]
     assert [c.dialled for c in answered] == ["agent4"]
@@ -130,10 +130,10 @@ def test_general_queue_holds_callers_when_no_agent_is_logged_in(clean_queues, no
 
     lab = clean_queues
     outcome = {}
-    caller = threading.Thread(target=lambda: outcome.update(call=lab.call("12345", talk_ms=4000)))
+    caller = threading.Thread(target=lambda: outcome.update(call=lab.call("12345", talk_ms=8000)))
     caller.start()
     try:
-        waiting, deadline = 0, time.monotonic() + 4
+        waiting, deadline = 0, time.monotonic() + 8  # after the greeting (about 3 s)
         while waiting == 0 and time.monotonic() < deadline:
             states = asyncio.run(with_session(lab.settings, ami.queue_states))
             waiting = {s.queue: s.waiting for s in states}["q12345"]

@@ -191,7 +191,7 @@ def test_a_folder_the_demo_did_not_make_is_not_wiped(tmp_path):
 
 # --- one real run -----------------------------------------------------------------------------
 
-# Past every port of the end-to-end lab of the same offset (SIP 5160.., agents 5200.., 5301..).
+# Past every port of the end-to-end lab of the same offset (SIP 5160.., agents 5200.., departments 5290..).
 DEMO_OFFSET = 1000 + int(os.environ.get("IVR_E2E_PORT_OFFSET", "0"))
 
 

@@ -122,7 +122,7 @@ def test_a_stop_is_orderly_and_exits_0(clean_queues, sqlite_url, tmp_path):
     lab.login("agent1", "agent2")  # two: one may still be in wrap-up from the last test
     with running_engine(lab.settings, tmp_path / "engine.log", database_url=sqlite_url) as engine, \
             lab.agent("agent1"), lab.agent("agent2"):
-        result, _ = lab.call("12345", talk_ms=4000, caller="13911110078")
+        result, _ = lab.call("12345", talk_ms=6000, caller="13911110078")
         assert result.ok
         assert engine.wait_for("ledger.ticket", timeout=10)
         started = time.monotonic()
@@ -144,7 +144,7 @@ def test_citizens_data_is_not_readable_by_other_users(clean_queues, sqlite_url, 
     lab.login("agent1", "agent2")
     with running_engine(lab.settings, tmp_path / "engine.log", database_url=sqlite_url) as engine, \
             lab.agent("agent1"), lab.agent("agent2"):
-        _, hangup = lab.call("12345", talk_ms=4000, caller="13911110079")
+        _, hangup = lab.call("12345", talk_ms=6000, caller="13911110079")
         assert engine.wait_for("ledger.recording", timeout=15), engine.log()[-3000:]
     recording = Path(hangup["vars"]["IVR_RECORDING"])
     layout = Layout.from_settings(lab.settings)

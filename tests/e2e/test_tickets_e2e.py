@@ -54,7 +54,7 @@ def test_answered_main_line_call_creates_one_ticket_with_a_verified_recording(cl
     caller = "13911110001"
     with running_engine(lab.settings, tmp_path / "engine.log", database_url=database_url) as engine, \
             lab.agent("agent1") as agent1:
-        result, hangup = lab.call("12345", talk_ms=4000, caller=caller)
+        result, hangup = lab.call("12345", talk_ms=6000, caller=caller)
         assert result.ok, result.output[-2000:]
         assert [c.dialled for c in agent1.wait_for(1, timeout=5)] == ["agent1"]
         assert engine.wait_for("ledger.recording", timeout=10), engine.log()[-3000:]
@@ -105,13 +105,13 @@ def test_abandoned_call_makes_no_ticket_but_counts_against_the_connection_rate(c
     lab = clean_queues  # nobody logged in: the caller waits in q12345, then gives up
     caller = "13911110003"
     with running_engine(lab.settings, tmp_path / "engine.log", database_url=database_url) as engine:
-        result, hangup = lab.call("12345", talk_ms=2000, caller=caller)
+        result, hangup = lab.call("12345", talk_ms=5000, caller=caller)  # the greeting (3 s), then waits
         assert result.ok, result.output[-2000:]
         assert hangup["vars"].get("IVR_REACHED", "") == ""
         assert engine.wait_for("kind=Abandoned", timeout=10) or engine.wait_for("Abandoned", timeout=1), engine.log()[-3000:]
         lab.login("agent1")
         with lab.agent("agent1"):
-            answered, _ = lab.call("12345", talk_ms=4000, caller="13911110004")
+            answered, _ = lab.call("12345", talk_ms=6000, caller="13911110004")
             assert answered.ok
             assert engine.wait_for("ledger.recording", timeout=10), engine.log()[-4000:]
     assert tickets_for(staff, caller) == []
@@ -134,17 +134,17 @@ def test_ami_cut_while_calls_are_answered_still_leaves_one_ticket_per_call(clean
             lab.agent("agent1") as agent1, lab.agent("agent2") as agent2:
         with running_engine(lab.settings, listener_log, "--without", "agi", "--without", "scheduler",
                             database_url=database_url) as listener:
-            first, _ = lab.call("12345", talk_ms=4000, caller=callers[0])
+            first, _ = lab.call("12345", talk_ms=6000, caller=callers[0])
             assert first.ok and listener.wait_for("ledger.recording", timeout=10)
             listener.process.kill()  # the AMI connection is cut; calls go on being answered
             listener.process.wait(5)
             for caller in callers[1:3]:
-                result, _ = lab.call("12345", talk_ms=4000, caller=caller)
+                result, _ = lab.call("12345", talk_ms=6000, caller=caller)
                 assert result.ok, result.output[-2000:]
         with running_engine(lab.settings, listener_log, "--without", "agi", "--without", "scheduler",
                             database_url=database_url) as listener:
             assert listener.wait_for("ami.resynced", count=2, timeout=20)
-            last, _ = lab.call("12345", talk_ms=4000, caller=callers[3])
+            last, _ = lab.call("12345", talk_ms=6000, caller=callers[3])
             assert last.ok
             assert listener.wait_for("ledger.recording", count=4, timeout=15), listener.log()[-3000:]
         assert len(agent1.calls()) + len(agent2.calls()) == 4  # every call was answered
@@ -189,11 +189,11 @@ def test_answers_during_a_database_outage_are_spooled_then_become_tickets(clean_
         with pg_schema(pg_server.url, prefix="ivr_e2e", relay=relayed) as url:
             with running_engine(lab.settings, tmp_path / "engine.log", database_url=url) as engine, \
                     lab.agent("agent1") as agent1, lab.agent("agent2") as agent2:
-                first, _ = lab.call("12345", talk_ms=4000, caller=callers[0])
+                first, _ = lab.call("12345", talk_ms=6000, caller=callers[0])
                 assert first.ok and engine.wait_for("ledger.recording", timeout=10)
                 proxy.cut()
                 for caller in callers[1:]:
-                    result, _ = lab.call("12345", talk_ms=4000, caller=caller)
+                    result, _ = lab.call("12345", talk_ms=6000, caller=caller)
                     assert result.ok, result.output[-2000:]
                 assert len(agent1.calls()) + len(agent2.calls()) == 3  # every call reached an agent
                 assert engine.wait_for("intake.database_down", timeout=15), engine.log()[-4000:]
