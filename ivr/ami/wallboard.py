@@ -6,7 +6,8 @@ and its QueueStatus resync (:meth:`WallboardFeed.changed`). The feed then
 * counts calls offered, answered and abandoned per queue since the engine started (the /metrics
   counters: Prometheus takes a restart's reset in its stride);
 * notes the callers waiting in the centre, for the last hour's chart;
-* builds the board (:func:`ivr.core.wallboard.build`) and publishes it, at most once every
+* builds the board (:func:`ivr.core.wallboard.build`) and renders it once, both in a worker
+  thread (each open page then gets the same HTML), and publishes it, at most once every
   :data:`THROTTLE_S` seconds after a change, and once a second while a supervisor's page is open
   (waits and talk times grow by themselves). Nobody watching: nothing is built, nothing is read.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -91,11 +92,14 @@ class WallboardFeed:
         return sum(n for n, _ in self.waiting(self._now()).values())
 
     async def board(self) -> wallboard.Board:
-        """The board now (on the event loop; the day's calls are read in a worker thread)."""
+        """The board now. Only the snapshot of Asterisk's state is taken on the event loop (which
+        also answers FastAGI in ``ivr serve``); the day's calls are read and the board is built in
+        a worker thread."""
         now = self._now()
+        agents, waiting = self.monitor.presence.agents(now), self.waiting(now)
+        history = wallboard.WaitingHistory(points=deque(self.history.points))
         await self._refresh_today(now)
-        return wallboard.build(self.queues(), self.monitor.presence.agents(now), self.waiting(now),
-                               self._today, self.history, now)
+        return await asyncio.to_thread(wallboard.build, self.queues(), agents, waiting, self._today, history, now)
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -138,9 +142,11 @@ class WallboardFeed:
             last = time.monotonic()
 
     async def _publish(self) -> None:
+        """Build the board and render its HTML once, in a worker thread, for every open page."""
         from ivr.web.hub import LiveEvent
+        from ivr.web.wallboard import render_live
 
         board = await self.board()
-        self.hub.publish(KEY, LiveEvent("wallboard", {"board": board, "connected": self.monitor.logged_in.is_set(),
-                                                      "rules": self.rules()}))
+        html = await asyncio.to_thread(render_live, board, self.monitor.logged_in.is_set(), self.rules())
+        self.hub.publish(KEY, LiveEvent("wallboard", {"board": board, "html": html}))
         self.published += 1

@@ -17,7 +17,7 @@ callers), today's calls as the store has them (:class:`DayCall`), and ``now``.
 from __future__ import annotations
 
 import re
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -110,14 +110,14 @@ def queue_row(queue: str, agents: list[AgentView], waiting: tuple[int, float],
               calls: list[DayCall]) -> QueueRow:
     """The row of ``queue``: the agents who are members of it, its callers, its calls today."""
     members = [a for a in agents if a.state is not AgentState.LOGGED_OUT]
+    outcomes = Counter(c.outcome for c in calls)
     return QueueRow(
         queue=queue, waiting=waiting[0], longest_wait_s=int(waiting[1]), logged_in=len(members),
         ready=sum(a.state is AgentState.READY for a in members),
         busy=sum(a.state in BUSY for a in members),
         paused=sum(a.state is AgentState.PAUSED for a in members),
-        offered=len(calls), answered=sum(c.outcome == "answered" for c in calls),
-        abandoned=sum(c.outcome == "abandoned" for c in calls),
-        answered_in_time=sum(answered_in_time(c) for c in calls))
+        offered=len(calls), answered=outcomes["answered"], abandoned=outcomes["abandoned"],
+        answered_in_time=sum(1 for c in calls if answered_in_time(c)))
 
 
 def buckets(calls: list[DayCall], now: datetime) -> tuple[Bucket, ...]:
@@ -126,7 +126,7 @@ def buckets(calls: list[DayCall], now: datetime) -> tuple[Bucket, ...]:
     count = int((now - start) / BUCKET) + 1
     offered, answered, abandoned = [0] * count, [0] * count, [0] * count
     for call in calls:
-        index = int((call.started_at.astimezone(now.tzinfo) - start) / BUCKET)
+        index = int((call.started_at - start) / BUCKET)  # aware times: the zones need not match
         if 0 <= index < count:
             offered[index] += 1
             answered[index] += call.outcome == "answered"
@@ -139,9 +139,12 @@ def build(queues: list[str], agents: list[AgentView], waiting: dict[str, tuple[i
     """The whole board at ``now``. ``calls`` None: today's figures are unknown (database away)."""
     require_aware(now, "wallboard: now")
     day = calls or []
-    names = list(dict.fromkeys([*queues, *waiting, *(c.queue for c in day if c.queue)]))
-    rows = tuple(queue_row(q, [a for a in agents if q in a.queues], waiting.get(q, (0, 0.0)),
-                           [c for c in day if c.queue == q]) for q in names)
+    by_queue: dict[str, list[DayCall]] = {}
+    for call in day:
+        by_queue.setdefault(call.queue, []).append(call)
+    names = [q for q in dict.fromkeys([*queues, *waiting, *by_queue]) if q]
+    rows = tuple(queue_row(q, [a for a in agents if q in a.queues], waiting.get(q, (0, 0.0)), by_queue.get(q, []))
+                 for q in names)
     total = queue_row("", agents, (sum(r.waiting for r in rows), max((r.longest_wait_s for r in rows), default=0)),
                       day)
     cells = tuple(AgentCell(a, int((now - a.since).total_seconds()) if a.since else 0)

@@ -10,8 +10,10 @@ still shows today's figures from the database.
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import timedelta
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,9 +24,10 @@ from ivr.errors import IvrError
 from ivr.logs import get_logger
 from ivr.store.users import User
 from ivr.web.auth import page
-from ivr.web.render import render
+from ivr.web.render import environment, render
 
 BOARD_TIMEOUT_S = 5.0
+_environment = functools.lru_cache(maxsize=4)(environment)  # compiled templates, kept
 PERIODS = ("today", "week")
 log = get_logger("ivr.web.wallboard")
 
@@ -42,6 +45,13 @@ def current_board(console) -> tuple[wallboard.Board, bool]:
     except IvrError:
         today = None
     return wallboard.build(list(console.rules.queues), [], {}, today, wallboard.WaitingHistory(), now), False
+
+
+def render_live(board: wallboard.Board, connected: bool, rules) -> Markup:
+    """The wallboard's live part as HTML, rendered once per update for every open page (in the
+    feed's worker thread: the event loop only passes it on)."""
+    template = _environment(rules.centre.timezone).get_template("_wallboard_live.html")
+    return Markup(template.render(board=board, connected=connected, rules=rules))
 
 
 def kpis(console, period: str) -> dict:

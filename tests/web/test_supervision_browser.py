@@ -19,6 +19,7 @@ from ivr.settings import Settings
 from ivr.store import open_store, policy_for
 from ivr.store.users import UserStore
 from ivr.web import LiveEvent
+from ivr.web.wallboard import render_live
 from web.helpers import FAST, NOW, PASSWORD
 from web.live_server import CHROMIUM, live_console
 from web.test_browser import browser, log_in, shot  # noqa: F401 - the desk's Chromium and helpers
@@ -96,8 +97,8 @@ def publish_board(world) -> None:
     board = wallboard.build(list(rules.queues), presence.agents(NOW),
                             {q: presence.waiting(q, NOW) for q in rules.queues},
                             store.calls_between(day, day + timedelta(days=1)), history, NOW)
-    world["server"].hub.publish("wallboard", LiveEvent("wallboard", {"board": board, "connected": True,
-                                                                     "rules": rules}))
+    world["server"].hub.publish("wallboard", LiveEvent("wallboard", {"board": board,
+                                                                     "html": render_live(board, True, rules)}))
 
 
 def test_the_wallboard_shows_the_live_board_it_is_sent(page, world):
