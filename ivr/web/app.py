@@ -142,7 +142,14 @@ async def serve_web(settings: Settings, store: TicketStore, rules, hub: EventHub
                             access_log=False, lifespan="off", timeout_graceful_shutdown=3,
                             server_header=False)
     server = _Server(config)
-    task = asyncio.create_task(server.serve())
+
+    async def serving() -> None:
+        try:
+            await server.serve()
+        except SystemExit:  # uvicorn exits on a port it cannot bind: that must not end the engine
+            raise OSError(f"the console could not listen on {config.host}:{config.port}") from None
+
+    task = asyncio.create_task(serving())
     while not server.started and not task.done():
         await asyncio.sleep(0.02)
     if task.done():
