@@ -3,7 +3,7 @@ its console (`ivr serve`), and a real Chromium.
 
 Wallboard: a paused agent shows its reason; a citizen calling 12345 while nobody is free appears
 on the wallboard (the delay from Asterisk's QueueCallerJoin to the page is printed: a figure, not
-a timed assertion; measured 245 ms), and leaves it when the agent resumes and answers; the engine is restarted while another caller waits, the agent answers while
+a timed assertion; measured 41 and 245 ms), and leaves it when the agent resumes and answers; the engine is restarted while another caller waits, the agent answers while
 the engine is down, and the restarted engine's board (resynchronised from QueueStatus) shows it.
 
 Replay: an auditor finds the recorded call by its work-order number, plays it (the audio
