@@ -1,13 +1,13 @@
 # The two commands of the README: `make demo` and `make test`.
 # Each installs what is missing (virtualenv, Python packages, Asterisk, SIPp, Chromium and a
-# CJK font for the console's browser tests, and PostgreSQL when the tests have no server to use),
-# then runs.
+# CJK font for the console's browser tests, baresip and fail2ban for the softphone tests, and
+# PostgreSQL when the tests have no server to use), then runs.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test unit bench install asterisk browser postgresql clean
+.PHONY: demo test unit bench install asterisk browser softphones postgresql clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,13 @@ browser:
 postgresql:
 	@bash tools/install-postgresql.sh
 
+softphones:
+	@bash tools/install-softphones.sh
+
 demo: install asterisk browser
 	$(BIN)/ivr demo
 
-test: install asterisk browser postgresql
+test: install asterisk browser softphones postgresql
 	$(BIN)/python -m pytest
 
 unit: install postgresql

@@ -70,8 +70,14 @@ TIMEZONE: Final = "IVR_TIMEZONE"                # the centre's timezone: recordi
 
 AGI_TIMEOUT: Final = "IVR_AGI_TIMEOUT"          # seconds a FastAGI step may take before the fail-safe
 
+# Set on every channel of an agent's endpoint (pjsip.conf set_var; dialplan/agent.conf reads them).
+AGENT_QUEUES: Final = "IVR_AGENT_QUEUES"        # '&'-joined queues the agent logs in to (feature code)
+TRANSFER_CONTEXT: Final = "TRANSFER_CONTEXT"    # Asterisk's own: where an agent's transfers are dialled
+DEPARTMENT_LINES_CONTEXT: Final = "ivr-department-lines"  # the departments' own lines (rendered)
+
 # Channel variables every AMI event about a channel carries (manager.conf channelvars).
-AMI_CHANNEL_VARIABLES: Final = (LINE, MODE, DEPARTMENT, QUEUE, REACHED, ANSWERED_BY, RECORDING, FAILSAFE)
+AMI_CHANNEL_VARIABLES: Final = (LINE, MODE, DEPARTMENT, QUEUE, REACHED, ANSWERED_BY, RECORDING, FAILSAFE,
+                                 DESTINATION)
 
 # The dialplan's own AMI event (UserEvent) carrying the citizen's rating on the caller's channel
 # (dialplan/rating.conf), and the queue-log event with the same rating for a resync.
@@ -81,7 +87,8 @@ RATING_QUEUE_LOG: Final = "IVRRATE"
 # The only AMI events sent to the engine's account (manager_secrets.conf eventfilter): those the
 # listener acts on. Everything else (Newexten, VarSet, ... dozens per call) would cost the event
 # loop, which also answers FastAGI, parsing time for nothing.
-AMI_EVENTS: Final = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup", "UserEvent")
+AMI_EVENTS: Final = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup", "UserEvent",
+                     "BlindTransfer", "AttendedTransfer")
 
 # The staff console's AMI account gets only the queue events that say where agents and waiting
 # callers are (ivr.core.presence_events): membership, pause, ringing, talking, callers waiting.

@@ -173,12 +173,13 @@ def place_calls(number: str, workdir: Path, *, asterisk: tuple[str, int] = ("127
                 caller: str = "13900000001", talk_ms: int = 3000, calls: int = 1,
                 rate: float = 1.0, max_concurrent: int | None = None, local_port: int = 5070,
                 timeout: float = 60, trace_rtt: bool = False, audio: Path = AUDIO,
-                rating: int | None = None) -> CarrierResult:
+                rating: int | None = None, local_host: str = "127.0.0.1") -> CarrierResult:
     """Play the carrier: place ``calls`` calls to ``number`` at ``rate`` per second, each talking
     ``talk_ms`` after the answer, and wait for SIPp to finish (killed after ``timeout`` s).
 
     With ``rating`` the caller instead stays on the line after the agent hangs up: ``talk_ms``
-    after the answer it presses that key (RFC 2833) and waits for Asterisk to end the call."""
+    after the answer it presses that key (RFC 2833) and waits for Asterisk to end the call.
+    ``local_host`` is the address the carrier's SIP comes from (a loopback address of its own)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     tag = f"carrier-{local_port}-{int(time.time() * 1000)}"
@@ -186,7 +187,7 @@ def place_calls(number: str, workdir: Path, *, asterisk: tuple[str, int] = ("127
     scenario = "carrier_call.xml" if rating is None else "carrier_rate.xml"
     argv = [sipp_binary(), f"{asterisk[0]}:{asterisk[1]}", "-sf", str(SCENARIOS / scenario),
             "-s", number, "-key", "dtmf", str(DTMF_PCAP.with_name(f"dtmf_2833_{rating if rating is not None else 0}.pcap")), "-key", "caller", caller, "-key", "pcap", str(audio),
-            "-i", "127.0.0.1", "-p", str(local_port), "-mp", str(_media_port(local_port)),
+            "-i", local_host, "-p", str(local_port), "-mp", str(_media_port(local_port)),
             "-m", str(calls), "-r", str(rate), "-d", str(talk_ms), "-nostdin",
             "-trace_stat", "-stf", str(stat_file), "-fd", "1",
             "-trace_err", "-error_file", str(workdir / f"{tag}.errors.log"),

@@ -18,6 +18,7 @@ from ivr import dialplan_variables as dv
 from ivr.asterisk.install import DEBIAN_LAYOUT
 from ivr.asterisk.layout import Layout
 from ivr.asterisk.secrets import Secrets, load_or_create
+from ivr.asterisk.phones import load_phones
 from ivr.asterisk.site import load_site
 from ivr.errors import AsteriskError
 from ivr.asterisk.render import FILES, LIBRARY, SECRET_FILES, RenderInput, line_aliases, render, safe_text, write
@@ -33,7 +34,8 @@ def _input(rules=None, site=None) -> RenderInput:
                       agent_passwords={a: f"TEST-SECRET-{a}" for a in rules.agents},
                       console_ami_secret="TEST-AMI-SECRET-console")
     layout = Layout(runtime=Path("/var/lib/ivr-12345/asterisk"), recordings=Path("/srv/ivr-12345/recordings"))
-    return RenderInput(rules=rules, site=site, secrets=secrets, install=DEBIAN_LAYOUT, layout=layout)
+    return RenderInput(rules=rules, site=site, secrets=secrets, install=DEBIAN_LAYOUT, layout=layout,
+                       phones=load_phones(REPO / "trunks"))
 
 
 @pytest.fixture(scope="module")

@@ -26,17 +26,14 @@ is pending, since when the database is away, and what was set aside.
 from __future__ import annotations
 
 import heapq
-import json
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
+from ivr.ami.intake_status import IntakeStatus, Counters, Health
 from ivr.ami.spool import Position, Record, Spool, decode
 from ivr.core import call_events as ce
 from ivr.errors import IvrError, StoreError
@@ -63,45 +60,7 @@ class RecordingNotReady(Exception):
         self.retry_in = retry_in
 
 
-@dataclass
-class _Health:
-    """One side's state for the status: ok, or failing since when and why."""
-
-    ok: bool = True
-    since: str | None = None
-    error: str = ""
-
-    def fail(self, error: str) -> bool:
-        """Record a failure; True when this starts a new outage (for the log)."""
-        started = self.ok
-        if started:
-            self.since = _utc()
-        self.ok, self.error = False, error[:300]
-        return started
-
-    def recover(self) -> str | None:
-        """Back to ok; returns since when it was failing (None if it was not)."""
-        if self.ok:
-            return None
-        since, self.ok, self.since, self.error = self.since, True, None, ""
-        return since
-
-
-@dataclass
-class _Counters:
-    submitted: int = 0
-    written: int = 0
-    applied: int = 0
-    set_aside: int = 0
-    overflowed: int = 0
-    attempts: dict[Position, int] = field(default_factory=dict)
-
-
-def _utc() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-class Intake:
+class Intake(IntakeStatus):
     """The two threads and what they share. ``start()``, ``submit()`` from anywhere, ``stop()``."""
 
     def __init__(self, spool: Spool, ledger: Ledger, *, status_path: Path | None = None,
@@ -118,9 +77,9 @@ class Intake:
         self._deadline: float | None = None
         self._writer_done = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.counts = _Counters()
-        self.database = _Health()
-        self.writer = _Health()
+        self.counts = Counters()
+        self.database = Health()
+        self.writer = Health()
         self._delayed: list[tuple[float, Position, Record]] = []
         self._status_written = 0.0
 
@@ -319,33 +278,3 @@ class Intake:
             self._stopping.wait(seconds)
         else:
             time.sleep(min(seconds, max(0.0, (self._deadline or 0) - self.wall_clock())))
-
-    # --- what staff see -------------------------------------------------------------------------
-
-    def status(self, state: str = "running") -> dict[str, Any]:
-        c = self.counts
-        return {
-            "state": state, "pid": os.getpid(), "updated_at": _utc(),
-            "threads_alive": self.alive, "in_memory": len(self._inbox), "delayed": len(self._delayed),
-            "received": c.submitted, "written": c.written, "applied": c.applied,
-            "set_aside": c.set_aside, "overflowed": c.overflowed,
-            "database": {"ok": self.database.ok, "since": self.database.since, "error": self.database.error},
-            "spool_writer": {"ok": self.writer.ok, "since": self.writer.since, "error": self.writer.error},
-        }
-
-    def write_status(self, state: str = "running") -> None:
-        if self.status_path is None:
-            return
-        try:
-            self.status_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.status_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.status(state), indent=1), encoding="utf-8")
-            os.replace(tmp, self.status_path)
-        except OSError as err:
-            log.warning("intake.status_write_failed", error=str(err))
-
-    def _maybe_write_status(self) -> None:
-        now = time.monotonic()
-        if now - self._status_written >= 1.0:
-            self._status_written = now
-            self.write_status()

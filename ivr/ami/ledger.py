@@ -6,6 +6,8 @@
 * Reached   -> the department's own line answered a parallel call: logged only (12345 did not take it)
 * Ended     -> the recording is complete: its size and SHA-256 go on the order and in the manifest
 * Rated     -> the citizen's 1..5 goes on the order (after its Answered: the facts keep their order)
+* Transferred -> the department's line the agent put the caller through to goes on the order's
+               history (to whom, how, by whom, when); the status does not change
 
 The dialplan's variables say which line was dialled and for which department; when they are
 missing (the fail-safe path runs with the engine down) the line's entry in the rules fills in.
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from ivr.ami.intake import RecordingNotReady
 from ivr.core import call_events as ce
+from ivr.core.agent_phone import department_line
 from ivr.core.numbers import normalize_number
 from ivr.core.rules import Rules
 from ivr.errors import TicketNotFound
@@ -81,6 +84,21 @@ class StoreLedger:
             self._finish_recording(call)
         elif isinstance(fact, ce.Rated):
             self.store.rate(call.linkedid, fact.rating, fact.at, source="ivr")
+        elif isinstance(fact, ce.Transferred):
+            self._record_transfer(fact)
+
+    def _record_transfer(self, fact: ce.Transferred) -> None:
+        line = department_line(self.rules(), fact.to)
+        try:
+            ticket = self.store.record_transfer(
+                fact.call.linkedid, to=line.number if line else fact.to,
+                department=line.department if line else "", kind=fact.kind, agent=fact.agent,
+                at=fact.at, dialled=fact.to)
+        except TicketNotFound:
+            log.warning("ledger.transfer_without_order", linkedid=fact.call.linkedid, to=fact.to)
+            return
+        log.info("ledger.transfer", number=ticket.number, linkedid=fact.call.linkedid, to=fact.to,
+                 kind=fact.kind, agent=fact.agent)
 
     def _finish_recording(self, call: ce.CallInfo) -> None:
         try:

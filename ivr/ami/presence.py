@@ -34,6 +34,19 @@ ORDER_WAIT_S = 10.0   # how long the pop waits for the intake to write the work 
 HISTORY = 5           # the caller's earlier orders shown
 
 
+def pop_data(call: p.Call, rules: Rules, at: datetime) -> dict:
+    """What the screen pop shows of a call before its order exists: who, which line, which
+    department and mode (from the rules when the dialplan's variables are missing)."""
+    entry = rules.line(call.line) if call.line else None
+    department = rules.departments.get(call.department or (entry.department if entry else ""))
+    return {"call": asdict(call), "department_name": department.name_zh if department else "",
+            "mode": call.mode or (entry.mode.value if entry else ""), "at": at}
+
+
+def units(rules: Rules) -> dict[str, str]:
+    return {d.id: d.name_zh for d in rules.departments.values()}
+
+
 class PresenceMonitor(AmiFeed):
     """Agents' states for the console, kept from Asterisk's queue events."""
 
@@ -109,12 +122,7 @@ class PresenceMonitor(AmiFeed):
         from ivr.web.hub import LiveEvent
 
         call = change.call
-        rules = self.rules()
-        entry = rules.line(call.line) if call.line else None
-        department = rules.departments.get(call.department or (entry.department if entry else ""))
-        data = {"call": asdict(call), "department_name": department.name_zh if department else "",
-                "mode": call.mode or (entry.mode.value if entry else ""), "at": self.clock()}
-        self.hub.publish(change.agent, LiveEvent("screen_pop", data))
+        self.hub.publish(change.agent, LiveEvent("screen_pop", pop_data(call, self.rules(), self.clock())))
         self.pops += 1
         log.info("presence.screen_pop", agent=change.agent, linkedid=call.linkedid,
                  ms=round((time.monotonic() - started) * 1000, 1))
@@ -127,7 +135,7 @@ class PresenceMonitor(AmiFeed):
         deadline = time.monotonic() + ORDER_WAIT_S
         while True:
             try:
-                ticket, earlier = await asyncio.to_thread(self._order_and_history, call)
+                ticket, earlier = await asyncio.to_thread(self.store.order_with_history, call.linkedid, HISTORY)
                 break
             except TicketNotFound:
                 if time.monotonic() > deadline:
@@ -137,14 +145,8 @@ class PresenceMonitor(AmiFeed):
             except IvrError as err:  # the database is away: the pop keeps what AMI said
                 log.warning("presence.order_unavailable", agent=agent, error=str(err))
                 return
-        units = {d.id: d.name_zh for d in self.rules().departments.values()}
-        self.hub.publish(agent, LiveEvent("screen_pop_order", {"ticket": ticket, "earlier": earlier, "units": units}))
-
-    def _order_and_history(self, call: p.Call):
-        ticket = self.store.by_linkedid(call.linkedid)
-        earlier = self.store.orders_of_caller(ticket.caller, before=ticket.created_at, limit=HISTORY) \
-            if ticket.caller else []
-        return ticket, earlier
+        self.hub.publish(agent, LiveEvent("screen_pop_order", {"ticket": ticket, "earlier": earlier,
+                                                                "units": units(self.rules())}))
 
     # --- actions from the agent's desk ------------------------------------------------------------
 

@@ -35,6 +35,7 @@ class Member:
     paused: bool
     calls_taken: int
     in_call: bool
+    pause_reason: str = ""  # ivr.core.presence.PauseReason value, whoever paused the agent
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,8 @@ async def queue_states(session: AmiSession) -> list[QueueState]:
                 status=DEVICE_STATES.get(str(event.get("Status")), str(event.get("Status"))),
                 paused=str(event.get("Paused")) == "1",
                 calls_taken=int(event.get("CallsTaken", 0) or 0),
-                in_call=str(event.get("InCall")) == "1"))
+                in_call=str(event.get("InCall")) == "1",
+                pause_reason=str(event.get("PausedReason") or "") if str(event.get("Paused")) == "1" else ""))
     return [QueueState(q, tuple(m), waiting.get(q, 0)) for q, m in sorted(queues.items())]
 
 

@@ -22,8 +22,10 @@ import jinja2
 from ivr import dialplan_variables as dv
 from ivr.asterisk.install import Install
 from ivr.asterisk.layout import Layout
+from ivr.asterisk.phones import Phones, contact_host, permitted_sources
 from ivr.asterisk.secrets import Secrets, write_private
 from ivr.asterisk.site import Site
+from ivr.core import agent_phone
 from ivr.core.decision import Mode
 from ivr.core.rules import Rules
 from ivr.core.text import printable
@@ -38,12 +40,12 @@ BANNER = "Rendered by `ivr render` from routing_rules.yaml and trunks/: edit tho
 FILES = ("asterisk.conf", "modules.conf", "logger.conf", "pjsip.conf", "pjsip_secrets.conf",
          "queues.conf", "manager.conf", "manager_secrets.conf", "extensions.conf", "rtp.conf",
          "musiconhold.conf", "indications.conf", "features.conf", "cdr.conf", "cel.conf",
-         "ccss.conf", "stasis.conf", "acl.conf", "udptl.conf", "pjproject.conf")
+         "ccss.conf", "stasis.conf", "acl.conf", "udptl.conf", "pjproject.conf", "http.conf")
 SECRET_FILES = frozenset({"pjsip_secrets.conf", "manager_secrets.conf"})
 
 # The library contexts of dialplan/, included by extensions.conf in this order.
 LIBRARY = ("incoming.conf", "failsafe.conf", "prompts.conf", "queue.conf", "dial.conf",
-           "prompt_only.conf", "answered.conf", "rating.conf", "reject.conf")
+           "prompt_only.conf", "answered.conf", "rating.conf", "reject.conf", "agent.conf")
 
 # What the engine loads; everything else stays out (modules.conf has autoload = no).
 MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -57,10 +59,12 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                      "res_pjsip_authenticator_digest.so", "res_pjsip_registrar.so",
                      "res_pjsip_sdp_rtp.so", "res_pjsip_caller_id.so", "res_pjsip_dtmf_info.so",
                      "res_pjsip_rfc3326.so", "res_pjsip_nat.so", "res_pjsip_acl.so",
-                     "res_pjsip_diversion.so", "func_pjsip_endpoint.so", "res_rtp_asterisk.so")),
+                     "res_pjsip_diversion.so", "func_pjsip_endpoint.so", "res_rtp_asterisk.so",
+                     "res_pjsip_refer.so", "res_srtp.so",
+                     "res_http_websocket.so", "res_pjsip_transport_websocket.so")),
     ("applications", ("app_dial.so", "app_queue.so", "app_playback.so", "app_read.so",
                       "app_mixmonitor.so", "app_stack.so", "app_exec.so", "app_verbose.so",
-                      "app_userevent.so",
+                      "app_userevent.so", "app_while.so",
                       "res_musiconhold.so")),
     ("bridging", ("bridge_simple.so", "bridge_native_rtp.so", "bridge_builtin_features.so",
                   "bridge_holding.so")),
@@ -70,7 +74,7 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                                   "codec_resample.so")),
     ("dialplan functions", ("func_callerid.so", "func_channel.so", "func_strings.so",
                             "func_logic.so", "func_global.so", "func_cut.so", "func_math.so",
-                            "func_timeout.so")),
+                            "func_timeout.so", "func_dialplan.so")),
 )
 
 # AMI: the engine's account. read: call and agent events, and the dialplan's UserEvent (user: the
@@ -130,6 +134,7 @@ class RenderInput:
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
     agi_timeout: float = 3.0   # seconds a FastAGI step may take (Settings.agi_timeout)
+    phones: Phones = Phones()  # the agents' softphones (trunks/phones.yaml)
 
 
 def _environment() -> jinja2.Environment:
@@ -154,7 +159,9 @@ def _context(inp: RenderInput) -> dict:
               for q in rules.queues.values()]
     agents = [{"id": _check_id("agent", a.id), "name": safe_text(a.name),
                "queues": [_check_id("queue", q) for q in a.queues],
-               "contact": inp.site.agent_contacts.get(a.id)}
+               "contact": inp.site.agent_contacts.get(a.id),
+               "contact_host": contact_host(inp.site.agent_contacts.get(a.id, "")),
+               "webrtc": a.id in inp.phones.webrtc}
               for a in rules.agents.values()]
     lines = []
     for line in rules.lines.values():
@@ -203,7 +210,26 @@ def _context(inp: RenderInput) -> dict:
         "console_ami_write": CONSOLE_AMI_WRITE,
         "console_ami_events": CONSOLE_AMI_EVENTS,
         "channelvars": dv.AMI_CHANNEL_VARIABLES,
+        "phones": inp.phones,
+        "acl": permitted_sources(inp.site, inp.phones),
+        "tls": {"cert": inp.layout.etc / "keys" / "asterisk.crt", "key": inp.layout.etc / "keys" / "asterisk.key"},
+        "department_lines": _department_lines(rules),
+        "feature_codes": agent_phone.FEATURE_CODES,
+        "in_call_keys": agent_phone.IN_CALL_KEYS,
     }
+
+
+def _department_lines(rules: Rules) -> list[dict]:
+    """The departments' own lines with the forms an agent may dial them in (the only numbers the
+    departments' trunk dials: see :func:`ivr.core.agent_phone.department_lines`)."""
+    out = []
+    for line in agent_phone.department_lines(rules).values():
+        department = rules.departments.get(line.department)
+        out.append({"number": _check_number(f"department line of {line.via}", line.number),
+                    "department": _check_id("department", line.department),
+                    "name": safe_text(department.name_zh if department else ""),
+                    "aliases": line_aliases(line.number, rules.centre.area_code)})
+    return out
 
 
 def render(inp: RenderInput) -> dict[str, str]:

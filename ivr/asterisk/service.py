@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.asterisk import process
+from ivr.asterisk import process, tls
 from ivr.asterisk.install import DEBIAN_LAYOUT, Install, locate
 from ivr.asterisk.layout import Layout
+from ivr.asterisk.phones import Phones, load_phones
 from ivr.asterisk.secrets import Secrets, load_or_create, secrets_path
 from ivr.asterisk.site import Site, load_site
 from ivr.errors import AsteriskError
@@ -34,6 +35,7 @@ class Deployment:
     layout: Layout
     site: Site | None = None        # None when only stopping or inspecting
     secrets: Secrets | None = None
+    phones: Phones = Phones()
 
     @property
     def sip(self) -> tuple[str, int]:
@@ -54,6 +56,7 @@ def prepare(settings: Settings, trunks: Path, out: Path | None = None,
     """
     rules = load_rules(settings.rules_path)
     site = load_site(trunks, set(rules.agents))
+    phones = load_phones(trunks, set(rules.agents))
     try:
         install = locate(settings.asterisk_cache)
     except AsteriskError:
@@ -65,9 +68,12 @@ def prepare(settings: Settings, trunks: Path, out: Path | None = None,
     files = render(RenderInput(rules=rules, site=site, secrets=secrets, install=install,
                                layout=layout, agi_host=settings.agi_host, agi_port=settings.agi_port,
                                ami_host=settings.ami_host, ami_port=settings.ami_port,
-                               agi_timeout=settings.agi_timeout))
+                               agi_timeout=settings.agi_timeout, phones=phones))
     written = write(files, out or layout.etc)
-    return Deployment(settings, install, layout, site, secrets), written
+    if phones.tls:
+        cert, key = tls.ensure_certificate(tls.tls_folder(settings.data_dir), site.sip_bind)
+        written += tls.install(cert, key, out or layout.etc)
+    return Deployment(settings, install, layout, site, secrets, phones), written
 
 
 def up(settings: Settings, trunks: Path, timeout: float = 60) -> process.Status:

@@ -226,11 +226,14 @@ def load_site(trunks_dir: Path | str, agent_ids: set[str] | None = None) -> Site
 
 
 def write_lab_trunks(folder: Path, *, sip_port: int, rtp: tuple[int, int], department_port: int,
-                     agent_ports: Mapping[str, int], source: Path | None = None) -> Path:
+                     agent_ports: Mapping[str, int], source: Path | None = None,
+                     tls_port: int | None = None) -> Path:
     """Trunk files for an Asterisk on loopback played by SIPp (tests, the demo, the benchmark):
-    the repository's carrier trunk as it is, its departments' trunk pointed at the SIPp standing
-    in for the departments' lines, and a ``lab.yaml`` with the SIP and RTP ports and a static
-    contact per agent (``agent_ports``: agent id -> the SIPp port answering for it)."""
+    the repository's carrier trunk and softphones' settings as they are, its departments' trunk
+    pointed at the SIPp standing in for the departments' lines, and a ``lab.yaml`` with the SIP
+    and RTP ports and a static contact per agent (``agent_ports``: agent id -> the SIPp port
+    answering for it; agents left out register from softphones). Softphones get TLS only with a
+    ``tls_port`` of the lab's own (the repository's 5061 is a machine-wide default)."""
     import shutil
 
     import yaml
@@ -239,6 +242,15 @@ def write_lab_trunks(folder: Path, *, sip_port: int, rtp: tuple[int, int], depar
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / "carrier.yaml", folder / "carrier.yaml")
+    if (source / "phones.yaml").exists():
+        phones = yaml.safe_load((source / "phones.yaml").read_text(encoding="utf-8"))
+        settings = phones["phones"]
+        if tls_port is None:
+            settings["transports"] = [t for t in settings.get("transports", ["udp"]) if t != "tls"]
+            settings["srtp"] = "off"
+        else:
+            settings["tls_port"] = int(tls_port)
+        (folder / "phones.yaml").write_text(yaml.safe_dump(phones), encoding="utf-8")
     departments = yaml.safe_load((source / "departments.yaml").read_text(encoding="utf-8"))
     departments["departments"]["contact"] = f"sip:127.0.0.1:{int(department_port)}"
     (folder / "departments.yaml").write_text(yaml.safe_dump(departments), encoding="utf-8")

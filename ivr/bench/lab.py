@@ -55,6 +55,7 @@ class Ports:
     ami: int = 6438
     agi: int = 6973
     carrier: int = 6470
+    web: int = 6480                 # the engine's staff console (the screen-pop figure reads it)
     agent_base: int = 6500          # agentN answers on agent_base + N
     department: int = 6499          # nothing answers there: the load never dials a department
     rtp_start: int = 40000
@@ -67,7 +68,7 @@ class Ports:
         """Refuse to start when another program holds one of the lab's ports (say which)."""
         udp = [("SIP", self.sip), ("carrier SIPp", self.carrier)]
         udp += [(f"agent {a} SIPp", self.agent(a)) for a in sorted(agent_ids)]
-        tcp = [("AMI", self.ami), ("FastAGI", self.agi)]
+        tcp = [("AMI", self.ami), ("FastAGI", self.agi), ("staff console", self.web)]
         for kind, ports in ((socket.SOCK_DGRAM, udp), (socket.SOCK_STREAM, tcp)):
             for what, port in ports:
                 with socket.socket(socket.AF_INET, kind) as probe:
@@ -88,6 +89,7 @@ def bench_settings(base: Path, ports: Ports) -> Settings:
         "IVR_RECORDINGS_DIR": str(base / "recordings"),
         "IVR_AMI_PORT": str(ports.ami),
         "IVR_AGI_PORT": str(ports.agi),
+        "IVR_WEB_PORT": str(ports.web),
         "IVR_ASTERISK_CACHE": os.environ.get("IVR_ASTERISK_CACHE", "/var/cache/ivr-12345"),
     })
 
@@ -101,6 +103,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "IVR_DATABASE_URL": settings.database_url,
         "IVR_AMI_PORT": str(settings.ami_port),
         "IVR_AGI_PORT": str(settings.agi_port),
+        "IVR_WEB_PORT": str(settings.web_port),
         "IVR_ASTERISK_CACHE": str(settings.asterisk_cache),
     }
 

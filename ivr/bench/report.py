@@ -64,7 +64,7 @@ def targets(doc_ratios: dict, target_rate: int, static_ceiling_not_reached: bool
 
 
 def document(*, ramp: Ramp, rates, target_rate: int, config: dict, machine: dict,
-             engine: dict, surge: dict | None, started: str, seconds: float) -> dict:
+             engine: dict, surge: dict | None, started: str, seconds: float, pop: dict | None = None) -> dict:
     ways = {way: way_summary(ramp, way) for way in ramp.ways}
     doc_ratios = {}
     if "static" in ramp.ways:
@@ -83,6 +83,7 @@ def document(*, ramp: Ramp, rates, target_rate: int, config: dict, machine: dict
                            ways.get("static", {}).get("ceiling_not_reached", False)),
         "engine": engine,
         "surge": surge,
+        "pop": pop,
     }
 
 
@@ -145,7 +146,24 @@ def table(doc: dict) -> list[str]:
                          f"(missing {v['answered_without_ticket']}, extra {v['tickets_without_answer']})")
             for problem in v["problems"]:
                 lines.append(f"  problem: {problem}")
+    lines += pop_lines(doc.get("pop"))
     return lines
+
+
+def pop_lines(pop: dict | None) -> list[str]:
+    """The screen pop's delay, answer to the agent's page."""
+    if not pop:
+        return []
+    if pop.get("skipped"):
+        return ["", f"screen pop: not run ({pop['skipped']})"]
+    lat = pop["latency_ms"]
+
+    def ms(value) -> str:
+        return "-" if value is None else f"{value:.1f} ms"
+    return ["", f"screen pop, answer (AgentConnect) to the agent's page, {pop['agents']} agents answering "
+                f"at once, {pop['rounds']} rounds: p50 {ms(lat['p50'])}, p99 {ms(lat['p99'])}, "
+                f"max {ms(lat['max'])} over {lat['count']} pops ({pop['answered']} answers, "
+                f"{pop['missing']} without a pop)"]
 
 
 def target_lines(doc: dict) -> list[str]:

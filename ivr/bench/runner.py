@@ -54,6 +54,8 @@ class Config:
     surge_seconds: float = 60.0
     surge_patience_s: float = 45.0
     agent_talk_ms: int = 2000
+    pop: bool = True          # the screen pop's delay, answer to page, all agents answering at once
+    pop_rounds: int = 5
     workdir: Path = REPO_ROOT / "var" / "bench"
     results_dir: Path = REPO_ROOT / "bench" / "results"
     ports: lab.Ports = field(default_factory=lab.Ports)
@@ -174,6 +176,7 @@ class Bench:
                           "outcomes": stats.get("outcomes", {}),
                           "asterisk_memory_kb": lab.memory_kb(asterisk_pid)}
             surge_doc = self._surge(agents) if self.config.surge else {"skipped": "--no-surge"}
+            pop_doc = self._pop() if self.config.pop else {"skipped": "--no-pop"}
         finally:
             if self.wire is not None:
                 self.wire.stop()
@@ -188,7 +191,7 @@ class Bench:
         config = self.config.to_dict() | {"ways_run": self.ways, "notes": self.notes}
         return report.document(ramp=ramp, rates=self.config.rates, target_rate=self.config.target_rate,
                                config=config, machine=_machine(self.deployment), engine=engine_doc,
-                               surge=surge_doc, started=started.isoformat(timespec="seconds"),
+                               surge=surge_doc, pop=pop_doc, started=started.isoformat(timespec="seconds"),
                                seconds=time.monotonic() - t0)
 
     # --- load -------------------------------------------------------------------------------
@@ -256,6 +259,33 @@ class Bench:
         return None
 
     # --- surge ------------------------------------------------------------------------------
+    def _pop(self) -> dict:
+        """The screen pop's delay with every agent of the general queue answering at once."""
+        from ivr.asterisk.secrets import load as load_secrets
+        from ivr.asterisk.secrets import secrets_path
+        from ivr.bench import pop
+
+        c = self.config
+        agents = pop.queue_agents(self.rules, self.rules.centre.general_queue)
+        lab.settle(self.deployment)
+        time.sleep(c.agent_talk_ms / 1000 + 6)  # wrap-up after the surge
+        secrets = load_secrets(secrets_path(self.settings.data_dir))
+        env = {**os.environ, **lab.settings_env(self.settings)}
+        step = self.run_dir / "steps" / "pop"
+
+        def one_round() -> None:
+            load.place("12345", rate=50, calls=len(agents), workdir=step, ports=self.ports, talk_ms=3000,
+                       answer_timeout_ms=10_000, max_concurrent=len(agents), timeout=60)
+            lab.wait_idle(self.deployment, timeout=60)
+            time.sleep(c.agent_talk_ms / 1000 + 6)  # every agent free again before the next round
+
+        _say(f"screen pop: {c.pop_rounds} rounds of {len(agents)} calls answered at once")
+        result = pop.measure(base_url=f"http://127.0.0.1:{self.ports.web}", ivr=[lab.IVR], env=env,
+                             agents=agents, ami=(self.settings.ami_host, self.settings.ami_port,
+                                                 secrets.ami_user, secrets.ami_secret),
+                             place_round=one_round, rounds=c.pop_rounds)
+        return result.to_dict()
+
     def _surge(self, agents: lab.Agents) -> dict:
         c = self.config
         lab.settle(self.deployment)

@@ -1,4 +1,4 @@
-"""``ivr asterisk up|down|status|reload``, ``ivr render`` and ``ivr agents login|logout|list``.
+"""``ivr asterisk up|down|status|reload``, ``ivr render`` and ``ivr agents login|logout|list|phones``.
 
 The telecom admin's handles on the engine's Asterisk: render the configuration from
 routing_rules.yaml and trunks/, run Asterisk on it, and log agents in to their queues.
@@ -16,6 +16,9 @@ from pathlib import Path
 import click
 
 from ivr.asterisk import ami, service
+from ivr.asterisk.phones import load_phones, phone_sheets
+from ivr.asterisk.site import load_site
+from ivr.core.agent_phone import FEATURE_CODES, IN_CALL_KEYS
 from ivr.asterisk.secrets import load as load_secrets
 from ivr.asterisk.secrets import secrets_path
 from ivr.logs import configure
@@ -162,5 +165,40 @@ def agents_list(as_json: bool) -> None:
     for state in states:
         click.echo(f"{state.queue}: {len(state.members)} agent(s), {state.waiting} waiting")
         for m in state.members:
-            flags = ", paused" if m.paused else ""
+            flags = (f", paused ({m.pause_reason})" if m.pause_reason else ", paused") if m.paused else ""
             click.echo(f"  {m.agent:<10} {m.interface:<14} {m.status}{flags}, {m.calls_taken} call(s) taken")
+
+
+@agents.command("phones")
+@click.argument("agent_ids", nargs=-1)
+@_trunks_option
+@click.option("--json", "as_json", is_flag=True)
+def agents_phones(agent_ids: tuple[str, ...], trunks: str | None, as_json: bool) -> None:
+    """What each agent types into a softphone (server, user, password, transport) and the keys
+    it can use. Shows passwords: only whoever may read the deploy-time secrets can run it."""
+    settings = _settings()
+    rules = load_rules(settings.rules_path)
+    folder = _trunks(trunks)
+    passwords = load_secrets(secrets_path(settings.data_dir)).agent_passwords
+    sheets = phone_sheets(rules, load_site(folder, set(rules.agents)), load_phones(folder), passwords)
+    unknown = set(agent_ids) - {s["agent"] for s in sheets}
+    if unknown:
+        raise click.UsageError(f"no agent {', '.join(sorted(unknown))} in the routing rules")
+    sheets = [s for s in sheets if not agent_ids or s["agent"] in agent_ids]
+    codes = [{"keys": c.code, "what": c.what} for c in FEATURE_CODES]
+    keys = [{"keys": k.keys, "what": k.what} for k in IN_CALL_KEYS]
+    if as_json:
+        click.echo(json.dumps({"phones": sheets, "feature_codes": codes, "in_call_keys": keys},
+                              ensure_ascii=False))
+        return
+    for sheet in sheets:
+        click.echo(f"{sheet['agent']} ({sheet['name']}; queues {', '.join(sheet['queues'])})")
+        if "lab_contact" in sheet:
+            click.echo(f"  lab only: SIPp answers at {sheet['lab_contact']} (no registration)")
+            continue
+        for label, value in (("server", sheet["server"]), ("user", sheet["user"]),
+                             ("password", sheet["password"]), ("transport", "; ".join(sheet["transports"])),
+                             ("SRTP", sheet["srtp"]), ("from networks", ", ".join(sheet["networks"]) or "none")):
+            click.echo(f"  {label:<14} {value}")
+    click.echo("dial from the phone: " + "; ".join(f"{c['keys']} {c['what']}" for c in codes))
+    click.echo("during a call:       " + "; ".join(f"{k['keys']} {k['what']}" for k in keys))

@@ -40,11 +40,13 @@ def _rates(text: str, allow_empty: bool = False) -> list[int]:
 @click.option("--surge-seconds", type=float, default=60.0, show_default=True)
 @click.option("--surge-patience", type=float, default=45.0, show_default=True,
               help="Seconds a surge caller waits for the call to end before hanging up.")
+@click.option("--pop/--no-pop", default=True, show_default=True,
+              help="Measure the screen pop's delay (answer to the agent's page) under load.")
 @click.option("--results-dir", type=click.Path(file_okay=False), default=None,
               help="Where the JSON goes [bench/results].")
 def bench(rates: str, ramp: str, target_rate: int, step_seconds: float, talk_ms: int,
           answer_timeout_ms: int, ways: str, surge: bool, surge_callers: int, surge_seconds: float,
-          surge_patience: float, results_dir: str | None) -> None:
+          surge_patience: float, pop: bool, results_dir: str | None) -> None:
     """Place the same load three ways (static dialplan, engine FastAGI, pyst2 AGI) side by side,
     ramp each up to its first failed call, run the surge, and write bench/results/<date>.json."""
     from ivr import logs
@@ -63,7 +65,7 @@ def bench(rates: str, ramp: str, target_rate: int, step_seconds: float, talk_ms:
     config = runner.Config(rates=report_rates, ramp=_rates(ramp, allow_empty=True), target_rate=target_rate,
                            step_seconds=step_seconds, talk_ms=talk_ms, answer_timeout_ms=answer_timeout_ms,
                            ways=chosen, surge=surge, surge_callers=surge_callers,
-                           surge_seconds=surge_seconds, surge_patience_s=surge_patience)
+                           surge_seconds=surge_seconds, surge_patience_s=surge_patience, pop=pop)
     if results_dir:
         config.results_dir = Path(results_dir)
     doc = runner.Bench(config).run()

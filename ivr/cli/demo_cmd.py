@@ -53,7 +53,8 @@ def _own_stdout(stray: Path | None) -> Iterator[TextIO]:
               help="Calls in progress at once, at most.")
 @click.option("--kill-engine-midway/--no-kill-engine-midway", default=True, show_default=True,
               help="After the burst, kill the routing engine and show calls still reach 12345.")
-@click.option("--keep-running", is_flag=True, help="Leave the demo's Asterisk running at the end.")
+@click.option("--keep-running", is_flag=True,
+              help="Leave Asterisk, the engine and the staff console running at the end, and print the console's logins.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="The demo's own folder, emptied at each run [var/demo].")
 @click.option("--port-offset", type=click.IntRange(0, 20000), default=0, show_default=True,
@@ -94,6 +95,8 @@ def demo(at: str | None, calls: int | None, concurrency: int, kill_engine_midway
             for line in demo_mod.render_text(result):
                 say(line)
             if result["asterisk_kept_running"]:
-                say(f"\nAsterisk is still running: IVR_DATA_DIR={result['data_dir']} ivr asterisk down")
+                pids = " ".join(str(pid) for pid in result.get("kept_pids", []))
+                say(f"\nAsterisk and the engine are still running. To stop them: kill {pids}; "
+                    f"IVR_DATA_DIR={result['data_dir']} .venv/bin/ivr asterisk down")
     if not result["ok"]:
         raise click.exceptions.Exit(1)

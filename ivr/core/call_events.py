@@ -14,6 +14,8 @@ Facts:
     Ended      the caller's channel hung up (the recording is complete: hash it)
     Rated      the caller rated the handling after the agent hung up (the dialplan's UserEvent
                IvrRating on the caller's channel, or its IVRRATE queue-log line)
+    Transferred  the agent put the caller through to a department's own line (BlindTransfer or
+               AttendedTransfer; a BLINDTRANSFER queue-log line at a resync)
 """
 from __future__ import annotations
 
@@ -86,7 +88,16 @@ class Rated:
     at: datetime
 
 
-Fact = Entered | Answered | Abandoned | Reached | Ended | Rated
+@dataclass(frozen=True)
+class Transferred:
+    call: CallInfo      # the caller's call (the transferee's linkedid names the work order)
+    to: str             # the number the agent dialled: a form of a department's own line
+    kind: str           # ivr.core.agent_phone.TransferKind: blind, attended, threeway
+    agent: str          # the transferring agent's endpoint, e.g. "agent3"
+    at: datetime
+
+
+Fact = Entered | Answered | Abandoned | Reached | Ended | Rated | Transferred
 
 
 def text_of(value: object) -> str:
@@ -102,7 +113,8 @@ def int_of(value: object) -> int:
         return 0
 
 
-def channel_variables(event: Mapping, header: str = "ChanVariable") -> dict[str, str]:
+def channel_variables(event: Mapping, header: str = "ChanVariable",
+                      names: tuple[str, ...] = CALL_VARIABLES) -> dict[str, str]:
     """The ``ChanVariable: NAME=value`` headers of an event (manager.conf ``channelvars``)."""
     raw = event.get(header)
     if raw is None:
@@ -111,18 +123,19 @@ def channel_variables(event: Mapping, header: str = "ChanVariable") -> dict[str,
     out: dict[str, str] = {}
     for item in values:
         name, sep, value = str(item).partition("=")
-        if sep and name in CALL_VARIABLES:
+        if sep and name in names:
             out[name] = text_of(value)
     return out
 
 
-def call_info(event: Mapping) -> CallInfo:
-    """The caller side of an event: ids, caller number and the dialplan's IVR_* variables."""
-    variables = channel_variables(event)
+def call_info(event: Mapping, prefix: str = "") -> CallInfo:
+    """The caller side of an event: ids, caller number and the dialplan's IVR_* variables
+    (``prefix``: the channel's role in an event about several, e.g. "Transferee")."""
+    variables = channel_variables(event, f"{prefix}ChanVariable")
     return CallInfo(
-        linkedid=text_of(event.get("Linkedid")) or text_of(event.get("Uniqueid")),
-        uniqueid=text_of(event.get("Uniqueid")),
-        caller=text_of(event.get("CallerIDNum")),
+        linkedid=text_of(event.get(f"{prefix}Linkedid")) or text_of(event.get(f"{prefix}Uniqueid")),
+        uniqueid=text_of(event.get(f"{prefix}Uniqueid")),
+        caller=text_of(event.get(f"{prefix}CallerIDNum")),
         line=variables.get(dv.LINE, ""),
         department=variables.get(dv.DEPARTMENT, ""),
         mode=variables.get(dv.MODE, ""),
@@ -160,7 +173,43 @@ def interpret(event: Mapping, now: datetime) -> Fact | None:
         # raised by the dialplan on the caller's own channel, whose uniqueid is the call's linkedid
         if rating is not None and info.uniqueid and info.uniqueid == info.linkedid:
             return Rated(info, rating, now)
+    if name in ("BlindTransfer", "AttendedTransfer") and text_of(event.get("Result")) == "Success":
+        return _transferred(name, event, now)
     return None
+
+
+def _transferred(name: str, event: Mapping, now: datetime) -> Transferred | None:
+    """The transfer an agent made, to the number dialled in the departments' lines context.
+
+    Blind (the phone's REFER, or the blind-transfer keys): the ``Extension`` dialled. Attended
+    (the keys, or the phone's REFER with Replaces): the target channel's extension when it was
+    dialled there, else the department line the agent's second call rang (IVR_DESTINATION)."""
+    if name == "BlindTransfer":
+        to, context, kind = text_of(event.get("Extension")), text_of(event.get("Context")), "blind"
+        agent = _endpoint(event.get("TransfererChannel"))
+    else:
+        to, context = text_of(event.get("TransferTargetExten")), text_of(event.get("TransferTargetContext"))
+        kind = "threeway" if text_of(event.get("DestType")) == "Threeway" else "attended"
+        agent = _endpoint(event.get("OrigTransfererChannel"))
+        if context != dv.DEPARTMENT_LINES_CONTEXT:
+            for role in ("SecondTransferer", "TransferTarget"):
+                found = channel_variables(event, f"{role}ChanVariable", (dv.DESTINATION,))
+                if found.get(dv.DESTINATION):
+                    to, context = found[dv.DESTINATION], dv.DEPARTMENT_LINES_CONTEXT
+                    break
+    call = call_info(event, "Transferee")
+    if context != dv.DEPARTMENT_LINES_CONTEXT or not to or not call.linkedid:
+        return None
+    return Transferred(call, to, kind, agent, now)
+
+
+def _endpoint(channel: object) -> str:
+    """The endpoint of a channel or interface: "PJSIP/agent3-0000000a" or "PJSIP/agent3" -> "agent3"."""
+    name = text_of(channel)
+    if not name.startswith("PJSIP/"):
+        return name
+    endpoint, dash, suffix = name[len("PJSIP/"):].rpartition("-")
+    return endpoint if dash and len(suffix) == 8 else name[len("PJSIP/"):]
 
 
 def keyed_rating(value: object) -> int | None:
@@ -220,11 +269,14 @@ def from_queue_log(entries: list[QueueLogEntry]) -> list[Fact]:
             facts.append(Entered(call, e.queue, e.at))
         elif e.event == "CONNECT":
             hold = int_of(e.data[0]) if e.data else 0
-            agent = e.agent.split("/", 1)[-1] if e.agent.startswith("PJSIP/") else e.agent
-            facts.append(Answered(call, e.queue, agent, "", hold, e.at))
+            facts.append(Answered(call, e.queue, _endpoint(e.agent), "", hold, e.at))
         elif e.event == "ABANDON":
             hold = int_of(e.data[2]) if len(e.data) > 2 else 0
             facts.append(Abandoned(call, e.queue, hold, e.at))
+        elif e.event == "BLINDTRANSFER" and len(e.data) > 1 and e.data[1] == dv.DEPARTMENT_LINES_CONTEXT:
+            # app_queue's own line: extension|context|holdtime|calltime|position (attended ones
+            # name only a bridge, so only the live AttendedTransfer event records those)
+            facts.append(Transferred(call, e.data[0], "blind", _endpoint(e.agent), e.at))
         elif e.event == dv.RATING_QUEUE_LOG:  # written by dialplan/rating.conf beside the UserEvent
             rating = keyed_rating(e.data[0] if e.data else "")
             if rating is not None:

@@ -45,7 +45,8 @@ def demo_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"IVR_DATA_DIR": str(settings.data_dir), "IVR_RECORDINGS_DIR": str(settings.recordings_dir),
                 "IVR_DATABASE_URL": settings.database_url, "IVR_RULES": str(settings.rules_path),
-                "IVR_AMI_PORT": str(settings.ami_port), "IVR_AGI_PORT": str(settings.agi_port)})
+                "IVR_AMI_PORT": str(settings.ami_port), "IVR_AGI_PORT": str(settings.agi_port),
+                "IVR_WEB_PORT": str(settings.web_port)})
     env.pop("IVR_CLOCK", None)
     return env
 

@@ -56,6 +56,10 @@ class Ports:
     def departments(self) -> int:
         return 5301 + self.offset
 
+    @property
+    def web(self) -> int:
+        return 8080 + self.offset
+
     def carrier(self, slot: int) -> int:
         return 5070 + self.offset + slot
 

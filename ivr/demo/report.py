@@ -41,6 +41,15 @@ def render_text(result: dict[str, Any]) -> list[str]:
             rec = f"{(t['recording_size'] or 0) // 1000} kB, sha256 {t['recording_sha256'][:8]}" if t["recording_sha256"] else "none"
             lines.append(f"  {t['number']:<22} {t['caller']:<12} {t['line']:<13} {_cut(t['department'], 20):<20} "
                          f"{t['agent']:<8} {rec:<28} {'OK' if t['ok'] else '; '.join(t['problems'])}")
+    desk = result.get("desk") or []
+    if desk:
+        closed = sum(d["ok"] and d["outcome"] == "close" for d in desk)
+        dispatched = sum(d["ok"] and d["outcome"] == "dispatch" for d in desk)
+        lines += ["", f"At the desk (the staff console, as a person uses it): {len(desk)} order(s) written down by "
+                      f"the agents: {closed} answered on the spot, {dispatched} dispatched to their units"]
+        for d in desk:
+            if not d["ok"]:
+                lines.append(f"  DESK PROBLEM {d['number']} ({d['login']}): {d['message']}")
     rec = result["recordings_check"]
     verdict = "all present and unchanged" if rec["ok"] else "PROBLEMS: " + "; ".join(rec["problems"])
     lines += ["", (f"Recordings (ivr recordings verify): {rec['checked']} work-order recording(s) checked "
@@ -57,6 +66,10 @@ def render_text(result: dict[str, Any]) -> list[str]:
                                   "work order and verified recording" if result["ok"] else
                                   "PROBLEMS FOUND (see MISMATCH and the checks above)")]
     lines += ["", *look_again(result["data_dir"])]
+    console = result.get("console") or {}
+    if console.get("kept_running"):
+        lines += ["", f"The staff console is still running: {console['url']} (logins below, shown only this once):"]
+        lines += [f"  {a['name']:<18} {a['password']}" for a in console.get("accounts", [])]
     return lines
 
 

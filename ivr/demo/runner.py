@@ -17,6 +17,7 @@ from typing import Any
 
 from ivr.asterisk.site import write_lab_trunks
 from ivr.core.rules import Rules
+from ivr.demo.desk_plan import plan_desk
 from ivr.demo.plan import (
     DEFAULT_AT,
     DEPARTMENTS_ENDPOINT,
@@ -142,7 +143,7 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
         "IVR_RULES": str(rules_path), "IVR_DATA_DIR": str(folder),
         "IVR_RECORDINGS_DIR": str(folder / "recordings"),
         "IVR_DATABASE_URL": f"sqlite:///{folder / 'tickets.sqlite3'}",
-        "IVR_AMI_PORT": str(ports.ami), "IVR_AGI_PORT": str(ports.agi),
+        "IVR_AMI_PORT": str(ports.ami), "IVR_AGI_PORT": str(ports.agi), "IVR_WEB_PORT": str(ports.web),
         "IVR_ASTERISK_CACHE": os.environ.get("IVR_ASTERISK_CACHE", "/var/cache/ivr-12345"),
     })
     burst = plan_burst(rules, at, options.calls)
@@ -153,7 +154,7 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
     if service.status(settings).running:  # a demo kept running last time: stop it first
         service.down(settings)
     prepare_folder(folder)
-    for port, what in ((ports.ami, "AMI"), (ports.agi, "FastAGI")):
+    for port, what in ((ports.ami, "AMI"), (ports.agi, "FastAGI"), (ports.web, "staff console")):
         if port_open(port):
             raise DemoError(f"TCP port {port} ({what}) is taken: stop what listens there, or use --port-offset")
     udp = [(ports.sip, "Asterisk SIP"), (ports.departments, "departments' lines")]
@@ -170,6 +171,7 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
     parties: list[Party] = []
     watch: HangupWatch | None = None
     asterisk_started = False
+    kept: list[int] = []  # processes left running (--keep-running)
     stamp = time.monotonic()
 
     def step(text: str) -> None:
@@ -181,16 +183,17 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
         service.up(settings, trunks)
         watch = HangupWatch(settings).start()
 
-        step("Starting the engine: the work-order part (`ivr serve --without agi`)")
+        step(f"Starting the engine: the work-order part and the staff console (`ivr serve --without agi`, "
+             f"console http://127.0.0.1:{ports.web}/)")
         listener = Child("work-order engine", [*ivr, "serve", "--without", "agi", "--clock", options.at,
                                                "--sweep-interval", "3600"], env, folder / "engine-orders.log")
         children.append(listener)
         listener.wait_until(lambda: "ami.resync" in listener.log(), "AMI login")
         step(f"Starting the engine: the routing part (`ivr serve --without ami --without scheduler`, "
              f"FastAGI port {ports.agi}, clock {at.isoformat()})")
-        routing = Child("routing engine", [*ivr, "serve", "--without", "ami", "--without", "scheduler",
-                                           "--port", str(ports.agi), "--clock", options.at],
-                        env, folder / "engine-routing.log")
+        routing_argv = [*ivr, "serve", "--without", "ami", "--without", "scheduler", "--without", "web",
+                        "--port", str(ports.agi), "--clock", options.at]
+        routing = Child("routing engine", routing_argv, env, folder / "engine-routing.log")
         children.append(routing)
         routing.wait_until(lambda: port_open(ports.agi), "FastAGI port open")
 
@@ -238,17 +241,32 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
         step("Reading the work orders back with `ivr tickets list`")
         tickets = _wait_for_tickets(ivr, env, records)
         checked = check_tickets(records, tickets)
+        step(f"The agents write each order down at the desk (http://127.0.0.1:{ports.web}/desk), as a person "
+             "does: log in, open the order, fill the form, save")
+        accounts = create_accounts(ivr, env, rules, tickets)
+        listener.wait_until(lambda: "web.listening" in listener.log(), "the staff console")
+        desk = work_the_desk(f"http://127.0.0.1:{ports.web}", accounts, plan_desk(tickets, rules))
+        step(f"  {sum(d['outcome'] == 'close' for d in desk)} answered on the spot, "
+             f"{sum(d['outcome'] == 'dispatch' for d in desk)} dispatched to their units")
         step("Verifying the recordings with `ivr recordings verify`")
         verify = _cli_json(ivr, env, "recordings", "verify", "--json", allow_fail=True)
         step("KPI report with `ivr report`")
         report = _cli_json(ivr, env, "report", "--json")
+        if options.keep_running and failsafe:
+            step("Starting the routing engine again, for the calls you make next")
+            routing = Child("routing engine", routing_argv, env, folder / "engine-routing.log")
+            children.append(routing)
+            routing.wait_until(lambda: port_open(ports.agi), "FastAGI port open")
     finally:
         if watch is not None:
             watch.stop()
         for party in parties:
             party.stop()
         for child in reversed(children):
-            child.stop()
+            if not options.keep_running or child.process.poll() is not None:
+                child.stop()
+            else:
+                kept.append(child.process.pid)
         if asterisk_started and not options.keep_running:
             service.down(settings)
 
@@ -256,12 +274,16 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
     tickets_ok = all(t["ok"] for t in checked)
     recordings = check_recordings(verify, records, checked)
     recordings_ok = recordings["ok"]
+    desk_ok = bool(desk) and all(d["ok"] for d in desk)
     return {"at": at.isoformat(), "rules": str(rules_path), "data_dir": str(folder),
-            "asterisk_kept_running": options.keep_running,
-            "calls": records, "tickets": checked, "recordings": verify,
+            "asterisk_kept_running": options.keep_running, "kept_pids": kept,
+            "calls": records, "tickets": checked, "recordings": verify, "desk": desk,
+            "console": {"url": f"http://127.0.0.1:{ports.web}/", "kept_running": options.keep_running,
+                        "accounts": [{"name": name, "password": password if options.keep_running else None}
+                                     for name, password in accounts.items()]},
             "recordings_check": recordings, "report": report,
-            "checks": {"calls": calls_ok, "tickets": tickets_ok, "recordings": recordings_ok},
-            "ok": calls_ok and tickets_ok and recordings_ok,
+            "checks": {"calls": calls_ok, "tickets": tickets_ok, "recordings": recordings_ok, "desk": desk_ok},
+            "ok": calls_ok and tickets_ok and recordings_ok and desk_ok,
             "seconds": round(time.monotonic() - stamp, 1)}
 
 
@@ -286,3 +308,50 @@ def _wait_for_tickets(ivr: list[str], env: dict[str, str], records: list[dict], 
         if wanted <= done or time.monotonic() > deadline:
             return tickets
         time.sleep(1)
+
+
+def create_accounts(ivr: list[str], env: dict[str, str], rules: Rules, tickets: list[dict]) -> dict[str, str]:
+    """A staff login for every agent that answered (and a supervisor), made with ``ivr users add``
+    as an admin would, each with a new random password: {name: password}."""
+    import secrets
+
+    from ivr.demo.desk_plan import account_name
+
+    wanted = [(account_name(a), "agent", a) for a in sorted({t["agent"] for t in tickets if t.get("agent")})]
+    wanted.append(("demo-supervisor", "supervisor", None))
+    accounts = {}
+    for name, role, phone in wanted:
+        password = secrets.token_urlsafe(9)
+        argv = [*ivr, "users", "add", name, "--role", role, "--password-stdin"]
+        if phone:
+            argv += ["--phone", phone]
+        done = subprocess.run(argv, input=password + "\n", env=env, capture_output=True, text=True,
+                              timeout=60, check=False)
+        if done.returncode != 0:
+            raise DemoError(f"`ivr users add {name}` failed: {done.stderr.strip()[-500:]}")
+        accounts[name] = password
+    return accounts
+
+
+def work_the_desk(base_url: str, accounts: dict[str, str], steps: list) -> list[dict]:
+    """Each agent logs in to the console and completes its orders; one record per order."""
+    from ivr.demo.desk_client import DeskClient
+    from ivr.demo.desk_plan import account_name
+
+    out = []
+    clients: dict[str, DeskClient] = {}
+    for step in steps:
+        name = account_name(step.agent)
+        record = {"number": step.number, "agent": step.agent, "login": name, "outcome": step.outcome,
+                  "unit": step.unit, "ok": False, "message": ""}
+        try:
+            if name not in clients:
+                client = DeskClient(base_url)
+                client.log_in(name, accounts[name])
+                clients[name] = client
+            record["message"] = clients[name].complete(step)
+            record["ok"] = True
+        except (DemoError, KeyError) as err:
+            record["message"] = str(err)
+        out.append(record)
+    return out

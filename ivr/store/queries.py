@@ -136,6 +136,14 @@ class TicketQueries(StoreBase):
         with self._session() as session:
             return [ticket_of(row, self.tz) for row in session.scalars(query).all()]
 
+    def order_with_history(self, linkedid: str, limit: int = 5) -> tuple[Ticket, list[Ticket]]:
+        """The call's order and the caller's earlier ones (the screen pop); TicketNotFound when the
+        intake has not written the order yet."""
+        ticket = self.by_linkedid(linkedid)
+        earlier = self.orders_of_caller(ticket.caller, before=ticket.created_at, limit=limit) \
+            if ticket.caller else []
+        return ticket, earlier
+
     def _tickets(self, query) -> list[Ticket]:
         with self._session() as session:
             return [ticket_of(row, self.tz) for row in session.scalars(query).all()]

@@ -22,7 +22,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session
 
-from ivr.core import numbering, workflow
+from ivr.core import numbering, transfers, workflow
 from ivr.core.kpi import CALL_OUTCOMES
 from ivr.core.text import require_aware
 from ivr.core.workflow import Event, Status, WorkOrder
@@ -140,7 +140,11 @@ class TicketStore(TicketQueries):
     def apply(self, number: str, event: Event | str, actor: str, at: datetime, **data: Any) -> Ticket:
         """Take one step of the process on order ``number`` (see :func:`ivr.core.workflow.apply`).
 
-        Not the citizen's rating: that is :meth:`rate`, fed only by the caller's own key press."""
+        Not the citizen's rating: that is :meth:`rate`, fed only by the caller's own key press;
+        nor a transfer (:meth:`record_transfer`), which only the call itself records."""
+        if str(event) == transfers.EVENT:
+            raise TicketError(f"work order {number}: a transfer is recorded from the call itself "
+                              "(Asterisk's transfer events), never entered by staff")
         if str(event) == Event.RATE.value:
             raise TicketError(f"work order {number}: a satisfaction rating is only taken from the "
                               "citizen's own key press on the call, never entered by staff")
@@ -172,6 +176,23 @@ class TicketStore(TicketQueries):
             session.add(RatingRow(ticket_id=row.id, rating=new.rating, at=at, source=clean(source, 32)))
             self._save(session, row, order, new)
             self._log.info("ticket.rated", number=row.number, linkedid=row.linkedid, rating=new.rating)
+            return ticket_of(row, self.tz)
+
+    def record_transfer(self, linkedid: str, *, to: str, department: str, kind: str, agent: str,
+                        at: datetime, dialled: str = "") -> Ticket:
+        """Put an agent's transfer of the call ``linkedid`` on its order's history (once)."""
+        with self._transaction() as session:
+            row = self._by_linkedid(session, check_linkedid(linkedid), lock=True)
+            if row is None:
+                raise TicketNotFound(linkedid)
+            order = order_of(row, self.tz)
+            new = transfers.record_transfer(order, to=clean(to, 32), department=clean(department, 64),
+                                            kind=kind, agent=clean(agent, 64), at=at,
+                                            dialled=clean(dialled, 32))
+            if new is not order:
+                self._save(session, row, order, new)
+                self._log.info("ticket.transferred", number=row.number, linkedid=row.linkedid,
+                               to=to, kind=kind, agent=agent)
             return ticket_of(row, self.tz)
 
     def sweep(self, now: datetime, actor: str = workflow.SCHEDULER) -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ from ivr.store import TicketStore
 from ivr.store.drafts import DraftStore
 from ivr.store.kb import KnowledgeBase
 from ivr.store.users import UserStore
-from ivr.web import desk, desk_kb, desk_state, events, login, orders
+from ivr.web import desk, desk_kb, desk_state, events, login, orders, phone
 from ivr.web import audit, metrics, replay, replay_actions, supervision, wallboard
 from ivr.web.hub import EventHub
 from ivr.web.render import STATIC, environment, error_page
@@ -82,6 +82,7 @@ def build_app(settings: Settings, store: TicketStore, rules, hub: EventHub | Non
                       hub=hub or EventHub(), clock=clock or make_clock(settings.clock, store.tz),
                       templates=environment(store.tz), presence=presence)
     routes = [*login.routes, *desk_state.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes,
+              *phone.routes,
               *wallboard.routes, *supervision.routes, *replay.routes, *replay_actions.routes, *audit.routes,
               *metrics.routes,
               Mount("/static", StaticFiles(directory=str(STATIC)), name="static")]

@@ -78,13 +78,29 @@ def show_desk(request: Request, user: User, number: str | None = None, values: d
     article = console.kb.get(values["article"]) if values["article"] else None
     from ivr.web.desk_state import view_of
 
+    view = view_of(console, user)
     return render(request, "desk.html", status=status, orders=orders, drafted=drafted, selected=selected,
-                  view=view_of(console, user), reasons=labels.PAUSE_REASON, note="", error="",
+                  view=view, live=live_call(console, view), reasons=labels.PAUSE_REASON, note="", error="",
                   connected=console.presence is not None and console.presence.logged_in.is_set(),
                   values=values, errors=errors or {}, banner=banner, restored=restored,
                   flash=request.session.pop("flash", None), units=units(console),
                   categories=labels.CATEGORY, deadline=deadline_view(console, values), article=article,
                   departments=console.rules.departments)
+
+
+def live_call(console, view) -> dict | None:
+    """The call the agent is on now, for a page opened (or reloaded) during it: the same screen
+    pop the live event shows, with its order when the intake has written it."""
+    from ivr.ami.presence import pop_data, units
+
+    if view is None or view.call is None:
+        return None
+    data = pop_data(view.call, console.rules, view.since or console.now())
+    try:
+        ticket, earlier = console.store.order_with_history(view.call.linkedid)
+    except TicketError:  # not written yet (or no linkedid): the pop says so, as live
+        return data
+    return {**data, "order": {"ticket": ticket, "earlier": earlier, "units": units(console.rules)}}
 
 
 def own_order(handler):

@@ -34,7 +34,15 @@ STEP = {
     "escalate": "列入督办",
     "redispatch": "重新派单",
     "callback": "回访",
+    "transfer": "转接部门",
 }
+
+# The browser phone's states (/phone, ivr/web/static/phone.js).
+PHONE_STATE = {"connecting": "正在连接话机……", "registered": "话机已就绪，等待来电", "ringing": "来电振铃",
+               "in_call": "通话中", "offline": "话机已断开", "error": "话机出错，请刷新页面"}
+
+# How an agent put the citizen through to a department's line (ivr.core.agent_phone.TransferKind).
+TRANSFER_KIND = {"blind": "直接转接", "attended": "咨询后转接", "threeway": "三方通话"}
 
 ROLE = {"agent": "坐席", "supervisor": "督办员", "auditor": "质检员", "admin": "管理员"}
 
@@ -80,6 +88,10 @@ FIELD = {
     "what": "超期项",
     "deadline": "期限",
     "reached": "联系上市民",
+    "to": "转接号码",
+    "department": "部门",
+    "kind": "转接方式",
+    "dialled": "坐席拨号",
 }
 
 TEXT = {
@@ -123,6 +135,11 @@ TEXT = {
     "required": "必填",
     "optional": "选填",
     "limit_chars": "最多 {n} 字",
+    "phone": "网页话机",
+    "phone_answer": "接听",
+    "phone_hangup": "挂断",
+    "phone_hint": "来电时点击「接听」，通话结束时点击「挂断」。",
+    "phone_not_browser": "您的话机 {phone} 是软电话，不是网页话机：请在软电话上登录。",
     "my_state": "我的状态",
     "since": "自 {time} 起",
     "state_unknown": "暂时无法取得话务状态（未连接到话务系统）。",
@@ -199,8 +216,10 @@ def history_value(key: str, value, departments) -> str:
         return "是" if value else "否"
     if key == "category":
         return category(value)
-    if key == "unit" and value in departments:
+    if key in ("unit", "department") and value in departments:
         return departments[value].name_zh
+    if key == "kind":
+        return TRANSFER_KIND.get(str(value), str(value))
     text = str(value)
     if key in ("sign_by", "due", "deadline") and len(text) >= 16 and text[10] == "T":
         return text[:16].replace("T", " ")

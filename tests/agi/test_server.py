@@ -221,7 +221,11 @@ def _hold(seconds: float) -> str:
     return ""
 
 
-def test_fifty_concurrent_calls_are_answered_while_others_stall(server, peer):
+def test_fifty_concurrent_calls_are_answered_while_others_stall(agi_server, context, peer):
+    """Stalled peers hold their connection for the whole timeout (5 s here); the fifty calls
+    beside them must not wait for it (well under it, whatever the machine's load)."""
+    server = agi_server(HANDLERS, context, limits=Limits(header_timeout=5.0, reply_timeout=5.0,
+                                                         session_timeout=10.0), stats=context.stats)
     stalled = [_connect(server.port) for _ in range(3)]
     stalled[0].sendall(b"agi_network: yes\n")          # half a header, then silence
     stalled[1].sendall(peer.header(extension="12345"))  # a header, but it never answers a command
@@ -237,7 +241,7 @@ def test_fifty_concurrent_calls_are_answered_while_others_stall(server, peer):
             sock.close()
     assert all(v["IVR_QUEUE"] == "q12345" for _, v in results)
     slowest = max(s for s, _ in results)
-    assert slowest < 0.25, f"slowest call took {slowest:.3f}s while others were stalled"
+    assert slowest < 2.5, f"slowest call took {slowest:.3f}s while others were stalled for 5 s"
 
 
 def test_connections_past_the_limit_are_closed_at_once(agi_server, context, peer):

@@ -51,3 +51,26 @@ def test_a_recording_is_hashed_once_it_has_stopped_growing(ledger, tmp_path):
 def test_a_call_nobody_answered_has_nothing_to_finish(ledger):
     ledger.apply(ce.Ended(ce.CallInfo("2.1", "2.1"), AT))  # no work order: no error, nothing made
     assert ledger.store.list() == []
+
+
+def test_a_transfer_goes_on_the_orders_history_once_with_the_department(ledger):
+    from ivr.errors import TicketError
+
+    call = ce.CallInfo("3.1", "3.1", "139", "12345")
+    ledger.apply(ce.Answered(call, "q12345", "agent3", "", 2, AT))
+    transfer = ce.Transferred(call, "80002401", "blind", "agent3", AT.replace(second=40))
+    ledger.apply(transfer)
+    ledger.apply(transfer)  # a replayed spool line, or the queue log at a resync
+    ticket = ledger.store.by_linkedid("3.1")
+    moves = [e for e in ticket.history if e.event == "transfer"]
+    assert len(moves) == 1 and ticket.status.value == "received"
+    assert moves[0].actor == "agent3" and moves[0].at == AT.replace(second=40)
+    assert moves[0].data == {"to": "051380002401", "department": "justice", "kind": "blind",
+                             "dialled": "80002401"}
+    with pytest.raises(TicketError, match="recorded from the call itself"):
+        ledger.store.apply(ticket.number, "transfer", "li", AT.replace(minute=5))
+
+
+def test_a_transfer_of_a_call_with_no_order_is_only_logged(ledger):
+    ledger.apply(ce.Transferred(ce.CallInfo("4.1", "4.1"), "80002401", "blind", "agent3", AT))
+    assert ledger.store.list() == []

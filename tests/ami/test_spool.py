@@ -21,7 +21,8 @@ def linkedids(records) -> list[str]:
 
 def test_round_trip():
     for fact in (answered(1), ce.Ended(ce.CallInfo("1.1"), AT, "Normal"),
-                 ce.Abandoned(ce.CallInfo("1.2"), "q", 3, AT), ce.Rated(ce.CallInfo("1.3", "1.3"), 4, AT)):
+                 ce.Abandoned(ce.CallInfo("1.2"), "q", 3, AT), ce.Rated(ce.CallInfo("1.3", "1.3"), 4, AT),
+                 ce.Transferred(ce.CallInfo("1.4", "1.4"), "80002401", "blind", "agent3", AT)):
         assert decode(encode(fact)) == fact
 
 

@@ -66,3 +66,15 @@ def test_table_shows_every_step_ratios_targets_engine_and_surge():
     assert "-> MET" in text and "-> NOT MET" in text
     assert "p50=25 us" in text and "peak 78000 KiB" in text
     assert "FAIL" in text and "problem: 1 answered call(s) without a work order: c2" in text
+
+
+def test_the_screen_pop_figure_is_reported():
+    from ivr.bench.pop import PopResult
+    from ivr.bench.report import pop_lines
+
+    result = PopResult(agents=4, rounds=2, answered=8, popped=7, delays_ms=[12.0, 20.0, 30.0, 95.5], missing=1)
+    doc = result.to_dict()
+    assert doc["latency_ms"]["count"] == 4 and doc["latency_ms"]["max"] == 95.5
+    [_, line] = pop_lines(doc)
+    assert "4 agents answering at once, 2 rounds" in line and "max 95.5 ms" in line and "1 without a pop" in line
+    assert pop_lines({"skipped": "--no-pop"})[-1] == "screen pop: not run (--no-pop)"

@@ -77,3 +77,80 @@ def test_queue_log_gives_the_same_facts():
     assert (answered.queue, answered.agent, answered.hold_time) == ("seat_water", "agent8", 3)
     assert (answered.call.linkedid, answered.call.line, answered.call.department) == ("1788000000.8", "051380000304", "water")
     assert facts[3].hold_time == 10
+
+
+# Captured from Asterisk 22.10 (the lab, ``SystemName`` set): a softphone's REFER to 80002401.
+BLIND_TRANSFER = {
+    "Event": "BlindTransfer", "Result": "Success", "SystemName": "ivr12345",
+    "TransfererChannel": "PJSIP/agent3-00000002", "TransfererContext": "ivr-agent",
+    "TransfererUniqueid": "ivr12345-1795953705.2", "TransfererLinkedid": "ivr12345-1795953704.1",
+    "TransfererChanVariable": ["IVR_LINE=", "IVR_QUEUE=", "IVR_ANSWERED_BY="],
+    "TransfereeChannel": "PJSIP/carrier-00000001", "TransfereeCallerIDNum": "13900000077",
+    "TransfereeContext": "ivr-queue", "TransfereeUniqueid": "ivr12345-1795953704.1",
+    "TransfereeLinkedid": "ivr12345-1795953704.1",
+    "TransfereeChanVariable": ["IVR_LINE=12345", "IVR_MODE=main", "IVR_DEPARTMENT=centre",
+                               "IVR_QUEUE=q12345", "IVR_REACHED=queue:q12345", "IVR_ANSWERED_BY=agent3",
+                               "IVR_RECORDING=/r/2026/11/29/ivr12345-1795953704.1.wav"],
+    "IsExternal": "Yes", "Context": "ivr-department-lines", "Extension": "80002401",
+}
+
+# The in-call keys *2 80002401 (features.conf atxfer), then *3 for a three-way call.
+ATTENDED_TRANSFER = {
+    "Event": "AttendedTransfer", "Result": "Success",
+    "OrigTransfererChannel": "PJSIP/agent3-0000000a", "OrigTransfererLinkedid": "ivr12345-1795953744.9",
+    "SecondTransfererChannel": "PJSIP/agent3-0000000a", "SecondTransfererExten": "s",
+    "TransfereeChannel": "PJSIP/carrier-00000009", "TransfereeCallerIDNum": "13900000077",
+    "TransfereeUniqueid": "ivr12345-1795953744.9", "TransfereeLinkedid": "ivr12345-1795953744.9",
+    "TransfereeChanVariable": ["IVR_LINE=12345", "IVR_QUEUE=q12345"],
+    "TransferTargetChannel": "Local/80002401@ivr-department-lines-00000000;1",
+    "TransferTargetContext": "ivr-department-lines", "TransferTargetExten": "80002401",
+    "IsExternal": "No", "DestType": "Bridge",
+}
+
+
+def test_a_blind_transfer_names_the_call_the_line_and_the_agent():
+    fact = ce.interpret(BLIND_TRANSFER, NOW)
+    assert isinstance(fact, ce.Transferred)
+    assert (fact.to, fact.kind, fact.agent, fact.at) == ("80002401", "blind", "agent3", NOW)
+    assert fact.call == ce.CallInfo("ivr12345-1795953704.1", "ivr12345-1795953704.1", "13900000077",
+                                    "12345", "centre", "main",
+                                    "/r/2026/11/29/ivr12345-1795953704.1.wav")
+
+
+def test_attended_and_threeway_transfers():
+    fact = ce.interpret(ATTENDED_TRANSFER, NOW)
+    assert (fact.call.linkedid, fact.to, fact.kind, fact.agent) == \
+        ("ivr12345-1795953744.9", "80002401", "attended", "agent3")
+    assert ce.interpret(dict(ATTENDED_TRANSFER, DestType="Threeway"), NOW).kind == "threeway"
+
+
+def test_an_attended_transfer_by_the_phone_names_the_line_its_second_call_rang():
+    """A phone's own attended transfer (REFER with Replaces): the target is the department's
+    channel, whose dialplan position says nothing; the agent's second call carries the line."""
+    event = dict(ATTENDED_TRANSFER, TransferTargetChannel="PJSIP/departments-00000004",
+                 TransferTargetContext="ivr-reject", TransferTargetExten="s",
+                 SecondTransfererChanVariable=["IVR_LINE=", "IVR_DESTINATION=051380002402"])
+    assert ce.interpret(event, NOW).to == "051380002402"
+
+
+@pytest.mark.parametrize("change", [
+    {"Result": "Fail"},
+    {"Result": "Invalid"},
+    {"Context": "ivr-lines"},          # not through the departments' lines: not a transfer of ours
+    {"Extension": ""},
+    {"TransfereeLinkedid": "", "TransfereeUniqueid": ""},
+])
+def test_transfers_that_did_not_reach_a_department_line_are_not_facts(change):
+    assert ce.interpret(dict(BLIND_TRANSFER, **change), NOW) is None
+
+
+def test_a_blind_transfer_is_recovered_from_the_queue_log():
+    lines = ("1795953704|ivr12345-1795953704.1|q12345|NONE|IVRINFO|12345|centre|main||13900000077\n"
+             "1795953706|ivr12345-1795953704.1|q12345|agent3|BLINDTRANSFER|80002401|ivr-department-lines|0|1|1\n"
+             "1795953753|ivr12345-1795953744.9|q12345|agent3|ATTENDEDTRANSFER|BRIDGE|7b8cae34|0|7|1\n"
+             "1795953760|x.1|q12345|agent3|BLINDTRANSFER|0099123|ivr-lines|0|1|1\n")
+    facts = ce.from_queue_log([ce.parse_queue_log_line(l) for l in lines.splitlines()])
+    assert facts == [ce.Transferred(ce.CallInfo("ivr12345-1795953704.1", "ivr12345-1795953704.1",
+                                                "13900000077", "12345", "centre", "main"),
+                                    "80002401", "blind", "agent3",
+                                    datetime.fromtimestamp(1795953706, timezone.utc))]

@@ -16,6 +16,7 @@ import pytest
 
 from e2e.asterisk_lab import (AGI_PORT, AMI_PORT, SIP_PORT, AmiEvents, Lab, TinyFastAgi, listening,
                           settings_for, write_trunks)
+from e2e.phones_lab import phones_lab  # noqa: F401 - the production-profile lab (softphones)
 from ivr.asterisk import service
 from ivr.asterisk.secrets import load as load_secrets
 from ivr.asterisk.secrets import secrets_path

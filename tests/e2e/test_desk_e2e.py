@@ -99,6 +99,7 @@ def test_the_desk_pops_the_caller_and_closes_the_order_on_the_spot(clean_queues,
 
         li.click("#pop-order a.button")
         li.wait_for_url(f"**/desk/{number}")
+        assert caller in li.inner_text("#live") and number in li.inner_text("#live")  # still on the call
         li.check("input[name=category][value=consultation]")
         li.fill("#title", "询问停水恢复时间")
         li.fill("#description", "市民询问城东片区停水何时恢复，已告知预计下午六点前恢复。")

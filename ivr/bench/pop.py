@@ -1,0 +1,147 @@
+"""The screen pop's delay under load: from an agent's answer to the event on the agent's page.
+
+Every agent of the general queue gets a staff login and a page stream (``/events``, the same SSE
+stream the desk listens to, read here by a plain HTTP client after a real login); then rounds of
+calls arrive at 12345 together, one per agent, so all of them answer at once. The answer is
+Asterisk's AgentConnect, seen on a separate AMI connection of the benchmark; the pop is the
+``screen_pop`` event arriving on that agent's stream. Per agent, the n-th answer pairs with the
+n-th pop. The figures are the delays' p50/p99 (a figure in the results, never a timed test).
+"""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import subprocess
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+from ivr.bench.stats import Latency
+from ivr.logs import get_logger
+
+log = get_logger("ivr.bench.pop")
+
+
+@dataclass
+class PopResult:
+    agents: int
+    rounds: int
+    answered: int = 0
+    popped: int = 0
+    delays_ms: list[float] = field(default_factory=list)
+    missing: int = 0
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["delays_ms"] = [round(d, 1) for d in self.delays_ms]
+        data["latency_ms"] = Latency.of(self.delays_ms).to_dict()
+        return data
+
+
+class PageStream(threading.Thread):
+    """One agent's page stream: the times its ``screen_pop`` events arrive."""
+
+    def __init__(self, base_url: str, name: str, password: str) -> None:
+        super().__init__(name=f"pop-{name}", daemon=True)
+        from ivr.demo.desk_client import DeskClient
+
+        self.client = DeskClient(base_url, timeout=60)
+        self.client.log_in(name, password)
+        self.base_url = base_url
+        self.pops: list[float] = []
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        try:
+            with self.client.opener.open(self.base_url + "/events", timeout=60) as stream:
+                self.ready.set()
+                for raw in stream:
+                    if raw.startswith(b"event: screen_pop") and not raw.startswith(b"event: screen_pop_"):
+                        self.pops.append(time.monotonic())
+        except OSError as err:
+            log.warning("bench.pop_stream_ended", error=str(err))
+            self.ready.set()
+
+
+class AnswerWatch(threading.Thread):
+    """AgentConnect events on an AMI connection of the benchmark's own: who answered, when."""
+
+    def __init__(self, host: str, port: int, user: str, secret: str) -> None:
+        super().__init__(name="pop-ami", daemon=True)
+        self.args = (host, port, user, secret)
+        self.answers: dict[str, list[float]] = {}
+        self.ready = threading.Event()
+        self._done: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        from ivr.asterisk.ami import AmiSession
+
+        self._loop, self._done = asyncio.get_running_loop(), asyncio.Event()
+        session = AmiSession(*self.args)
+        session._manager.register_event("AgentConnect", self._on_connect)
+        async with session:
+            self.ready.set()
+            await self._done.wait()
+
+    def _on_connect(self, _manager, event) -> None:
+        self.answers.setdefault(str(event.get("MemberName", "")), []).append(time.monotonic())
+
+    def stop(self) -> None:
+        if self._loop is not None and self._done is not None:
+            self._loop.call_soon_threadsafe(self._done.set)
+        self.join(10)
+
+
+def add_accounts(ivr: list[str], env: dict[str, str], agents: list[str]) -> dict[str, str]:
+    """A staff login per agent phone, made with ``ivr users add``: {agent id: password}."""
+    out = {}
+    for agent in agents:
+        password = secrets.token_urlsafe(9)
+        done = subprocess.run([*ivr, "users", "add", f"bench-{agent}", "--role", "agent", "--phone", agent,
+                               "--password-stdin"], input=password + "\n", env=env, capture_output=True,
+                              text=True, timeout=60, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"ivr users add bench-{agent}: {done.stderr.strip()[-300:]}")
+        out[agent] = password
+    return out
+
+
+def measure(*, base_url: str, ivr: list[str], env: dict[str, str], agents: list[str], ami: tuple,
+            place_round, rounds: int = 5, settle_s: float = 8.0) -> PopResult:
+    """Run ``rounds`` rounds of ``place_round()`` (one call per agent, together) and pair each
+    agent's answers with its pops."""
+    passwords = add_accounts(ivr, env, agents)
+    streams = {a: PageStream(base_url, f"bench-{a}", p) for a, p in passwords.items()}
+    for stream in streams.values():
+        stream.start()
+    for stream in streams.values():
+        stream.ready.wait(10)
+    watch = AnswerWatch(*ami)
+    watch.start()
+    watch.ready.wait(10)
+    try:
+        for _ in range(rounds):
+            place_round()
+        time.sleep(settle_s)  # the last pops on their way
+    finally:
+        watch.stop()
+    result = PopResult(agents=len(agents), rounds=rounds)
+    for agent, stream in streams.items():
+        answers = watch.answers.get(agent, [])
+        result.answered += len(answers)
+        result.popped += len(stream.pops)
+        pairs = list(zip(answers, stream.pops))
+        result.delays_ms += [max(0.0, (pop - answer) * 1000) for answer, pop in pairs]
+        result.missing += max(0, len(answers) - len(stream.pops))
+    return result
+
+
+def queue_agents(rules, queue: str) -> list[str]:
+    return sorted(a.id for a in rules.agents.values() if queue in a.queues)
+
+
+__all__ = ["PopResult", "add_accounts", "measure", "queue_agents"]
