@@ -203,7 +203,7 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
         if "scheduler" in options.parts:
             from ivr.scheduler import build_scheduler
             scheduler = build_scheduler(store, clock, interval_s=options.sweep_interval,
-                                        scheduler=AsyncIOScheduler(timezone=store.tz))
+                                        scheduler=AsyncIOScheduler(timezone=store.tz), settings=settings)
             scheduler.start()
         if "web" in options.parts:
             from ivr.web.service import run_console

@@ -14,7 +14,9 @@
     ├── SettingsError             an IVR_* setting holds a value it may not hold (names it)
     ├── AccountError              a staff account cannot be added or changed as asked
     │   └── LoginRefused          a login was refused (wrong name or password, disabled, throttled)
-    └── KnowledgeBaseError        a knowledge-base file cannot be read or imported
+    ├── KnowledgeBaseError        a knowledge-base file cannot be read or imported
+    ├── QualityError              a quality-inspection score sheet or a score is not valid (names it)
+    └── AuditError                the recordings' access log cannot be written or read
 
 Command-line entry points catch IvrError and print its message: no traceback reaches a user.
 """
@@ -105,3 +107,11 @@ class LoginRefused(AccountError):
 
 class KnowledgeBaseError(IvrError):
     """A knowledge-base file cannot be read or imported; the message names the file."""
+
+
+class QualityError(IvrError):
+    """A quality-inspection score sheet or a score cannot be used; the message names the criterion."""
+
+
+class AuditError(IvrError):
+    """The recordings' access log cannot be written or read (which file, why)."""

@@ -11,6 +11,11 @@ rewritten. :func:`verify` reports files that are listed but *missing*, files who
 changed (*altered*), files in the directory that were never listed (*unlisted*), and manifest
 lines that cannot be read or list a path twice (*problems*). Work orders that name a recording
 can be cross-checked against the manifest too.
+
+A recording removed on purpose (the retention period, :mod:`ivr.retention`) gets a second,
+appended line, ``{"event": "removed", "path": …, "at": …, "reason": …, "by": …}``, written before
+the file is deleted: :func:`verify` then counts it as *removed*, never as missing, and reports a
+removed file still on disk (a deletion that failed) as a problem.
 """
 from __future__ import annotations
 
@@ -48,6 +53,21 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Removal:
+    """The manifest's record that a listed recording was removed on purpose."""
+
+    path: str
+    at: str
+    reason: str
+    by: str
+    size: int
+    sha256: str
+
+    def to_json(self) -> str:
+        return json.dumps({"event": "removed", **asdict(self)}, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
 class TicketRecording:
     """What a work order says about its recording, for the cross-check."""
 
@@ -64,6 +84,7 @@ class Report:
     altered: list[str] = field(default_factory=list)
     unlisted: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)   # on purpose, recorded in the manifest
 
     @property
     def ok(self) -> bool:
@@ -122,13 +143,41 @@ def append(recordings_dir: Path, path: Path | str, linkedid: str, at: datetime) 
                     return listed
                 raise ManifestError(f"{rel} is already listed with different content "
                                     f"(listed {listed.size} bytes sha256 {listed.sha256[:12]}…)")
-        fd = os.open(recordings_dir / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, (entry.to_json() + "\n").encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _write_line(recordings_dir, entry.to_json())
     return entry
+
+
+def append_removal(recordings_dir: Path, path: str, at: datetime, reason: str, by: str) -> Removal:
+    """Record in the manifest that the listed recording ``path`` is being removed on purpose
+    (before the file is deleted: a deletion that then fails shows in :func:`verify`)."""
+    recordings_dir = Path(recordings_dir)
+    rel = relative_path(recordings_dir, path)
+    with open(recordings_dir / LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        entries, removals, _ = _read(recordings_dir)
+        listed = next((e for e in entries if e.path == rel), None)
+        if listed is None:
+            raise ManifestError(f"{rel} is not listed in the manifest: only a listed recording is removed")
+        done = next((r for r in removals if r.path == rel), None)
+        if done is not None:
+            return done
+        removal = Removal(rel, at.isoformat(), reason[:200], by[:64], listed.size, listed.sha256)
+        _write_line(recordings_dir, removal.to_json())
+    return removal
+
+
+def removals(recordings_dir: Path) -> list[Removal]:
+    """Every removal the manifest records."""
+    return _read(recordings_dir)[1]
+
+
+def _write_line(recordings_dir: Path, line: str) -> None:
+    fd = os.open(recordings_dir / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (line + "\n").encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class Manifest:
@@ -152,31 +201,42 @@ class Manifest:
 
 def read_manifest(recordings_dir: Path) -> tuple[list[Entry], list[str]]:
     """The manifest's entries, and a problem (with its line number) for every unusable line."""
+    entries, _removals, problems = _read(recordings_dir)
+    return entries, problems
+
+
+def _read(recordings_dir: Path) -> tuple[list[Entry], list[Removal], list[str]]:
     path = Path(recordings_dir) / MANIFEST
     entries: list[Entry] = []
+    removed: list[Removal] = []
     problems: list[str] = []
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return [], []
+        return [], [], []
     except OSError as err:
-        return [], [f"{path}: cannot read: {err.strerror}"]
+        return [], [], [f"{path}: cannot read: {err.strerror}"]
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
         try:
             data = json.loads(line.decode("utf-8"))
-            entry = Entry(path=str(data["path"]), size=int(data["size"]), sha256=str(data["sha256"]),
-                          linkedid=str(data.get("linkedid", "")), at=str(data.get("at", "")))
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+            if data.get("event") == "removed":
+                item: Entry | Removal = Removal(
+                    path=str(data["path"]), at=str(data.get("at", "")), reason=str(data.get("reason", "")),
+                    by=str(data.get("by", "")), size=int(data.get("size", 0)), sha256=str(data.get("sha256", "")))
+            else:
+                item = Entry(path=str(data["path"]), size=int(data["size"]), sha256=str(data["sha256"]),
+                             linkedid=str(data.get("linkedid", "")), at=str(data.get("at", "")))
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
             problems.append(f"{path}:{number}: not a manifest entry (needs JSON with path, size, sha256)")
             continue
-        pure = PurePosixPath(entry.path)
+        pure = PurePosixPath(item.path)
         if pure.is_absolute() or ".." in pure.parts or not pure.parts:
-            problems.append(f"{path}:{number}: path {entry.path!r} is not inside the recordings directory")
+            problems.append(f"{path}:{number}: path {item.path!r} is not inside the recordings directory")
             continue
-        entries.append(entry)
-    return entries, problems
+        (removed if isinstance(item, Removal) else entries).append(item)
+    return entries, removed, problems
 
 
 def verify(recordings_dir: Path, tickets: Iterable[TicketRecording] = ()) -> Report:
@@ -186,7 +246,8 @@ def verify(recordings_dir: Path, tickets: Iterable[TicketRecording] = ()) -> Rep
     if not recordings_dir.is_dir():
         report.problems.append(f"recordings directory {recordings_dir} does not exist")
         return report
-    entries, report.problems = read_manifest(recordings_dir)
+    entries, removed, report.problems = _read(recordings_dir)
+    gone = {r.path: r for r in removed}
     listed: dict[str, Entry] = {}
     for entry in entries:
         if entry.path in listed:
@@ -195,6 +256,12 @@ def verify(recordings_dir: Path, tickets: Iterable[TicketRecording] = ()) -> Rep
         listed[entry.path] = entry
         report.checked += 1
         target = recordings_dir / entry.path
+        if entry.path in gone:
+            report.removed.append(entry.path)
+            if target.exists() or target.is_symlink():
+                report.problems.append(f"{entry.path}: removed on {gone[entry.path].at} "
+                                       f"({gone[entry.path].reason}) but still on disk")
+            continue
         if target.is_symlink():
             report.altered.append(f"{entry.path}: is now a symbolic link")
             continue
@@ -220,9 +287,52 @@ def verify(recordings_dir: Path, tickets: Iterable[TicketRecording] = ()) -> Rep
         elif (ticket.sha256 and ticket.sha256 != entry.sha256) or \
                 (ticket.size is not None and ticket.size != entry.size):
             report.problems.append(f"work order {ticket.number}: recording {ticket.path} differs from the manifest")
+    for path in sorted(set(gone) - set(listed)):
+        report.problems.append(f"{path}: a removal is recorded for a recording the manifest never listed")
     report.missing.sort()
     report.unlisted.sort()
+    report.removed.sort()
     return report
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One recording checked against the manifest now (the replay page, each play)."""
+
+    status: str                  # ok | altered | missing | removed | unlisted | outside
+    path: str                    # relative to the recordings directory ("" when outside)
+    entry: Entry | None = None
+    removal: Removal | None = None
+    size: int | None = None      # as found now
+    sha256: str = ""             # as found now
+
+    @property
+    def playable(self) -> bool:
+        return self.status in ("ok", "altered", "unlisted")
+
+
+def check_recording(recordings_dir: Path, path: Path | str) -> Checked:
+    """Hash the recording at ``path`` now and compare it with its manifest line."""
+    recordings_dir = Path(recordings_dir)
+    try:
+        rel = relative_path(recordings_dir, path)
+    except ManifestError as err:
+        return Checked("outside", "")
+    entries, removed, _ = _read(recordings_dir)
+    entry = next((e for e in reversed(entries) if e.path == rel), None)
+    removal = next((r for r in removed if r.path == rel), None)
+    if removal is not None:
+        return Checked("removed", rel, entry, removal)
+    target = recordings_dir.resolve() / rel
+    try:
+        size, sha = digest(target)
+    except FileNotFoundError:
+        return Checked("missing", rel, entry)
+    except OSError:
+        return Checked("missing", rel, entry)
+    if entry is None:
+        return Checked("unlisted", rel, None, size=size, sha256=sha)
+    return Checked("ok" if (size, sha) == (entry.size, entry.sha256) else "altered", rel, entry, size=size, sha256=sha)
 
 
 def _files(recordings_dir: Path) -> list[str]:

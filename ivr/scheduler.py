@@ -1,4 +1,6 @@
 """The overdue sweep as a scheduled job: marks missed deadlines and escalates the orders.
+With IVR_RECORDINGS_KEEP_DAYS set, a second job removes recordings past that period every hour
+(:mod:`ivr.retention`; never those under a legal hold).
 
 The decision is pure (:func:`ivr.core.workflow.sweep_steps`); :meth:`TicketStore.sweep` applies
 it order by order; this module only runs that on a timer. ``build_scheduler(store, clock)`` gives
@@ -18,6 +20,8 @@ from ivr.store.tickets import TicketStore
 
 SWEEP_JOB = "ivr.tickets.sweep"
 DEFAULT_INTERVAL_S = 60.0
+RETENTION_JOB = "ivr.recordings.retention"
+RETENTION_INTERVAL_S = 3600.0
 
 Clock = Callable[[], datetime]
 
@@ -40,8 +44,28 @@ def sweep_job(store: TicketStore, clock: Clock) -> list[tuple[str, str]]:
         return []
 
 
+def retention_job(settings, store: TicketStore, clock: Clock):
+    """The scheduled retention run; the holds are read first, and when the database cannot say
+    which recordings are held, nothing is removed this time."""
+    from ivr.retention import run_retention
+    from ivr.store.audit import AuditStore
+
+    logger = get_logger("ivr.scheduler")
+    try:
+        held = AuditStore(store.engine, store.tz).held_paths()
+    except IvrError as err:
+        logger.error("retention.holds_unavailable", error=str(err))
+        return None
+    try:
+        return run_retention(settings.recordings_dir, settings.recordings_keep_days, held, clock())
+    except (IvrError, OSError, ValueError) as err:
+        logger.error("retention.failed", error=str(err))
+        return None
+
+
 def build_scheduler(store: TicketStore, clock: Clock, *, interval_s: float = DEFAULT_INTERVAL_S,
-                    scheduler: BaseScheduler | None = None, run_now: bool = True) -> BaseScheduler:
+                    scheduler: BaseScheduler | None = None, run_now: bool = True,
+                    settings=None) -> BaseScheduler:
     """A scheduler (not started) with the sweep job every ``interval_s`` seconds.
 
     Pass an ``AsyncIOScheduler`` to run inside an asyncio service (the AMI listener's loop);
@@ -55,4 +79,7 @@ def build_scheduler(store: TicketStore, clock: Clock, *, interval_s: float = DEF
     options = {"next_run_time": datetime.now(timezone.utc)} if run_now else {}
     scheduler.add_job(sweep_job, "interval", seconds=interval_s, args=(store, clock), id=SWEEP_JOB,
                       max_instances=1, coalesce=True, replace_existing=True, **options)
+    if settings is not None and settings.recordings_keep_days:
+        scheduler.add_job(retention_job, "interval", seconds=RETENTION_INTERVAL_S, args=(settings, store, clock),
+                          id=RETENTION_JOB, max_instances=1, coalesce=True, replace_existing=True, **options)
     return scheduler

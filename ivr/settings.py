@@ -36,6 +36,8 @@ class Settings:
     staff_group: str | None = None  # IVR_STAFF_GROUP: group that may read recordings and data (ivr.permissions)
     web_host: str = "127.0.0.1"   # IVR_WEB_HOST: the staff console's address (loopback by default)
     web_port: int = 8080          # IVR_WEB_PORT
+    recordings_keep_days: int | None = None  # IVR_RECORDINGS_KEEP_DAYS: removed after; unset: kept
+    quality_sheet: Path = REPO_ROOT / "quality_sheet.yaml"  # IVR_QUALITY_SHEET: the 质检 score sheet
 
     def secure(self) -> None:
         """Make the data and recordings folders (and a SQLite database) readable by the engine's
@@ -66,6 +68,8 @@ class Settings:
             staff_group=_raw(env, "IVR_STAFF_GROUP"),
             web_host=_host(env, "IVR_WEB_HOST", "127.0.0.1"),
             web_port=port(env, "IVR_WEB_PORT", 8080),
+            recordings_keep_days=_days(env, "IVR_RECORDINGS_KEEP_DAYS"),
+            quality_sheet=_path(env, "IVR_QUALITY_SHEET", REPO_ROOT / "quality_sheet.yaml"),
         )
 
     def __repr__(self) -> str:
@@ -127,6 +131,16 @@ def number(env: Mapping[str, str], name: str, default: float, low: float, high: 
     if not low <= parsed <= high:  # NaN fails too
         raise SettingsError(name, value, f"a number from {low:g} to {high:g}")
     return parsed
+
+
+def _days(env: Mapping[str, str], name: str) -> int | None:
+    """A number of days, 1 to 36500 (a hundred years), or None when unset."""
+    value = _raw(env, name)
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 36_500:
+        raise SettingsError(name, value, "a whole number of days from 1 to 36500 (unset: keep for ever)")
+    return int(value)
 
 
 def _clock(env: Mapping[str, str], name: str) -> str | None:

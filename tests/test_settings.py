@@ -24,6 +24,8 @@ IVR = str(Path(sys.executable).with_name("ivr"))
     ("IVR_AGI_TIMEOUT", "nan", "a number from 0.5 to 30"),
     ("IVR_AGI_HOST", "host; rm -rf /", "a host name or IP address"),
     ("IVR_CLOCK", "yesterday", "an ISO time"),
+    ("IVR_RECORDINGS_KEEP_DAYS", "0", "a whole number of days from 1 to 36500"),
+    ("IVR_RECORDINGS_KEEP_DAYS", "half a year", "a whole number of days"),
 ])
 def test_a_bad_setting_is_named_with_what_it_may_hold(name, value, expected):
     with pytest.raises(SettingsError) as err:
@@ -34,6 +36,8 @@ def test_a_bad_setting_is_named_with_what_it_may_hold(name, value, expected):
 def test_good_settings_are_read():
     s = Settings.from_env({"IVR_AGI_PORT": " 4600 ", "IVR_AGI_TIMEOUT": "2.5", "IVR_AMI_HOST": "::1"})
     assert (s.agi_port, s.agi_timeout, s.ami_host) == (4600, 2.5, "::1")
+    assert s.recordings_keep_days is None
+    assert Settings.from_env({"IVR_RECORDINGS_KEEP_DAYS": "180"}).recordings_keep_days == 180
 
 
 def test_the_command_line_names_the_setting_without_a_traceback(tmp_path):

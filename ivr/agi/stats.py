@@ -55,6 +55,7 @@ class Timing:
         return {
             "count": self.count,
             "mean_us": round(self.total_us / self.count, 1) if self.count else None,
+            "sum_us": round(self.total_us, 1),
             "p50_us": _round(percentile(ordered, 0.50)),
             "p90_us": _round(percentile(ordered, 0.90)),
             "p99_us": _round(percentile(ordered, 0.99)),

@@ -70,7 +70,7 @@ class StoreLedger:
         elif isinstance(fact, ce.Answered):
             ticket, created = self.store.create_ticket_for_answer(
                 call.linkedid, at=fact.at, queue=fact.queue, agent=fact.agent,
-                recording_path=call.recording or None, **common)
+                recording_path=call.recording or None, wait_seconds=fact.hold_time, **common)
             if created:
                 log.info("ledger.ticket", number=ticket.number, linkedid=call.linkedid,
                          line=line, department=department, agent=fact.agent)

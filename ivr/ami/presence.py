@@ -8,7 +8,8 @@ its pages (hub key: the agent id). When an agent answers, that agent's pages get
 ``screen_pop`` at once (who calls, which line, which department), then, once the intake has
 written the work order, a ``screen_pop_order`` with its number and the caller's earlier orders.
 Actions (log in, log out, pause with a reason, resume) go to Asterisk; the pages change only
-when Asterisk reports the new state.
+when Asterisk reports the new state. Every change also reaches the supervisors' wallboard
+(:mod:`ivr.ami.wallboard`, hub key ``wallboard``), after each resync too.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from ivr.ami.connection import AmiFeed, utcnow
+from ivr.ami.wallboard import WallboardFeed
 from ivr.asterisk import ami as queue_actions
 from ivr.core import presence as p
 from ivr.core import presence_events as pe
@@ -61,15 +63,18 @@ class PresenceMonitor(AmiFeed):
                                    {q.id: q.wrapup_time for q in current.queues.values()})
         self._ticker: asyncio.Task | None = None
         self.pops = 0
+        self.wallboard = WallboardFeed(self, store, hub, rules, clock)
 
     async def start(self) -> None:
         await super().start()
         self._ticker = asyncio.create_task(self._tick(), name="presence-tick")
+        await self.wallboard.start()
 
     async def stop(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
             await asyncio.gather(self._ticker, return_exceptions=True)
+        await self.wallboard.stop()
         await super().stop()
 
     # --- reading ------------------------------------------------------------------------------
@@ -85,6 +90,7 @@ class PresenceMonitor(AmiFeed):
             return
         now = self.clock()
         self._publish(self.presence.apply(change, now), now)
+        self.wallboard.on_event(event, change)
         if isinstance(change, p.Connected):
             self._pop(change, time.monotonic())
 
@@ -94,6 +100,7 @@ class PresenceMonitor(AmiFeed):
         members, waiting = pe.snapshot(events)
         now = self.clock()
         self._publish(self.presence.reset(members, waiting, now), now)
+        self.wallboard.changed()
         log.info("presence.resynced", members=len(members), waiting=sum(len(w) for w in waiting.values()))
 
     async def _tick(self) -> None:

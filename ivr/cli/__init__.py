@@ -42,6 +42,7 @@ SUBCOMMANDS = [
     ("users_cmd", "users"),
     ("kb_cmd", "kb"),
     ("web_cmd", "web"),
+    ("quality_cmd", "quality"),
 ]
 
 

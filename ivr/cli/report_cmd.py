@@ -1,7 +1,9 @@
-"""``ivr report``: the centre's KPIs over a period, per department and per line."""
+"""``ivr report``: the centre's KPIs over a period, per department and per line, and the quality
+inspection scores (质检) per agent."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 
 import click
@@ -24,9 +26,11 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
     until = _start(last + timedelta(days=1), c) if last else None
     calls, orders = c.store.report_facts(since, until)
     built = kpi.build_report(calls, orders)
+    inspected = _quality(c, since, until)
     if as_json:
         data = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
-                **built.as_dict(), "league": kpi.league(built)}
+                **built.as_dict(), "league": kpi.league(built),
+                "quality": {agent: asdict(q) for agent, q in inspected.items()}}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     span = f"{first or 'start'} .. {last or 'today'}"
@@ -42,6 +46,20 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
     # the units' league table (the report compares and publishes them): best on-time rate first
     _table("units ranked by on-time replies (dispatched orders)",
            {unit: built.by_unit[unit] for unit in kpi.league(built)}, c)
+    if inspected:
+        click.echo("\nquality inspection (score out of 100) per agent:")
+        click.echo(f"  {'':<12} {'calls':>6} {'mean':>6} {'lowest':>7} {'highest':>8}")
+        for agent, q in inspected.items():
+            click.echo(f"  {agent:<12} {q.count:>6} {q.mean:>6.1f} {q.lowest:>7.1f} {q.highest:>8.1f}")
+
+
+def _quality(c: Context, since: datetime | None, until: datetime | None) -> dict:
+    """Quality inspections scored in the period, per agent of the call."""
+    from ivr.core.quality import per_agent
+    from ivr.store.audit import AuditStore
+
+    scores = AuditStore(c.store.engine, c.tz).scores(since=since, until=until, limit=1_000_000)
+    return per_agent((s.agent, s.score) for s in scores)
 
 
 def _table(title: str, groups: dict[str, kpi.Figures], c: Context) -> None:

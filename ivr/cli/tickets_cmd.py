@@ -127,6 +127,27 @@ def escalate(number, reason) -> None:
     _step(number, Event.ESCALATE, reason=reason)
 
 
+@tickets.command("redispatch")
+@click.argument("number")
+@click.option("--unit", help="Another responsible unit (default: the same one).")
+@click.option("--note", help="The supervisor's reasons.")
+def redispatch(number, unit, note) -> None:
+    """A supervisor sends a dispatched or signed order again, with new deadlines, under supervision."""
+    c = command_context()
+    if unit and unit not in c.rules.departments:
+        raise click.BadParameter(f"unknown unit {unit!r}", param_hint="--unit")
+    _step(number, Event.REDISPATCH, unit=unit, note=note)
+
+
+@tickets.command("callback")
+@click.argument("number")
+@click.option("--reached/--not-reached", default=True, show_default=True, help="Whether the citizen answered.")
+@click.option("--note", help="What the citizen said.")
+def callback(number, reached, note) -> None:
+    """Record a call back (回访) to a citizen who rated the handling 1 or 2."""
+    _step(number, Event.CALLBACK, reached=reached, note=note)
+
+
 @tickets.command("sweep")
 @click.option("--every", type=click.FloatRange(min=0.1), metavar="SECONDS",
               help="Keep running, sweeping every SECONDS, until interrupted (a service).")
@@ -152,7 +173,8 @@ def _step(number: str, event: Event, **data) -> None:
     clean = {k: v for k, v in data.items() if v is not None}
     ticket = c.store.apply(number, event, os_user(), c.now(), **clean)
     o = ticket.order
-    extra = f", due {short_time(o.due, c)}" if event in (Event.DISPATCH, Event.REVIEW) and o.due else ""
+    extra = f", due {short_time(o.due, c)}" if event in (Event.DISPATCH, Event.REVIEW, Event.REDISPATCH) and o.due \
+        else ""
     click.echo(f"{ticket.number}: {o.status.value}{extra}")
 
 

@@ -11,6 +11,7 @@ Definitions (the report's figures fix the denominators):
   32,340 + 8,744 = 41,084, so "received" is the denominator, not "offered".
 * **on-time rate** (按时办结率) = orders whose last reply came before the deadline / orders replied.
 * **average satisfaction** = mean of the citizens' ratings (1..5) over rated orders.
+* **overdue** (超期) — orders whose unit missed the sign-off or the reply deadline.
 
 Facts carry a ``count`` so the store can hand over GROUP BY rows instead of one fact per call.
 A ratio with a zero denominator is ``None`` ("no data"), never 0 % and never a ZeroDivisionError.
@@ -47,6 +48,7 @@ class OrderFact:
     replied_on_time: bool | None
     rating: int | None
     count: int = 1
+    overdue: bool = False       # a sign-off or reply deadline was missed
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Figures:
     on_time: int = 0
     rated: int = 0
     rating_sum: int = 0
+    overdue: int = 0
 
     def __add__(self, other: "Figures") -> "Figures":
         return Figures(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
@@ -139,7 +142,8 @@ def order_figures(fact: OrderFact) -> Figures:
                    replied=n if fact.replied else 0,
                    on_time=n if fact.replied and fact.replied_on_time else 0,
                    rated=n if rated else 0,
-                   rating_sum=n * fact.rating if rated else 0)  # type: ignore[operator]
+                   rating_sum=n * fact.rating if rated else 0,  # type: ignore[operator]
+                   overdue=n if fact.overdue else 0)
 
 
 def build_report(calls: Iterable[CallFact], orders: Iterable[OrderFact]) -> Report:

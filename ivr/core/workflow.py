@@ -15,9 +15,13 @@ Beside the main line, at any state:
 * ``rate`` (1..5) — the citizen's satisfaction, once per order, any time after intake;
 * ``mark_overdue`` — the unit missed the sign-off (``what="sign"``) or the reply (``what="reply"``)
   deadline; set by the sweep (:func:`sweep_steps`), never by hand;
-* ``escalate`` — the order goes on the supervision list (督办), after a missed deadline.
+* ``escalate`` — the order goes on the supervision list (督办), after a missed deadline;
+* ``redispatch`` — a supervisor sends a dispatched or signed order (overdue, or at the wrong unit)
+  to a unit again, the same or another, with new deadlines;
+* ``callback`` — a supervisor called back a citizen who rated 1 or 2 (回访), with a note.
 
-A failed review dispatches the order again with new deadlines and marks it ``supervised``.
+A failed review or a re-dispatch dispatches the order again with new deadlines from that moment
+and marks it ``supervised``.
 Every step is appended to ``history`` with who and when. A step the process does not allow
 raises :class:`~ivr.errors.InvalidTransition` listing the steps allowed now; bad step data
 raises :class:`~ivr.errors.TicketError` naming the field. The time is always an argument.
@@ -29,11 +33,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from ivr.core.deadlines import Category, Policy, parse_category
+from ivr.core.deadlines import Category, Policy
+from ivr.core.order_checks import (  # noqa: F401 - parse_rating and MAX_TEXT are the process's too
+    MAX_TEXT, _actor, _bool, _category, _jsonable, _no_more, _policy, _text, _unit, parse_rating)
 from ivr.core.text import require_aware
 from ivr.errors import InvalidTransition, TicketError
-
-MAX_TEXT = 2000  # characters kept of free text (reply, notes): an order is not a document store
 MAX_TITLE = 100  # characters of an order's title (what the matter is, in one line)
 MAX_PLACE = 200  # characters of the matter's place (an address, a landmark)
 MAX_ARTICLE_KEY = 64  # a knowledge-base article's stable key
@@ -57,6 +61,8 @@ class Event(StrEnum):
     RATE = "rate"
     MARK_OVERDUE = "mark_overdue"
     ESCALATE = "escalate"
+    REDISPATCH = "redispatch"
+    CALLBACK = "callback"
 
 
 OPEN_STATUSES = frozenset({Status.RECEIVED, Status.DISPATCHED, Status.SIGNED, Status.REPLIED})
@@ -72,6 +78,7 @@ _FLOW: dict[Status, tuple[Event, ...]] = {
     Status.ARCHIVED: (),
 }
 SCHEDULER = "scheduler"  # the actor recorded for steps taken by the sweep
+CALLBACK_RATINGS = frozenset({1, 2})  # ratings a supervisor calls the citizen back about (回访)
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,10 @@ def allowed(order: WorkOrder) -> list[str]:
             events.append(Event.MARK_OVERDUE.value)
     if order.is_open and order.status is not Status.RECEIVED and not order.escalated:
         events.append(Event.ESCALATE.value)
+    if order.status in (Status.DISPATCHED, Status.SIGNED):
+        events.append(Event.REDISPATCH.value)
+    if order.rating in CALLBACK_RATINGS:
+        events.append(Event.CALLBACK.value)
     return events
 
 
@@ -235,13 +246,31 @@ def _review(order: WorkOrder, at: datetime, policy: Policy | None, data: dict) -
     _no_more(order, Event.REVIEW, data)
     if passed:
         return {"status": Status.ARCHIVED, "closed_at": at}, {"passed": True, "note": note}
-    assert order.category is not None  # a replied order was dispatched with a category
+    return _again(order, at, policy, unit, {"passed": False, "note": note})
+
+
+def _redispatch(order: WorkOrder, at: datetime, policy: Policy | None, data: dict) -> tuple[dict, dict]:
+    unit = _unit(order, data.pop("unit", None) or order.unit)
+    note = _text(order, "note", data.pop("note", None))
+    _no_more(order, Event.REDISPATCH, data)
+    return _again(order, at, policy, unit, {"note": note})
+
+
+def _again(order: WorkOrder, at: datetime, policy: Policy | None, unit: str, recorded: dict) -> tuple[dict, dict]:
+    """Dispatched again to ``unit``, with new deadlines from ``at``, and supervised."""
+    assert order.category is not None  # a dispatched order has a category
     terms = _policy(order, policy).terms(order.category, order.urgent, at)
     changes = {"status": Status.DISPATCHED, "unit": unit, "supervised": True, "sign_by": terms.sign_by,
                "due": terms.due, "signed_at": None, "overdue": False, "sign_late": False,
                "dispatch_count": order.dispatch_count + 1}
-    return changes, {"passed": False, "note": note, "unit": unit, "sign_by": terms.sign_by,
-                     "due": terms.due}
+    return changes, {**recorded, "unit": unit, "sign_by": terms.sign_by, "due": terms.due}
+
+
+def _callback(order: WorkOrder, at: datetime, policy: Policy | None, data: dict) -> tuple[dict, dict]:
+    note = _text(order, "note", data.pop("note", None))
+    reached = _bool(order, "reached", data.pop("reached", True))
+    _no_more(order, Event.CALLBACK, data)
+    return {}, {"reached": reached, "note": note}
 
 
 def _rate(order: WorkOrder, at: datetime, policy: Policy | None, data: dict) -> tuple[dict, dict]:
@@ -268,7 +297,7 @@ def _escalate(order: WorkOrder, at: datetime, policy: Policy | None, data: dict)
 _STEPS = {
     Event.CLOSE: _close, Event.DISPATCH: _dispatch, Event.SIGN: _sign, Event.REPLY: _reply,
     Event.REVIEW: _review, Event.RATE: _rate, Event.MARK_OVERDUE: _mark_overdue,
-    Event.ESCALATE: _escalate,
+    Event.ESCALATE: _escalate, Event.REDISPATCH: _redispatch, Event.CALLBACK: _callback,
 }
 
 
@@ -282,82 +311,6 @@ def _extra_guard(order: WorkOrder, event: Event, data: dict) -> bool:
             return not order.overdue
         raise TicketError(f"work order {order.number}: mark_overdue what={what!r}; use 'sign' or 'reply'")
     return True
-
-
-# --- field checks: every message names the order and the field --------------------------------
-
-def parse_rating(value: Any, number: str = "?") -> int:
-    """A satisfaction rating 1..5 from an int or a digit string (a keypress); TicketError otherwise."""
-    text = str(value).strip() if value is not None else ""
-    if isinstance(value, bool) or not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 5:
-        raise TicketError(f"work order {number}: rating must be a whole number from 1 to 5, not {value!r}")
-    return int(text)
-
-
-def _category(order: WorkOrder, value: Any, required: bool) -> Category | None:
-    if value is None or value == "":
-        if required:
-            raise TicketError(f"work order {order.number}: dispatch needs a category "
-                              f"({', '.join(c.value for c in Category)})")
-        return order.category
-    try:
-        return parse_category(value)
-    except ValueError as err:
-        raise TicketError(f"work order {order.number}: {err}") from None
-
-
-def _unit(order: WorkOrder, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise TicketError(f"work order {order.number}: dispatch needs the responsible unit (department id)")
-    return value.strip()
-
-
-def _bool(order: WorkOrder, name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TicketError(f"work order {order.number}: {name} must be true or false, not {value!r}")
-    return value
-
-
-def _text(order: WorkOrder, name: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TicketError(f"work order {order.number}: {name} must be text, not {type(value).__name__}")
-    return value[:MAX_TEXT]
-
-
-def _policy(order: WorkOrder, policy: Policy | None) -> Policy:
-    if policy is None:
-        raise TicketError(f"work order {order.number}: deadlines cannot be set without the centre's "
-                          "calendar (pass a deadlines Policy)")
-    return policy
-
-
-def _no_more(order: WorkOrder, event: Event, data: dict) -> None:
-    if data:
-        raise TicketError(f"work order {order.number}: {event} does not take {', '.join(sorted(data))}")
-
-
-def _actor(actor: Any) -> str:
-    if not isinstance(actor, str) or not actor.strip():
-        raise TicketError("every step of a work order must say who took it (actor)")
-    return actor.strip()[:100]
-
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    """History data as JSON-ready values (times as ISO text, enums as their values, None dropped)."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if value is None:
-            continue
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, StrEnum):
-            value = value.value
-        elif not isinstance(value, (str, int, float, bool)):
-            value = str(value)
-        out[key] = value
-    return out
 
 
 # --- the matter as the agent wrote it down (close and dispatch take it at intake) ---------------

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -280,3 +281,52 @@ class RoutedCallRow(Base):
     department: Mapped[str] = mapped_column(String(64), default="")
 
     __table_args__ = (Index("ix_routed_calls_at", "at"),)
+
+
+class LegalHoldRow(Base):
+    """An auditor's legal hold on a recording: the retention period does not remove it while the
+    hold stands (``released_at`` None). A released hold keeps its row: who, when, why."""
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))          # the work order the recording belongs to
+    path: Mapped[str] = mapped_column(String(512))           # relative to the recordings directory
+    reason: Mapped[str] = mapped_column(String(500))
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    released_by: Mapped[str | None] = mapped_column(String(64))
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_legal_holds_path", "path"),)
+
+
+class QualityScoreRow(Base):
+    """One quality inspection (质检) of a recorded call: the marks per criterion, the score out
+    of 100, the sheet's version they were given on, and the auditor's comment."""
+
+    __tablename__ = "quality_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+    agent: Mapped[str] = mapped_column(String(64))
+    auditor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sheet_version: Mapped[str] = mapped_column(String(32))
+    marks: Mapped[str] = mapped_column(Text, default="{}")
+    score: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_quality_scores_agent_at", "agent", "at"),
+                      Index("ix_quality_scores_number", "number"))
+
+
+class AuditHeadRow(Base):
+    """The last entry (number and hash) of a hash-chained log, kept apart from the log's file."""
+
+    __tablename__ = "audit_heads"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from ivr.core import workflow
 from ivr.core.kpi import CallFact, OrderFact
+from ivr.core.wallboard import DayCall
 from ivr.core.workflow import Status
 from ivr.errors import TicketNotFound
 from ivr.store.base import StoreBase
@@ -47,13 +48,7 @@ class TicketQueries(StoreBase):
         if supervision:
             query = query.where(or_(TicketRow.escalated, TicketRow.supervised),
                                 TicketRow.status.in_([s.value for s in workflow.OPEN_STATUSES]))
-        if since is not None:
-            query = query.where(TicketRow.created_at >= since)
-        if until is not None:
-            query = query.where(TicketRow.created_at < until)
-        query = query.order_by(TicketRow.created_at.desc(), TicketRow.number.desc()).limit(max(1, limit))
-        with self._session() as session:
-            return [ticket_of(row, self.tz) for row in session.scalars(query).all()]
+        return self._tickets(_newest(_between(query, since, until), limit))
 
     def recordings(self) -> list[tuple[str, str, str | None, int | None]]:
         """(number, recording path, sha256, size) of every order that names a recording."""
@@ -68,8 +63,9 @@ class TicketQueries(StoreBase):
         """Grouped call and order facts in [since, until) for :func:`ivr.core.kpi.build_report`."""
         dispatched = (TicketRow.dispatch_count > 0).label("dispatched")
         replied = (TicketRow.replied_at.is_not(None)).label("replied")
+        late = or_(TicketRow.overdue, TicketRow.sign_late).label("late")
         order_cols = (TicketRow.line, TicketRow.department, TicketRow.unit, TicketRow.status,
-                      dispatched, replied, TicketRow.replied_on_time, TicketRow.rating)
+                      dispatched, replied, TicketRow.replied_on_time, TicketRow.rating, late)
         order_q = select(*order_cols, func.count()).group_by(*order_cols)
         call_cols = (CallRow.line, CallRow.department, CallRow.outcome)
         call_q = select(*call_cols, func.count()).group_by(*call_cols)
@@ -84,10 +80,40 @@ class TicketQueries(StoreBase):
                      for line, dep, outcome, n in session.execute(call_q)]
             orders = [OrderFact(line=line, department=dep, unit=unit, closed_on_the_spot=status == "closed",
                                 dispatched=bool(disp), replied=bool(rep), replied_on_time=on_time,
-                                rating=rating, count=n)
-                      for line, dep, unit, status, disp, rep, on_time, rating, n in session.execute(order_q)]
+                                rating=rating, count=n, overdue=bool(late))
+                      for line, dep, unit, status, disp, rep, on_time, rating, late, n in session.execute(order_q)]
         return calls, orders
 
+
+    def calls_between(self, since: datetime, until: datetime) -> list[DayCall]:
+        """The calls offered in [since, until), oldest first (the wallboard's day: a few thousand)."""
+        query = (select(CallRow.started_at, CallRow.queue, CallRow.outcome, CallRow.wait_seconds)
+                 .where(CallRow.started_at >= since, CallRow.started_at < until).order_by(CallRow.started_at))
+        with self._session() as session:
+            return [DayCall(started_at.astimezone(self.tz), queue or "", outcome, wait)
+                    for started_at, queue, outcome, wait in session.execute(query)]
+
+    def with_recordings(self, *, since: datetime | None = None, until: datetime | None = None,
+                        line: str | None = None, department: str | None = None, agent: str | None = None,
+                        caller: str | None = None, number: str | None = None, limit: int = 200) -> list[Ticket]:
+        """Orders whose call was recorded, newest first: the auditors' search. ``caller`` matches
+        any part of the number (its wildcards are taken literally); the others match exactly."""
+        query = (select(TicketRow).options(selectinload(TicketRow.history))
+                 .where(TicketRow.recording_path.is_not(None)))
+        for column, value in ((TicketRow.line, line), (TicketRow.department, department),
+                              (TicketRow.agent, agent), (TicketRow.number, number)):
+            if value:
+                query = query.where(column == value)
+        if caller:
+            query = query.where(TicketRow.caller.contains(caller, autoescape=True))
+        return self._tickets(_newest(_between(query, since, until), limit))
+
+    def rated(self, ratings: frozenset[int], since: datetime, limit: int = 200) -> list[Ticket]:
+        """Orders rated one of ``ratings`` since ``since``, newest rating first (回访: call back)."""
+        query = (select(TicketRow).options(selectinload(TicketRow.history))
+                 .where(TicketRow.rating.in_(sorted(ratings)), TicketRow.rated_at >= since)
+                 .order_by(TicketRow.rated_at.desc(), TicketRow.number.desc()).limit(max(1, limit)))
+        return self._tickets(query)
 
     def received_by_agent(self, agent: str, limit: int = 50) -> list[Ticket]:
         """Orders an agent answered that still wait for their first step (status received),
@@ -117,3 +143,20 @@ class TicketQueries(StoreBase):
         earlier = self.orders_of_caller(ticket.caller, before=ticket.created_at, limit=limit) \
             if ticket.caller else []
         return ticket, earlier
+
+    def _tickets(self, query) -> list[Ticket]:
+        with self._session() as session:
+            return [ticket_of(row, self.tz) for row in session.scalars(query).all()]
+
+
+def _between(query, since: datetime | None, until: datetime | None):
+    """Orders taken in within [since, until) (either end open when None)."""
+    if since is not None:
+        query = query.where(TicketRow.created_at >= since)
+    if until is not None:
+        query = query.where(TicketRow.created_at < until)
+    return query
+
+
+def _newest(query, limit: int):
+    return query.order_by(TicketRow.created_at.desc(), TicketRow.number.desc()).limit(max(1, limit))

@@ -54,11 +54,12 @@ class TicketStore(TicketQueries):
                                  agent: str | None = None, uniqueid: str | None = None,
                                  recording_path: str | None = None, recording_sha256: str | None = None,
                                  recording_size: int | None = None,
-                                 actor: str = INTAKE_ACTOR) -> tuple[Ticket, bool]:
+                                 actor: str = INTAKE_ACTOR, wait_seconds: int | None = None) -> tuple[Ticket, bool]:
         """The order for the call ``linkedid`` an agent answered at ``at``: (ticket, created?).
 
         Called for every AgentConnect; a replay (same linkedid) returns the existing order and
-        changes nothing. The call is counted as answered in the same transaction.
+        changes nothing. The call is counted as answered in the same transaction, with the
+        caller's wait (``wait_seconds``, Asterisk's HoldTime) for the service level.
         """
         linkedid = check_linkedid(linkedid)
         require_aware(at, f"call {linkedid}: at", TicketError)
@@ -82,7 +83,8 @@ class TicketStore(TicketQueries):
                                     recording_size=recording_size, **intake)
                     write_order(row, order, 0)
                     session.add(row)
-                    self._touch_call(session, linkedid, at=at, outcome="answered", **intake)
+                    self._touch_call(session, linkedid, at=at, outcome="answered", wait_seconds=wait_seconds,
+                                     **intake)
                     session.flush()
                     log.info("ticket.created", number=number, line=intake["line"], agent=intake["agent"])
                     return ticket_of(row, self.tz), True
@@ -247,7 +249,9 @@ class TicketStore(TicketQueries):
         if _OUTCOME_RANK[outcome] > _OUTCOME_RANK[row.outcome]:
             row.outcome = outcome
             row.queue = queue or row.queue
-            row.wait_seconds = wait_seconds if wait_seconds is not None else row.wait_seconds
+            if wait_seconds is not None:  # the whole wait, from the first queue (an overflow included)
+                waited = int((at - row.started_at).total_seconds()) if row.started_at <= at else 0
+                row.wait_seconds = max(wait_seconds, waited)
         if ended_at is not None and row.ended_at is None:
             row.ended_at = ended_at
         return row

@@ -34,6 +34,7 @@ from ivr.store.kb import KnowledgeBase
 from ivr.store.users import UserStore
 from ivr.web import admin_rules, desk, desk_kb, desk_state, events, login, orders, phone
 from ivr.web.following import follow_rules
+from ivr.web import audit, metrics, replay, replay_actions, supervision, wallboard
 from ivr.web.hub import EventHub
 from ivr.web.render import STATIC, environment, error_page
 from ivr.web.security import MAX_BODY_WORDS, BodyTooLarge, Guard
@@ -83,10 +84,13 @@ def build_app(settings: Settings, store: TicketStore, rules, hub: EventHub | Non
                       templates=environment(store.tz), presence=presence)
     routes = [*login.routes, *desk_state.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes,
               *phone.routes, *admin_rules.routes,
+              *wallboard.routes, *supervision.routes, *replay.routes, *replay_actions.routes, *audit.routes,
+              *metrics.routes,
               Mount("/static", StaticFiles(directory=str(STATIC)), name="static")]
     app = Starlette(routes=routes, exception_handlers={
         HTTPException: _http_error, BodyTooLarge: _too_large, StoreError: _store_error, Exception: _crash})
     app.state.console = console
+    metrics.expected_token(console)  # Prometheus can be given its token before the first scrape
     app.add_middleware(SessionCookies, secret=secret or load_or_create_secret(settings.data_dir))
     app.add_middleware(Guard, too_large=_too_large_app)
     return app
@@ -141,7 +145,14 @@ async def serve_web(settings: Settings, store: TicketStore, rules, hub: EventHub
                             access_log=False, lifespan="off", timeout_graceful_shutdown=3,
                             server_header=False)
     server = _Server(config)
-    task = asyncio.create_task(server.serve())
+
+    async def serving() -> None:
+        try:
+            await server.serve()
+        except SystemExit:  # uvicorn exits on a port it cannot bind: that must not end the engine
+            raise OSError(f"the console could not listen on {config.host}:{config.port}") from None
+
+    task = asyncio.create_task(serving())
     while not server.started and not task.done():
         await asyncio.sleep(0.02)
     if task.done():

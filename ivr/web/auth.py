@@ -29,7 +29,7 @@ from ivr.web.render import error_page
 
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
-HOME = {Role.AGENT: "/desk", Role.SUPERVISOR: "/orders", Role.AUDITOR: "/orders", Role.ADMIN: "/orders"}
+HOME = {Role.AGENT: "/desk", Role.SUPERVISOR: "/wallboard", Role.AUDITOR: "/recordings", Role.ADMIN: "/orders"}
 
 Handler = Callable[[Request, User], Response]
 

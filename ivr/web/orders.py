@@ -4,6 +4,8 @@ The supervisors' own pages (review, supervision list, wallboard) build on these 
 """
 from __future__ import annotations
 
+import functools
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,6 +13,7 @@ from starlette.routing import Route
 from ivr.core import workflow
 from ivr.core.staff import Role
 from ivr.errors import TicketError, TicketNotFound
+from ivr.store.ticket import Ticket
 from ivr.store.users import User
 from ivr.web.auth import page
 from ivr.web.render import error_page, render
@@ -29,15 +32,24 @@ def order_list(request: Request, user: User) -> Response:
                   departments=console.rules.departments)
 
 
+def order_in_address(handler):
+    """Run ``handler(request, user, console, ticket)`` on the order the address names (404 if none)."""
+    @functools.wraps(handler)
+    def wrapped(request: Request, user: User) -> Response:
+        console = request.app.state.console
+        try:
+            ticket = console.store.get(request.path_params["number"])
+        except TicketNotFound:
+            return error_page(request, 404)
+        except TicketError as err:  # a malformed number in the address
+            return error_page(request, 404, message=str(err))
+        return handler(request, user, console, ticket)
+    return wrapped
+
+
 @page(*READERS)
-def order_page(request: Request, user: User) -> Response:
-    console = request.app.state.console
-    try:
-        ticket = console.store.get(request.path_params["number"])
-    except TicketNotFound:
-        return error_page(request, 404)
-    except TicketError as err:
-        return error_page(request, 404, message=str(err))
+@order_in_address
+def order_page(request: Request, user: User, console, ticket: Ticket) -> Response:
     article = console.kb.get(ticket.order.article) if ticket.order.article else None
     return render(request, "order.html", ticket=ticket, order=ticket.order, article=article,
                   departments=console.rules.departments, allowed=workflow.allowed(ticket.order))

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ivr.web import labels
+from ivr.web import charts, labels
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -27,7 +27,7 @@ def environment(tz: tzinfo) -> Environment:
         return "—" if moment is None else moment.astimezone(tz).strftime(fmt)
 
     env.filters["when"] = when
-    env.globals.update(L=labels, T=labels.TEXT, E=labels.ERROR)
+    env.globals.update(L=labels, T=labels.TEXT, E=labels.ERROR, charts=charts)
     return env
 
 

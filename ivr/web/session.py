@@ -26,13 +26,14 @@ COOKIE = "ivr_session"
 MAX_AGE = 12 * 3600  # one long shift
 
 
-def secret_path(data_dir: Path) -> Path:
-    return Path(data_dir) / "secrets" / "web-session.key"
+def secret_path(data_dir: Path, name: str = "web-session.key") -> Path:
+    return Path(data_dir) / "secrets" / name
 
 
-def load_or_create_secret(data_dir: Path) -> str:
-    """The console's signing secret, created (0600, folder 0700) on first use."""
-    path = secret_path(data_dir)
+def load_or_create_secret(data_dir: Path, name: str = "web-session.key") -> str:
+    """The console's signing secret (or another of its secrets: ``name``), created (0600, folder
+    0700) on first use."""
+    path = secret_path(data_dir, name)
     if path.exists():
         text = path.read_text(encoding="utf-8").strip()
         if len(text) >= 32:

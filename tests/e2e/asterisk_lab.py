@@ -60,6 +60,7 @@ class AmiEvents:
     secret: str
     hangups: list[dict] = field(default_factory=list)
     connects: list[dict] = field(default_factory=list)   # AgentConnect: who answered, when (monotonic)
+    joins: list[dict] = field(default_factory=list)      # QueueCallerJoin: a caller waits, when (monotonic)
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
     _ready: threading.Event = field(default_factory=threading.Event)
@@ -82,6 +83,7 @@ class AmiEvents:
         session = ami.AmiSession(self.host, self.port, self.user, self.secret)
         session._manager.register_event("Hangup", self._on_hangup)
         session._manager.register_event("AgentConnect", self._on_connect)
+        session._manager.register_event("QueueCallerJoin", self._on_join)
         try:
             async with session:
                 self._ready.set()
@@ -101,6 +103,20 @@ class AmiEvents:
     def _on_connect(self, _manager, event) -> None:
         self.connects.append({"at": time.monotonic(), "agent": event.get("MemberName"),
                               "linkedid": event.get("Linkedid"), "caller": event.get("CallerIDNum")})
+
+    def _on_join(self, _manager, event) -> None:
+        self.joins.append({"at": time.monotonic(), "queue": event.get("Queue"), "linkedid": event.get("Linkedid"),
+                           "caller": event.get("CallerIDNum")})
+
+    def wait_join(self, queue: str, after: int, timeout: float = 15) -> dict | None:
+        """The first QueueCallerJoin of ``queue`` among those received after the first ``after``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [j for j in self.joins[after:] if j["queue"] == queue]
+            if found:
+                return found[0]
+            time.sleep(0.005)
+        return None
 
     def wait_connect(self, agent: str, after: int, timeout: float = 15) -> dict | None:
         """The first AgentConnect of ``agent`` among those received after the first ``after``."""

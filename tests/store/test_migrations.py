@@ -26,7 +26,8 @@ def test_open_creates_the_schema_at_head(store_url):
     try:
         assert current_revision(engine) == head_revision() == NEWEST
         assert {"tickets", "ticket_events", "ratings", "calls", "users", "login_failures", "drafts",
-                "kb_articles", "rules_texts", "rules_versions", "rules_audit", "routed_calls"} <= set(inspect(engine).get_table_names())
+                "kb_articles", "rules_texts", "rules_versions", "rules_audit", "routed_calls", "legal_holds",
+                "quality_scores", "audit_heads"} <= set(inspect(engine).get_table_names())
         assert upgrade(engine) == (NEWEST, NEWEST)  # again: nothing to do
     finally:
         engine.dispose()

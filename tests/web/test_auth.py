@@ -89,7 +89,7 @@ def test_the_next_page_after_login_stays_on_this_site(client):
     token = csrf_of(client.get("/login").text)
     response = client.post("/login", data={"username": "wang", "password": PASSWORD, "csrf": token,
                                            "next": "//evil.example/x"}, follow_redirects=False)
-    assert response.headers["location"] == "/orders"
+    assert response.headers["location"] == "/wallboard"  # the supervisor's home, not the other site
 
 
 def test_every_page_carries_a_csp_that_forbids_inline_scripts(client):

@@ -1,0 +1,94 @@
+"""A hash chain over JSON lines: each entry carries the hash of the one before, so an edited,
+removed or reordered entry breaks the chain where it happened. Pure: lines in, findings out.
+
+An entry is a JSON object with its own fields plus ``seq`` (1, 2, 3, ...), ``prev`` (the hash of
+entry ``seq - 1``; :data:`GENESIS` for the first) and ``hash``: the SHA-256 of the entry's
+canonical JSON (keys sorted, no spaces, UTF-8) without ``hash``. Changing a single character of an
+entry changes its hash, which then matches neither its own ``hash`` field nor the next entry's
+``prev``; removing an entry leaves a gap in ``seq`` and a ``prev`` that names a missing entry.
+
+What a chain alone cannot show is the *last* entries removed (the chain before them is intact):
+:func:`check` therefore reports the head (last seq and hash), to compare with one kept elsewhere.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+GENESIS = "0" * 64
+CHAIN_FIELDS = ("seq", "prev", "hash")
+
+
+def canonical(entry: Mapping[str, Any]) -> bytes:
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def digest(entry: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+def seal(fields: Mapping[str, Any], seq: int, prev: str) -> dict[str, Any]:
+    """``fields`` as entry number ``seq`` after the entry whose hash is ``prev``."""
+    clash = set(fields) & set(CHAIN_FIELDS)
+    if clash:
+        raise ValueError(f"an entry's own fields may not be named {', '.join(sorted(clash))}")
+    entry = {**fields, "seq": seq, "prev": prev}
+    entry["hash"] = digest(entry)
+    return entry
+
+
+def dumps(entry: Mapping[str, Any]) -> str:
+    """One line of the log (no newline)."""
+    return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass
+class Check:
+    """What :func:`check` found: entries read, the head, and every break with its line number."""
+
+    entries: int = 0
+    last_seq: int = 0
+    last_hash: str = GENESIS
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check(lines: Iterable[str]) -> Check:
+    """Follow the chain through ``lines`` (line 1 first); every break is named with its line."""
+    result = Check()
+    expected_seq, expected_prev = 1, GENESIS
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            result.problems.append(f"line {number}: empty line inside the log")
+            continue
+        try:
+            entry = json.loads(line)
+            seq, prev, stated = entry["seq"], entry["prev"], entry["hash"]
+        except (ValueError, TypeError, KeyError):
+            result.problems.append(f"line {number}: not an entry of the log (unreadable JSON or no seq/prev/hash)")
+            continue
+        result.entries += 1
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            result.problems.append(f"line {number}: seq {seq!r} is not a whole number")
+            continue
+        if digest(entry) != stated:
+            result.problems.append(f"line {number} (entry {seq}): edited: its content no longer matches its hash")
+        if seq > expected_seq:
+            span = str(expected_seq) if seq == expected_seq + 1 else f"{expected_seq}..{seq - 1}"
+            result.problems.append(f"line {number} (entry {seq}): entry {span} missing before it")
+        elif seq < expected_seq:
+            result.problems.append(f"line {number} (entry {seq}): repeated or out of order "
+                                   f"(entry {expected_seq} expected)")
+        elif prev != expected_prev:
+            result.problems.append(f"line {number} (entry {seq}): does not follow the entry before it "
+                                   "(that entry was edited, or an entry was removed and renumbered)")
+        expected_seq, expected_prev = seq + 1, stated
+        result.last_seq, result.last_hash = seq, stated
+    return result

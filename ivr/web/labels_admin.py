@@ -1,0 +1,110 @@
+"""The words of the admin's routing-rules pages (part of :mod:`ivr.web.labels`)."""
+from __future__ import annotations
+
+RULES = {
+    "title": "路由规则管理",
+    "in_force": "当前生效版本",
+    "no_version": "尚无版本记录",
+    "parts": "各部件持有的版本",
+    "part": "部件",
+    "pid": "进程",
+    "state": "状态",
+    "version": "版本",
+    "edit": "编辑规则文件",
+    "edit_hint": "修改后先“检查”：问题会标在行号旁，什么都不会生效，直到您填写说明并发布。",
+    "check": "检查",
+    "upload": "上传文件",
+    "upload_button": "上传并检查",
+    "history": "历史版本",
+    "audit": "审计记录",
+    "when": "时间",
+    "who": "操作人",
+    "how": "方式",
+    "why": "说明",
+    "step": "步骤",
+    "outcome": "结果",
+    "rollback": "回滚到此版本",
+    "rollback_why": "回滚原因（选填）",
+    "reverted": "已撤回",
+    "candidate": "待发布的规则",
+    "check_ok": "检查通过：{lines} 条线路，{queues} 个队列，{agents} 名坐席。",
+    "check_bad": "发现 {n} 处问题，规则未生效。请修改后重新检查。",
+    "prompts_checked": "提示音已对照本机 Asterisk 逐一核对。",
+    "diff": "对来电的影响（与当前生效版本相比）",
+    "no_changes": "与当前生效版本相比，对来电没有任何变化。",
+    "preview": "影响预估（用真实来电重放）",
+    "preview_days": "重放最近",
+    "preview_run": "预估",
+    "preview_summary": "最近 {days} 天共 {calls} 通来电，新规则下 {elsewhere} 通会改变去向（重放用时 {seconds} 秒）。",
+    "line": "线路",
+    "mode": "模式",
+    "department": "部门",
+    "calls": "来电",
+    "elsewhere": "改变去向",
+    "moves": "去向变化",
+    "changed_calls": "会改变去向的来电",
+    "caller": "来电号码",
+    "dialled": "拨打号码",
+    "from": "原去向",
+    "to": "新去向",
+    "scheduled": "今后 {days} 天的日程变化（新规则下）",
+    "new_event": "新",
+    "apply": "发布",
+    "apply_why": "发布说明（必填：为什么修改）",
+    "apply_button": "发布到所有部件",
+    "applied": "已发布：版本 {number} 已在所有部件生效。",
+    "refused": "未发布：{reason}",
+    "reverted_note": "有部件未能跟上，已恢复原文件。",
+    "back": "返回规则管理",
+    "need_why": "请填写说明（一行，最多 500 字）",
+    "bad_file": "无法读取文件：{reason}",
+    "too_big": "文件太大：最多 1 MB",
+}
+CHANGE = {
+    "line_added": "新增线路", "line_removed": "删除线路", "line_changed": "线路变更",
+    "agent_added": "新增坐席", "agent_removed": "删除坐席", "agent_moved": "坐席调整队列",
+    "queue_added": "新增队列", "queue_removed": "删除队列", "queue_changed": "队列变更",
+    "hours_added": "新增工作时间", "hours_removed": "删除工作时间", "hours_changed": "工作时间变更",
+    "holiday_added": "新增节假日", "holiday_removed": "删除节假日",
+    "workday_added": "新增调休工作日", "workday_removed": "删除调休工作日",
+    "prompt_changed": "提示音变更", "department_added": "新增部门", "department_removed": "删除部门",
+    "department_changed": "部门更名", "centre_changed": "中心设置变更",
+}
+PART = {"routing": "路由引擎", "work_orders": "工单（办理期限日历）", "console": "工作台", "asterisk": "Asterisk（队列、坐席、拨号方案）"}
+PART_STATE = {"follows": "已跟上", "running": "运行中", "holds another version": "持有其他版本", "not running": "未运行（启动时读取生效版本）",
+              "did not follow": "未能跟上", "refused": "拒绝"}
+RULES_ACTION = {"apply": "发布", "rollback": "回滚", "disk": "手工编辑文件", "upload": "上传", "edit": "在线编辑",
+                "preview": "影响预估", "edited_on_disk": "发现手工编辑", "check": "检查"}
+RULES_OUTCOME = {"ok": "成功", "refused": "被拒绝", "failed": "失败并已恢复", "problems": "检查未通过"}
+LINE_FIELD = {"mode": "模式", "department": "部门", "queue": "队列", "overflow_queue": "溢出队列",
+              "overflow_after": "溢出等待（秒）", "destination": "部门自有号码", "schedule": "工作时间",
+              "dial_timeout": "振铃时长（秒）", "fallback_queue": "未接转入队列", "go_live": "过渡期开始",
+              "retire_on": "停用日期", "after_retirement": "停用后", "name": "名称", "queues": "所属队列",
+              "hours": "时间", "prompts": "提示音", "strategy": "分配策略", "ring_timeout": "坐席振铃（秒）",
+              "wrapup_time": "话后整理（秒）", "name_zh": "中文名", "name_en": "英文名", "main_line": "主号",
+              "general_queue": "综合队列", "timezone": "时区", "area_code": "区号"}
+EVENT = {"sunset_starts": "过渡期开始", "retired": "号码停用", "holiday": "节假日", "workday": "调休工作日"}
+
+
+def route(value: str) -> str:
+    """Where a call goes (ivr.core.replay.route_of: "queue:q12345", "dial:0513...>q12345") in words."""
+    if value == "prompt_only":
+        return "仅播放提示音后挂机"
+    kind, _, rest = value.partition(":")
+    first, _, then = rest.partition(">")
+    if kind == "dial":
+        return f"部门自有号码 {first}（未接通转 {then}）"
+    return f"队列 {first}" + (f"（溢出至 {then}）" if then else "")
+
+
+def scheduled(event, departments) -> str:
+    """A dated event of the preview (ivr.core.replay.Scheduled) in words."""
+    name = departments[event.department].name_zh if event.department in departments else event.department
+    if event.kind == "retired":
+        after = "播放“号码已停用”后挂机" if event.after_retirement == "prompt_only" else "播放“号码已停用”后转12345"
+        return f"{event.subject}（{name}）停用：{after}"
+    if event.kind == "sunset_starts":
+        return f"{event.subject}（{name}）进入过渡期：先播放停用预告，再转12345"
+    if event.kind == "holiday":
+        return f"{event.subject}：并联线路全天转12345，不计入办理期限的工作日"
+    return "部门上班，计入办理期限的工作日"

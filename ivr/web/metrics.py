@@ -1,0 +1,157 @@
+"""``GET /metrics``: the engine's figures in Prometheus's text format (prometheus_client).
+
+* per queue: callers waiting and the longest wait (Asterisk, through the console's AMI feed);
+  agents by state (counts only: no agent is named, this is not a staff-monitoring feed);
+* calls offered, answered and abandoned per queue, counted from Asterisk's queue events since
+  the console started (counters: Prometheus's ``rate()`` and ``increase()`` handle the restart);
+* the routing decision's latency histogram (the FastAGI server's stats file, written every second);
+* the work-order pipeline: facts pending in the spool, the age of the oldest (the lag), the
+  spool's size, facts set aside, whether the engine's intake runs (``ivr tickets intake``'s figures).
+
+A scraper cannot log in to the console, and these figures must not leak to whoever reaches the
+port: every request needs ``Authorization: Bearer <token>``, the token being generated at first
+start into ``<data_dir>/secrets/metrics.token`` (0600; give Prometheus that file as its
+``credentials_file``). Anything else is 401, with no figure in it. Asterisk's own channel metrics
+(res_prometheus) can be scraped beside these; queue figures come from here.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import datetime, timezone
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from ivr.agi.stats import BUCKETS_US
+from ivr.core.presence import AgentState
+from ivr.web.session import load_or_create_secret
+
+TOKEN_FILE = "metrics.token"
+
+
+def expected_token(console) -> str:
+    return load_or_create_secret(console.settings.data_dir, TOKEN_FILE)
+
+
+def authorised(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def live_figures(console) -> dict:
+    """What Asterisk says now, read on the event loop that keeps it (no waiting, no I/O)."""
+    monitor = console.presence
+    if monitor is None:
+        return {"connected": False}
+    feed, now = monitor.wallboard, console.now()
+    return {"connected": monitor.logged_in.is_set(), "waiting": feed.waiting(now),
+            "states": [a.state.value for a in monitor.presence.agents(now)], "counts": dict(feed.counts)}
+
+
+class Figures:
+    """A prometheus_client collector over one snapshot (the live figures and the files)."""
+
+    def __init__(self, live: dict, agi: dict | None, intake: dict | None) -> None:
+        self.live, self.agi, self.intake = live, agi, intake
+
+    def collect(self):
+        live = self.live
+        up = GaugeMetricFamily("ivr_asterisk_feed_up", "1 when the console's AMI feed is logged in to Asterisk")
+        up.add_metric([], 1 if live.get("connected") else 0)
+        yield up
+        waiting = GaugeMetricFamily("ivr_queue_callers_waiting", "Callers waiting in the queue now", labels=["queue"])
+        longest = GaugeMetricFamily("ivr_queue_longest_wait_seconds", "The longest wait in the queue now",
+                                    labels=["queue"])
+        for queue, (count, seconds) in sorted(live.get("waiting", {}).items()):
+            waiting.add_metric([queue], count)
+            longest.add_metric([queue], round(seconds, 1))
+        yield waiting
+        yield longest
+        agents = GaugeMetricFamily("ivr_agents", "Agents by state (as Asterisk reports them)", labels=["state"])
+        states = live.get("states", [])
+        for state in AgentState:
+            agents.add_metric([state.value], sum(1 for s in states if s == state.value))
+        yield agents
+        calls = CounterMetricFamily("ivr_queue_calls", "Queue calls since the console started, by outcome",
+                                    labels=["queue", "outcome"])
+        for (outcome, queue), n in sorted(live.get("counts", {}).items()):
+            calls.add_metric([queue, outcome], n)
+        yield calls
+        yield from self._routing()
+        yield from self._pipeline()
+
+    def _routing(self):
+        decision = (self.agi or {}).get("decision")
+        if not decision:
+            return
+        histogram = HistogramMetricFamily("ivr_routing_decision_seconds",
+                                          "Time the engine took to decide where a call goes")
+        buckets, running = [], 0
+        counts = decision.get("histogram", {})
+        for bound in BUCKETS_US:
+            label = "le_inf" if bound == float("inf") else f"le_{int(bound)}us"
+            running += counts.get(label, 0)
+            buckets.append(("+Inf" if bound == float("inf") else f"{bound / 1e6:g}", running))
+        total = decision.get("sum_us")
+        if total is None:
+            total = (decision.get("mean_us") or 0) * decision.get("count", 0)
+        histogram.add_metric([], buckets, sum_value=total / 1e6)
+        yield histogram
+
+    def _pipeline(self):
+        intake = self.intake
+        if intake is None:
+            return
+        oldest = intake.get("oldest_pending_at")
+        lag = 0.0
+        if oldest:
+            lag = max(0.0, (datetime.now(timezone.utc) - datetime.fromisoformat(oldest)).total_seconds())
+        for name, help_text, value in (
+                ("ivr_workorder_facts_pending", "Call facts in the spool not yet applied to the database",
+                 intake["pending"]),
+                ("ivr_workorder_pipeline_lag_seconds", "Age of the oldest call fact still pending (0: none)", lag),
+                ("ivr_workorder_spool_bytes", "Size of the intake's spool on disk", intake["spool_bytes"]),
+                ("ivr_workorder_facts_set_aside", "Call facts set aside with a reason (ivr tickets intake)",
+                 len(intake["set_aside"])),
+                ("ivr_workorder_intake_running", "1 when the engine's intake wrote its status lately",
+                 1 if intake["engine_running"] else 0)):
+            gauge = GaugeMetricFamily(name, help_text)
+            gauge.add_metric([], value)
+            yield gauge
+
+
+def _files(console) -> tuple[dict | None, dict | None]:
+    from ivr.cli.intake_cmd import report
+
+    try:
+        agi = json.loads((console.settings.data_dir / "agi-stats.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        agi = None
+    try:
+        intake = report(console.settings)
+    except (OSError, ValueError):
+        intake = None
+    return agi, intake
+
+
+async def metrics(request: Request) -> Response:
+    console = request.app.state.console
+    token = await run_in_threadpool(expected_token, console)
+    if not authorised(request, token):
+        return PlainTextResponse("a bearer token is needed\n", status_code=401,
+                                 headers={"WWW-Authenticate": 'Bearer realm="ivr metrics"'})
+    live = live_figures(console)
+    agi, intake = await run_in_threadpool(_files, console)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Figures(live, agi, intake))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST,
+                    headers={"Cache-Control": "no-store"})
+
+
+routes = [Route("/metrics", metrics, methods=["GET"])]

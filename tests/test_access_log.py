@@ -1,0 +1,85 @@
+"""The auditors' access log: appended under a lock, hash-chained, its head kept in the database;
+verify finds an edited line, a removed one, and entries cut from the end."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+
+import pytest
+
+from ivr.access_log import NAME, AccessLog
+from ivr.errors import AuditError
+from ivr.store.audit import AuditStore
+from store.conftest import _fresh_logging, policy, store, store_url  # noqa: F401 - SQLite and PostgreSQL
+from support import at
+
+T0 = at("2020-06-01 10:30")
+
+
+@pytest.fixture
+def journal(tmp_path, store):
+    return AccessLog(tmp_path / "audit" / "access-log.jsonl", AuditStore(store.engine, store.tz))
+
+
+def fill(journal: AccessLog, n: int = 5) -> None:
+    for i in range(n):
+        journal.append(at=T0, user="chen", role="auditor", address="10.0.0.7", action="play",
+                       what=f"12345-20200601-{i:06d}", result="ok")
+
+
+def test_entries_are_chained_and_the_head_is_in_the_database(journal, store):
+    fill(journal)
+    lines = journal.path.read_text().splitlines()
+    first, last = json.loads(lines[0]), json.loads(lines[-1])
+    assert (first["seq"], first["prev"], last["seq"]) == (1, "0" * 64, 5)
+    assert json.loads(lines[1])["prev"] == first["hash"]
+    assert AuditStore(store.engine, store.tz).head(NAME) == (5, last["hash"])
+    result = journal.verify()
+    assert result.ok and result.chain.entries == 5
+    assert [e["seq"] for e in journal.entries(limit=2)] == [5, 4]
+
+
+def test_an_edited_line_is_found(journal):
+    fill(journal)
+    lines = journal.path.read_text().splitlines()
+    lines[2] = lines[2].replace('"user":"chen"', '"user":"zhou"')
+    journal.path.write_text("\n".join(lines) + "\n")
+    assert journal.verify().problems == ["line 3 (entry 3): edited: its content no longer matches its hash"]
+
+
+def test_a_removed_line_and_a_cut_end_are_found(journal):
+    fill(journal)
+    lines = journal.path.read_text().splitlines()
+    journal.path.write_text("\n".join(lines[:1] + lines[2:]) + "\n")
+    assert journal.verify().problems == ["line 2 (entry 3): entry 2 missing before it"]
+    journal.path.write_text("\n".join(lines[:3]) + "\n")
+    assert journal.verify().problems == [
+        "the database's head is entry 5, the file ends at entry 3: entries 4..5 were removed from the end"]
+
+
+def test_writers_in_parallel_keep_one_chain(journal):
+    threads = [threading.Thread(target=fill, args=(journal, 20)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result = journal.verify()
+    assert result.ok and result.chain.last_seq == 80
+
+
+def test_hostile_text_stays_on_its_line_and_the_csv_runs_no_formula(journal):
+    journal.append(at=T0, user="chen", role="auditor", address="10.0.0.7", action="search",
+                   what='caller=1390\n{"seq": 99}\u202e', result="=HYPERLINK(\"http://x\")")
+    assert len(journal.path.read_text().splitlines()) == 1 and journal.verify().ok
+    rows = list(csv.reader(io.StringIO(journal.csv_text())))
+    assert rows[0][:3] == ["seq", "at", "user"] and rows[1][7].startswith("'=")
+
+
+def test_a_log_that_cannot_be_written_refuses(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    with pytest.raises(AuditError, match="cannot write the access log"):
+        AccessLog(blocked / "access-log.jsonl").append(at=T0, user="u", role="auditor", address="a",
+                                                       action="play", what="w", result="ok")

@@ -1,0 +1,54 @@
+"""/metrics: Prometheus's text format behind a bearer token (a console login is not enough), with
+the routing decision's histogram from the FastAGI server's stats file and the work-order pipeline's
+figures from the spool. Live queue figures need Asterisk: the end-to-end tests read them."""
+from __future__ import annotations
+
+import json
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from ivr.agi.stats import AgiStats, write_snapshot
+from ivr.core.call_events import CallInfo, Entered
+from ivr.ami.spool import Spool
+from ivr.engine import spool_folder
+from support import at
+from web.helpers import log_in
+
+
+def token_of(app) -> str:
+    path = app.state.console.settings.data_dir / "secrets" / "metrics.token"
+    return path.read_text().strip()
+
+
+def test_nobody_without_the_token_gets_a_figure(client, app):
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic d2FuZzp4"}):
+        answer = client.get("/metrics", headers=headers)
+        assert answer.status_code == 401 and "ivr_" not in answer.text
+        assert answer.headers["www-authenticate"].startswith("Bearer")
+    log_in(client, "wang")
+    assert client.get("/metrics").status_code == 401               # a console login is not enough
+    secret = app.state.console.settings.data_dir / "secrets" / "metrics.token"
+    assert secret.stat().st_mode & 0o077 == 0 and len(token_of(app)) >= 32
+
+
+def test_the_figures_in_prometheus_text_format(client, app):
+    settings = app.state.console.settings
+    stats = AgiStats()
+    for micros in (30, 80, 120, 900, 4000):
+        stats.observe_decision(micros)
+    write_snapshot(settings.data_dir / "agi-stats.json", stats.snapshot())
+    Spool(spool_folder(settings)).append([Entered(CallInfo("1591.1"), "q12345", at("2020-06-01 10:00"))])
+    answer = client.get("/metrics", headers={"Authorization": f"Bearer {token_of(app)}"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(answer.text)}
+    assert families["ivr_asterisk_feed_up"].samples[0].value == 0        # no Asterisk in this test
+    assert {s.labels["state"] for s in families["ivr_agents"].samples} >= {"ready", "paused", "talking"}
+    decision = {s.name + str(s.labels.get("le", "")): s.value for s in families["ivr_routing_decision_seconds"].samples}
+    assert decision["ivr_routing_decision_seconds_count"] == 5
+    assert decision["ivr_routing_decision_seconds_bucket0.0001"] == 2       # 30 µs and 80 µs
+    assert decision["ivr_routing_decision_seconds_bucket+Inf"] == 5
+    assert abs(decision["ivr_routing_decision_seconds_sum"] - 0.00513) < 1e-9
+    assert families["ivr_workorder_facts_pending"].samples[0].value == 1
+    assert families["ivr_workorder_pipeline_lag_seconds"].samples[0].value > 0
+    assert families["ivr_workorder_intake_running"].samples[0].value == 0
+    assert json.loads((settings.data_dir / "agi-stats.json").read_text())["decision"]["sum_us"] == 5130.0
