@@ -23,7 +23,7 @@ from ivr.core import call_events as ce
 from ivr.core.agent_phone import department_line
 from ivr.core.numbers import normalize_number
 from ivr.core.rules import Rules
-from ivr.errors import TicketNotFound
+from ivr.errors import TicketError, TicketNotFound
 from ivr.logs import get_logger
 from ivr.recordings import digest
 from ivr.store.tickets import TicketStore
@@ -95,8 +95,9 @@ class StoreLedger:
                 department=line.department if line else "", kind=fact.kind, agent=fact.agent,
                 at=fact.at, dialled=fact.to)
         except TicketNotFound:
-            log.warning("ledger.transfer_without_order", linkedid=fact.call.linkedid, to=fact.to)
-            return
+            # never dropped: the intake sets the fact aside with this reason, for staff to see and requeue
+            raise TicketError(f"a transfer to {fact.to} by {fact.agent} for call {fact.call.linkedid}, "
+                              "which has no work order") from None
         log.info("ledger.transfer", number=ticket.number, linkedid=fact.call.linkedid, to=fact.to,
                  kind=fact.kind, agent=fact.agent)
 

@@ -9,6 +9,7 @@ import pytest
 
 from ivr.ami.ledger import RecordingNotReady, StoreLedger
 from ivr.core import call_events as ce
+from ivr.errors import TicketError
 from ivr.recordings import Manifest, verify
 from ivr.store import open_store, policy_for
 
@@ -71,6 +72,8 @@ def test_a_transfer_goes_on_the_orders_history_once_with_the_department(ledger):
         ledger.store.apply(ticket.number, "transfer", "li", AT.replace(minute=5))
 
 
-def test_a_transfer_of_a_call_with_no_order_is_only_logged(ledger):
-    ledger.apply(ce.Transferred(ce.CallInfo("4.1", "4.1"), "80002401", "blind", "agent3", AT))
+def test_a_transfer_of_a_call_with_no_order_is_refused_to_be_set_aside_not_dropped(ledger):
+    """The intake sets a refused fact aside with its reason (ivr tickets intake shows it)."""
+    with pytest.raises(TicketError, match="a transfer to 80002401 by agent3 for call 4.1, which has no work order"):
+        ledger.apply(ce.Transferred(ce.CallInfo("4.1", "4.1"), "80002401", "blind", "agent3", AT))
     assert ledger.store.list() == []
