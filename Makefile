@@ -36,8 +36,11 @@ softphones:
 demo: install asterisk browser prompts
 	$(BIN)/ivr demo
 
+# Two workers, each with its own Asterisk on its own ports (tests/e2e/asterisk_lab.py): most of an
+# end-to-end test is waiting for a call, so two share the two cores well. A file's tests stay on
+# one worker (its module fixtures, such as the demo run, are made once).
 test: install asterisk browser prompts softphones postgresql
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 unit: install prompts postgresql
 	$(BIN)/python -m pytest -m 'not asterisk'

@@ -20,8 +20,16 @@ from ivr.asterisk.secrets import secrets_path
 from ivr.settings import Settings
 from ivr.sipp import Party, place_calls
 
-# IVR_E2E_PORT_OFFSET shifts every port, so two test runs on one machine never meet.
-_OFFSET = int(os.environ.get("IVR_E2E_PORT_OFFSET", "0"))
+def _worker_index() -> int:
+    """pytest-xdist's worker number (gw0, gw1, ...); 0 when the tests run in one process."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(name[2:]) if name.startswith("gw") and name[2:].isdigit() else 0
+
+
+# IVR_E2E_PORT_OFFSET shifts every port, so two test runs on one machine never meet; each
+# pytest-xdist worker has its own Asterisk, 300 ports further on (make test runs two).
+WORKER_PORT_STEP = 300
+_OFFSET = int(os.environ.get("IVR_E2E_PORT_OFFSET", "0")) + WORKER_PORT_STEP * _worker_index()
 SIP_PORT = 5160 + _OFFSET
 AMI_PORT = 5138 + _OFFSET
 AGI_PORT = 4673 + _OFFSET

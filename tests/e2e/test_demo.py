@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from e2e.asterisk_lab import listening
+from e2e.asterisk_lab import _OFFSET, listening
 from e2e.engine_process import IVR
 
 from ivr import demo
@@ -192,7 +191,7 @@ def test_a_folder_the_demo_did_not_make_is_not_wiped(tmp_path):
 # --- one real run -----------------------------------------------------------------------------
 
 # Past every port of the end-to-end lab of the same offset (SIP 5160.., agents 5200.., departments 5290..).
-DEMO_OFFSET = 1000 + int(os.environ.get("IVR_E2E_PORT_OFFSET", "0"))
+DEMO_OFFSET = 1000 + _OFFSET
 
 
 @pytest.fixture(scope="module")
