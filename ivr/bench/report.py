@@ -14,6 +14,7 @@ WAYS = {
     "static": "(a) static dialplan, no AGI",
     "engine": "(b) engine, FastAGI",
     "classic": "(c) pyst2 AGI, process per call",
+    "minimal": "(d) minimal FastAGI, one variable",
 }
 
 # The targets: (name, measured key, comparison, limit).

@@ -27,6 +27,7 @@ import click
 from ivr.asterisk import process, service
 from ivr.asterisk.site import write_lab_trunks
 from ivr.bench import capture, lab, load, report, surge
+from ivr.bench.minimal_agi import MinimalServer
 from ivr.bench.ramp import Ramp, plan_rates
 from ivr.bench.stats import Latency, StepResult
 from ivr.core.call_events import parse_queue_log_line
@@ -36,18 +37,18 @@ from ivr.settings import REPO_ROOT
 
 log = get_logger("ivr.bench")
 
-NUMBERS = {"static": "9912345", "engine": "12345", "classic": "9812345"}
+NUMBERS = {"static": "9912345", "minimal": "9712345", "engine": "12345", "classic": "9812345"}
 
 
 @dataclass
 class Config:
     rates: list[int] = field(default_factory=lambda: [50, 200, 400])
-    ramp: list[int] = field(default_factory=lambda: [10, 20, 100, 300, 500, 600, 800])
+    ramp: list[int] = field(default_factory=lambda: [10, 20, 100, 300, 500, 600, 800, 1000, 1200, 1500])
     target_rate: int = 200
     step_seconds: float = 4.0
     talk_ms: int = 200
     answer_timeout_ms: int = 5000
-    ways: list[str] = field(default_factory=lambda: ["static", "engine", "classic"])
+    ways: list[str] = field(default_factory=lambda: ["static", "minimal", "engine", "classic"])
     surge: bool = True
     surge_line: str = "051380000304"
     surge_callers: int = 300
@@ -129,7 +130,7 @@ class Bench:
                                   department_port=self.ports.department,
                                   agent_ports={a: self.ports.agent(a) for a in self.rules.agents})
         self.deployment, _ = service.prepare(self.settings, trunks)
-        lab.install_bench_dialplan(self.deployment.layout.etc)
+        lab.install_bench_dialplan(self.deployment.layout.etc, minimal_port=self.ports.minimal_agi)
         self.binds: tuple[Path, ...] = ()
         if self.deployment.install.chrooted and "classic" in self.ways:
             self.binds, why = lab.python_binds()
@@ -147,6 +148,7 @@ class Bench:
         t0 = time.monotonic()
         self._prepare()
         agents = engine = None
+        self.minimal: MinimalServer | None = None
         asterisk_pid = None
         self.wire: lab.Capture | None = None
         self.ports.check_free(self.agent_ids)
@@ -156,6 +158,9 @@ class Bench:
             env = {**os.environ, **lab.settings_env(self.settings)}
             asterisk_pid = lab.start_asterisk(self.deployment, self.binds, env)
             engine = lab.Engine(self.settings, self.run_dir / "engine.log").start()
+            if "minimal" in self.ways:
+                self.minimal = MinimalServer(self.ports.minimal_agi, self.run_dir / "minimal-agi.stats",
+                                             self.run_dir / "minimal-agi.log").start()
             try:
                 self.wire = lab.Capture(self.ports.carrier, self.run_dir / "wire.txt").start()
             except lab.BenchError as err:
@@ -182,6 +187,8 @@ class Bench:
                 self.wire.stop()
             if engine is not None:
                 engine.stop()
+            if self.minimal is not None:
+                self.minimal.stop()
             try:
                 process.stop(self.deployment.install, self.deployment.layout)
             except Exception as err:  # noqa: BLE001 - the other parts must still be stopped
@@ -234,7 +241,7 @@ class Bench:
                             self.ports, talk_ms=self.config.talk_ms,
                             answer_timeout_ms=self.config.answer_timeout_ms)
         lab.settle(self.deployment)
-        time.sleep(1.2 if way == "engine" else 0.2)  # the engine writes its stats every second
+        time.sleep(1.2 if way in ("engine", "minimal") else 0.2)  # both write their counts every second
         routed = self._routed(engine, way) - before if before is not None else None
         misrouted = 0 if routed is None else max(0, loaded.successful - routed)
         note = "" if routed is None else f"routed by this way: {routed}"
@@ -256,6 +263,8 @@ class Bench:
             return _engine_routes(engine)
         if way == "classic":
             return _route_lines(self.deployment.layout.console_log)
+        if way == "minimal" and self.minimal is not None:
+            return self.minimal.calls()
         return None
 
     # --- surge ------------------------------------------------------------------------------
