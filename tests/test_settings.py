@@ -26,6 +26,7 @@ IVR = str(Path(sys.executable).with_name("ivr"))
     ("IVR_CLOCK", "yesterday", "an ISO time"),
     ("IVR_RECORDINGS_KEEP_DAYS", "0", "a whole number of days from 1 to 36500"),
     ("IVR_RECORDINGS_KEEP_DAYS", "half a year", "a whole number of days"),
+    ("IVR_RECORDING_FORMAT", "mp3", "one of opus, wav"),
 ])
 def test_a_bad_setting_is_named_with_what_it_may_hold(name, value, expected):
     with pytest.raises(SettingsError) as err:
