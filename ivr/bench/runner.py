@@ -34,9 +34,11 @@ from ivr.core.call_events import parse_queue_log_line
 from ivr.logs import get_logger
 from ivr.rules_file import load_rules
 from ivr.settings import REPO_ROOT
+from ivr.sipp import DTMF_PCAP
 
 log = get_logger("ivr.bench")
 
+RATING_KEY = DTMF_PCAP.with_name("dtmf_2833_4.pcap")  # "4": satisfied
 NUMBERS = {"static": "9912345", "minimal": "9712345", "engine": "12345", "classic": "9812345"}
 
 
@@ -182,6 +184,7 @@ class Bench:
                           "asterisk_memory_kb": lab.memory_kb(asterisk_pid)}
             surge_doc = self._surge(agents) if self.config.surge else {"skipped": "--no-surge"}
             pop_doc = self._pop() if self.config.pop else {"skipped": "--no-pop"}
+            recordings_doc = self._recordings()
         finally:
             if self.wire is not None:
                 self.wire.stop()
@@ -198,7 +201,8 @@ class Bench:
         config = self.config.to_dict() | {"ways_run": self.ways, "notes": self.notes}
         return report.document(ramp=ramp, rates=self.config.rates, target_rate=self.config.target_rate,
                                config=config, machine=_machine(self.deployment), engine=engine_doc,
-                               surge=surge_doc, pop=pop_doc, started=started.isoformat(timespec="seconds"),
+                               surge=surge_doc, pop=pop_doc, recordings=recordings_doc,
+                               started=started.isoformat(timespec="seconds"),
                                seconds=time.monotonic() - t0)
 
     # --- load -------------------------------------------------------------------------------
@@ -267,6 +271,16 @@ class Bench:
             return self.minimal.calls()
         return None
 
+    def _recordings(self) -> dict:
+        """Bytes per second of call: this run's recordings, and speech through the same encoder."""
+        from ivr.bench import recording_size
+
+        lab.settle(self.deployment)
+        time.sleep(3)  # the last recordings compressed and in place
+        prompts = sorted(self.run_dir.rglob("sounds/hotline/*.wav"))
+        return {"run": recording_size.of_run(self.settings.recordings_dir),
+                "speech": recording_size.speech(prompts)}
+
     # --- surge ------------------------------------------------------------------------------
     def _pop(self) -> dict:
         """The screen pop's delay with every agent of the general queue answering at once."""
@@ -283,7 +297,10 @@ class Bench:
         step = self.run_dir / "steps" / "pop"
 
         def one_round() -> None:
-            load.place("12345", rate=50, calls=len(agents), workdir=step, ports=self.ports, talk_ms=3000,
+            # callers who stay on after the agent hangs up and key a rating, as citizens do
+            load.place("12345", rate=50, calls=len(agents), workdir=step, ports=self.ports,
+                       scenario="carrier_rate.xml", talk_ms=c.agent_talk_ms + 1500,
+                       keys={"dtmf": str(RATING_KEY), "pcap": str(RATING_KEY)},
                        answer_timeout_ms=10_000, max_concurrent=len(agents), timeout=60)
             lab.wait_idle(self.deployment, timeout=60)
             time.sleep(c.agent_talk_ms / 1000 + 6)  # every agent free again before the next round
@@ -292,7 +309,8 @@ class Bench:
         result = pop.measure(base_url=f"http://127.0.0.1:{self.ports.web}", ivr=[lab.IVR], env=env,
                              agents=agents, ami=(self.settings.ami_host, self.settings.ami_port,
                                                  secrets.ami_user, secrets.ami_secret),
-                             place_round=one_round, rounds=c.pop_rounds)
+                             place_round=one_round, database_url=self.settings.database_url,
+                             rounds=c.pop_rounds)
         return result.to_dict()
 
     def _surge(self, agents: lab.Agents) -> dict:
