@@ -287,7 +287,8 @@ class Agents:
 
 
 class Engine:
-    """``ivr serve`` (FastAGI + AMI listener + scheduler) as a child process of the benchmark."""
+    """``ivr serve`` (FastAGI + AMI listener + scheduler + console) as a child process of the
+    benchmark."""
 
     def __init__(self, settings: Settings, log_path: Path) -> None:
         self.settings, self.log_path = settings, log_path

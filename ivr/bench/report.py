@@ -162,12 +162,12 @@ def recording_lines(rec: dict | None) -> list[str]:
     speech = rec.get("speech") or {}
     if speech.get("skipped"):
         out.append(f"recordings: speech not measured ({speech['skipped']})")
-    elif speech:
+    elif speech and speech["before_wav"]["files"]:
         b, a = speech["before_wav"], speech["after_opus"]
         out.append(f"recordings, speech ({b['files']} files, {b['seconds']:g} s): WAV {b['bytes_per_second']} B/s "
                    f"-> Ogg Opus {a['bytes_per_second']} B/s ({speech['ratio']:g} of the size; goal <= 2048 B/s)")
     for form, size in (rec.get("run") or {}).items():
-        if size["files"]:
+        if size["files"] and size["seconds"]:
             out.append(f"recordings of this run's calls, {form}: {size['files']} files, {size['seconds']:g} s, "
                        f"{size['bytes_per_second']} B/s")
     return out

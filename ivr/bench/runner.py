@@ -133,6 +133,9 @@ class Bench:
                                   agent_ports={a: self.ports.agent(a) for a in self.rules.agents})
         self.deployment, _ = service.prepare(self.settings, trunks)
         lab.install_bench_dialplan(self.deployment.layout.etc, minimal_port=self.ports.minimal_agi)
+        from ivr.prompts import ensure_stand_ins
+
+        ensure_stand_ins(self.deployment.layout, self.rules)  # the greeting callers hear, as deployed
         self.binds: tuple[Path, ...] = ()
         if self.deployment.install.chrooted and "classic" in self.ways:
             self.binds, why = lab.python_binds()
@@ -277,7 +280,7 @@ class Bench:
 
         lab.settle(self.deployment)
         time.sleep(3)  # the last recordings compressed and in place
-        prompts = sorted(self.run_dir.rglob("sounds/hotline/*.wav"))
+        prompts = sorted(self.deployment.layout.sounds.glob("hotline/*.wav"))
         return {"run": recording_size.of_run(self.settings.recordings_dir),
                 "speech": recording_size.speech(prompts)}
 
