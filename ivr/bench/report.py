@@ -66,7 +66,7 @@ def targets(doc_ratios: dict, target_rate: int, static_ceiling_not_reached: bool
 
 def document(*, ramp: Ramp, rates, target_rate: int, config: dict, machine: dict,
              engine: dict, surge: dict | None, started: str, seconds: float, pop: dict | None = None,
-             recordings: dict | None = None) -> dict:
+             recordings: dict | None = None, profile: dict | None = None) -> dict:
     ways = {way: way_summary(ramp, way) for way in ramp.ways}
     doc_ratios = {}
     if "static" in ramp.ways:
@@ -87,6 +87,7 @@ def document(*, ramp: Ramp, rates, target_rate: int, config: dict, machine: dict
         "surge": surge,
         "pop": pop,
         "recordings": recordings,
+        "profile": profile,
     }
 
 
@@ -151,7 +152,25 @@ def table(doc: dict) -> list[str]:
                 lines.append(f"  problem: {problem}")
     lines += pop_lines(doc.get("pop"))
     lines += recording_lines(doc.get("recordings"))
+    lines += profile_lines(doc.get("profile"))
     return lines
+
+
+def profile_lines(prof: dict | None, top: int = 8) -> list[str]:
+    """Where the engine's time went during the ramp, and Asterisk's deepest queues."""
+    if not prof:
+        return []
+    if prof.get("skipped"):
+        out = ["", f"engine profile: not taken ({prof['skipped']})"]
+    else:
+        out = ["", f"engine profile over the ramp (py-spy, {prof['samples']} samples at {prof['rate_hz']} Hz), "
+                   "most samples on top of the stack:"]
+        out += [f"  {r['percent']:5.1f} %  {r['function']}" for r in prof["self"][:top]]
+    tps = prof.get("asterisk_taskprocessors") or []
+    if tps:
+        out.append("Asterisk task processors, deepest queues after the ramp: " + "; ".join(
+            f"{r['name']} max depth {r['max_depth']}" for r in tps[:4]))
+    return out
 
 
 def recording_lines(rec: dict | None) -> list[str]:

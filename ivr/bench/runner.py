@@ -26,7 +26,7 @@ import click
 
 from ivr.asterisk import process, service
 from ivr.asterisk.site import write_lab_trunks
-from ivr.bench import capture, lab, load, report, surge
+from ivr.bench import capture, lab, load, profile, report, surge
 from ivr.bench.minimal_agi import MinimalServer
 from ivr.bench.ramp import Ramp, plan_rates
 from ivr.bench.stats import Latency, StepResult
@@ -176,7 +176,13 @@ class Bench:
                  f"engine pid {engine.pid}, agents {', '.join(self.agent_ids)}")
             start_memory = lab.memory_kb(engine.pid)
             self._warm_up(engine)
-            ramp = self._ramp(engine)
+            sampler = profile.Sampler(engine.pid, self.run_dir / "engine-profile.txt").start()
+            try:
+                ramp = self._ramp(engine)
+            finally:
+                profile_doc = sampler.stop()
+            profile_doc["asterisk_taskprocessors"] = profile.taskprocessors(
+                process.cli(self.deployment.install, self.deployment.layout, "core show taskprocessors", timeout=30))
             stats = engine.stats()
             memory = lab.memory_kb(engine.pid)
             memory["start_vmrss"] = start_memory.get("vmrss")
@@ -204,7 +210,7 @@ class Bench:
         config = self.config.to_dict() | {"ways_run": self.ways, "notes": self.notes}
         return report.document(ramp=ramp, rates=self.config.rates, target_rate=self.config.target_rate,
                                config=config, machine=_machine(self.deployment), engine=engine_doc,
-                               surge=surge_doc, pop=pop_doc, recordings=recordings_doc,
+                               surge=surge_doc, pop=pop_doc, recordings=recordings_doc, profile=profile_doc,
                                started=started.isoformat(timespec="seconds"),
                                seconds=time.monotonic() - t0)
 
