@@ -58,6 +58,7 @@ def decision_variables(decision) -> dict[str, str]:
 ANSWERED_BY: Final = "IVR_ANSWERED_BY"  # the answering PJSIP endpoint: an agent id, or "departments"
 FAILSAFE: Final = "IVR_FAILSAFE"        # "1" when the call went through the fail-safe (dialplan/failsafe.conf)
 RETRIED: Final = "IVR_RETRIED"          # internal to dialplan/queue.conf: the general queue was retried once
+RECORDING_BASE: Final = "IVR_RECORDING_BASE"  # internal to dialplan/answered.conf: the path without its extension
 
 # Globals rendered into extensions.conf by ivr/asterisk/render.py (the same on every channel).
 AGI: Final = "IVR_AGI"                          # host:port of the FastAGI server
@@ -67,6 +68,7 @@ RATING_PROMPTS: Final = "IVR_RATING_PROMPTS"    # rules.prompts.rating_request
 RATING_THANKS: Final = "IVR_RATING_THANKS"      # rules.prompts.rating_thanks
 RECORDINGS: Final = "IVR_RECORDINGS"            # Settings.recordings_dir (same path inside the sid root)
 TIMEZONE: Final = "IVR_TIMEZONE"                # the centre's timezone: recordings' YYYY/MM/DD folders
+RECORDING_FORMAT: Final = "IVR_RECORDING_FORMAT"  # Settings.recording_format: the recordings' file extension
 RULES_SHA256: Final = "IVR_RULES_SHA256"        # the rules version rendered: read back to prove a reload
 
 AGI_TIMEOUT: Final = "IVR_AGI_TIMEOUT"          # seconds a FastAGI step may take before the fail-safe

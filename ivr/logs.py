@@ -24,8 +24,26 @@ class _CurrentStderr:
             pass
 
 
-def configure(json: bool = False, level: int = logging.INFO) -> None:
-    """Configure structlog once for a process; logs go to stderr so stdout stays for results."""
+LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def level_from_env(env=None) -> int:
+    """IVR_LOG_LEVEL (debug, info, warning, error; info when unset). debug adds a line per
+    routing decision (every decision is in the call log in any case)."""
+    import os
+
+    from ivr.errors import SettingsError
+
+    value = ((os.environ if env is None else env).get("IVR_LOG_LEVEL") or "info").strip().lower()
+    if value not in LEVELS:
+        raise SettingsError("IVR_LOG_LEVEL", value, "one of " + ", ".join(LEVELS))
+    return LEVELS[value]
+
+
+def configure(json: bool = False, level: int | None = None) -> None:
+    """Configure structlog once for a process; logs go to stderr so stdout stays for results.
+    ``level`` None: IVR_LOG_LEVEL's."""
+    level = level_from_env() if level is None else level
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[

@@ -38,6 +38,7 @@ class Settings:
     web_port: int = 8080          # IVR_WEB_PORT
     recordings_keep_days: int | None = None  # IVR_RECORDINGS_KEEP_DAYS: removed after; unset: kept
     quality_sheet: Path = REPO_ROOT / "quality_sheet.yaml"  # IVR_QUALITY_SHEET: the 质检 score sheet
+    recording_format: str = "opus"  # IVR_RECORDING_FORMAT: opus (Ogg Opus 12 kbit/s, ~1.6 KB/s) or wav (16 KB/s)
 
     def secure(self) -> None:
         """Make the data and recordings folders (and a SQLite database) readable by the engine's
@@ -70,6 +71,7 @@ class Settings:
             web_port=port(env, "IVR_WEB_PORT", 8080),
             recordings_keep_days=_days(env, "IVR_RECORDINGS_KEEP_DAYS"),
             quality_sheet=_path(env, "IVR_QUALITY_SHEET", REPO_ROOT / "quality_sheet.yaml"),
+            recording_format=_choice(env, "IVR_RECORDING_FORMAT", RECORDING_FORMATS),
         )
 
     def __repr__(self) -> str:
@@ -131,6 +133,22 @@ def number(env: Mapping[str, str], name: str, default: float, low: float, high: 
     if not low <= parsed <= high:  # NaN fails too
         raise SettingsError(name, value, f"a number from {low:g} to {high:g}")
     return parsed
+
+
+# The recordings' form, and what a browser is told it is. opus: MixMonitor writes WAV and, once the
+# call ends, Asterisk compresses it to Ogg Opus at 12 kbit/s (about 1.6 KB per second of call, a
+# tenth of WAV; played by every current browser) and removes the WAV (dialplan/answered.conf).
+RECORDING_FORMATS = {"opus": "audio/ogg", "wav": "audio/wav"}
+
+
+def _choice(env: Mapping[str, str], name: str, choices: Mapping[str, object]) -> str:
+    """One of ``choices`` (the first when unset)."""
+    value = _raw(env, name)
+    if value is None:
+        return next(iter(choices))
+    if value.lower() not in choices:
+        raise SettingsError(name, value, "one of " + ", ".join(choices))
+    return value.lower()
 
 
 def _days(env: Mapping[str, str], name: str) -> int | None:

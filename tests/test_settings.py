@@ -26,6 +26,7 @@ IVR = str(Path(sys.executable).with_name("ivr"))
     ("IVR_CLOCK", "yesterday", "an ISO time"),
     ("IVR_RECORDINGS_KEEP_DAYS", "0", "a whole number of days from 1 to 36500"),
     ("IVR_RECORDINGS_KEEP_DAYS", "half a year", "a whole number of days"),
+    ("IVR_RECORDING_FORMAT", "mp3", "one of opus, wav"),
 ])
 def test_a_bad_setting_is_named_with_what_it_may_hold(name, value, expected):
     with pytest.raises(SettingsError) as err:
@@ -54,3 +55,15 @@ def test_passwords_never_appear_in_a_repr():
     secrets = Secrets("ivr-engine", "amisecret", {"agent1": "sippass"})
     assert "amisecret" not in repr(secrets) and "sippass" not in repr(secrets)
     assert "amisecret" not in str(secrets)
+
+
+def test_the_log_level_is_read_and_a_bad_one_is_named():
+    import logging
+
+    from ivr.logs import level_from_env
+
+    assert level_from_env({}) == logging.INFO
+    assert level_from_env({"IVR_LOG_LEVEL": " DEBUG "}) == logging.DEBUG
+    with pytest.raises(SettingsError) as err:
+        level_from_env({"IVR_LOG_LEVEL": "loud"})
+    assert "IVR_LOG_LEVEL='loud' is not valid: expected one of debug, info, warning, error" in str(err.value)

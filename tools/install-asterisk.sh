@@ -16,8 +16,9 @@ export DEBIAN_FRONTEND=noninteractive
 CACHE="${IVR_ASTERISK_CACHE:-/var/cache/ivr-12345}"
 ROOT="$CACHE/sid-root"
 MIN_MAJOR=20
-# Hold music is the package's recommendation; --no-install-recommends needs it named.
-PACKAGES=(asterisk asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm)
+# Hold music is the package's recommendation; --no-install-recommends needs it named. opus-tools:
+# Asterisk compresses each recording to Ogg Opus when the call ends (dialplan/answered.conf).
+PACKAGES=(asterisk asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm opus-tools)
 
 say() { printf 'install-asterisk: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -188,6 +189,7 @@ main() {
     if version=$(asterisk -V 2>/dev/null) && major=$(printf '%s\n' "$version" | asterisk_major) \
             && [ -n "$major" ] && [ "$major" -ge "$MIN_MAJOR" ]; then
         say "system Asterisk found: $version ($(command -v asterisk)); no sid root needed"
+        command -v opusenc >/dev/null || apt_install_host opus-tools
         return 0
     fi
     if [ -n "${version:-}" ]; then

@@ -31,6 +31,11 @@ from ivr.logs import get_logger
 
 MAX_PENDING = 100_000
 BATCH = 2_000
+# Group commit: the writer waits this long after a call's line before writing, so one append and
+# one fsync carry every call of the moment (a spool append costs a lock, a listing, an fsync:
+# per call, at hundreds of calls a second, it took a fifth of the engine's time). A crash loses at
+# most this much of the routing log, never a call (the call is routed before its line is written).
+GROUP_S = 0.05
 BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 
 log = get_logger("ivr.agi.call_log")
@@ -104,11 +109,14 @@ class CallLog:
         while True:
             if not batch:
                 try:
-                    batch = self._take(self._queue.get(timeout=0.5))
+                    first = self._queue.get(timeout=0.5)
                 except queue.Empty:
                     if self._stop.is_set():
                         return
                     continue
+                if not self._stop.is_set():
+                    time.sleep(GROUP_S)
+                batch = self._take(first)
             try:
                 self.spool.append_lines(batch)
             except OSError as err:

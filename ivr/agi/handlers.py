@@ -79,7 +79,9 @@ async def route(agi: AgiSession, ctx: AgiContext) -> None:
     for warning in decision.warnings:
         log.warning("route.warning", warning=preview(warning, 200))
     await agi.set_variables(variables)
-    log.info("route.decided", action=decision.action.value, mode=decision.mode.value,
+    # debug, not info: every decision is in the call log already (ivr/agi/call_log.py), and a log
+    # line per call was a tenth of the engine's time per call
+    log.debug("route.decided", action=decision.action.value, mode=decision.mode.value,
              department=decision.department, queue=decision.queue,
              destination=decision.destination, decision_us=round(decision_us, 1),
              commands=agi.commands_sent)

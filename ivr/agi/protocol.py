@@ -235,17 +235,19 @@ def mset_commands(variables: Mapping[str, object],
     parentheses, brackets) and once for the AGI command parser (the backslashes themselves).
     The result is the same channel variables as one ``SET VARIABLE`` per pair.
     """
-    def line(pairs: list[str]) -> bytes:
-        return ("EXEC MSet " + _agi_quote_raw(",".join(pairs)) + "\n").encode("utf-8")
-
+    fixed = len(b'EXEC MSet ""\n')
     commands: list[bytes] = []
     batch: list[str] = []
+    size = fixed   # the command's length in bytes with ``batch`` quoted in it, kept as pairs are added
     for name, value in variables.items():
         pair = _mset_pair(name, value)
-        if batch and len(line(batch + [pair])) > max_bytes:
+        quoted = len(_agi_quote_raw(pair).encode("utf-8")) - 2 + (1 if batch else 0)  # and its comma
+        if batch and size + quoted > max_bytes:
             commands.append(command("EXEC", "MSet", _agi_quote_raw(",".join(batch))))
-            batch = []
+            batch, size = [], fixed
+            quoted -= 1
         batch.append(pair)
+        size += quoted
     if batch:
         commands.append(command("EXEC", "MSet", _agi_quote_raw(",".join(batch))))
     return commands

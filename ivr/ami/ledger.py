@@ -33,6 +33,11 @@ log = get_logger("ivr.ledger")
 # MixMonitor writes and closes the file in its own thread, a moment after the caller's Hangup
 # event: a file touched less than this long ago may still be growing, so it is not hashed yet.
 SETTLE_S = 1.0
+# A recording kept compressed (Ogg Opus) is first written as WAV, compressed by Asterisk when the
+# call ends and renamed into place (dialplan/answered.conf). A WAV that has not turned into its
+# compressed form this long after it was last written never will (the encoder failed, or
+# Asterisk stopped): the WAV is then the recording, hashed and listed as it is.
+COMPRESS_WAIT_S = 60.0
 
 
 class StoreLedger:
@@ -101,6 +106,20 @@ class StoreLedger:
         log.info("ledger.transfer", number=ticket.number, linkedid=fact.call.linkedid, to=fact.to,
                  kind=fact.kind, agent=fact.agent)
 
+    def _uncompressed(self, path: Path, call: ce.CallInfo) -> Path | None:
+        """The WAV a compressed recording is made from, while it is being compressed (or when its
+        compression failed); None when neither file is there."""
+        source = path.with_suffix(".wav")
+        if path.suffix == ".wav" or not source.exists():
+            log.warning("ledger.recording_missing", linkedid=call.linkedid, path=str(path))
+            return None
+        waited = self.wall_clock() - source.stat().st_mtime
+        if waited < COMPRESS_WAIT_S:
+            raise RecordingNotReady(path, min(1.0, COMPRESS_WAIT_S - waited))
+        log.error("ledger.recording_not_compressed", linkedid=call.linkedid, path=str(source),
+                  waited_s=round(waited, 1))
+        return source
+
     def _finish_recording(self, call: ce.CallInfo) -> None:
         try:
             ticket = self.store.by_linkedid(call.linkedid)
@@ -116,8 +135,9 @@ class StoreLedger:
         if not path.is_absolute():
             path = self.recordings_dir / path
         if not path.exists():
-            log.warning("ledger.recording_missing", linkedid=call.linkedid, path=str(path))
-            return
+            path = self._uncompressed(path, call)
+            if path is None:
+                return
         quiet_for = self.wall_clock() - path.stat().st_mtime
         if quiet_for < self.settle_s:
             raise RecordingNotReady(path, self.settle_s - quiet_for)

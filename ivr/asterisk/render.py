@@ -108,6 +108,14 @@ def _check_id(kind: str, value: str) -> str:
     return value
 
 
+def _check_format(value: str) -> str:
+    from ivr.settings import RECORDING_FORMATS
+
+    if value not in RECORDING_FORMATS:
+        raise AsteriskError(f"IVR_RECORDING_FORMAT {value!r}: one of {', '.join(RECORDING_FORMATS)}")
+    return value
+
+
 def _check_number(where: str, value: str) -> str:
     if not _NUMBER.match(value):
         raise AsteriskError(f"routing_rules.yaml: {where}: {value!r} is not a dialable number")
@@ -140,6 +148,7 @@ class RenderInput:
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
     agi_timeout: float = 3.0   # seconds a FastAGI step may take (Settings.agi_timeout)
+    recording_format: str = "opus"  # the recordings' file extension (Settings.recording_format)
     phones: Phones = Phones()  # the agents' softphones (trunks/phones.yaml)
 
 
@@ -193,6 +202,7 @@ def _context(inp: RenderInput) -> dict:
         (dv.RATING_THANKS, "&".join(prompts.get("rating_thanks", ()))),
         (dv.RECORDINGS, str(inp.layout.recordings)),
         (dv.TIMEZONE, str(centre.timezone.key)),
+        (dv.RECORDING_FORMAT, _check_format(inp.recording_format)),
         (dv.RULES_SHA256, _check_sha(rules.sha256)),
     ]
     return {

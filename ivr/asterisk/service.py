@@ -70,7 +70,8 @@ def prepare(settings: Settings, trunks: Path, out: Path | None = None,
     files = render(RenderInput(rules=rules, site=site, secrets=secrets, install=install,
                                layout=layout, agi_host=settings.agi_host, agi_port=settings.agi_port,
                                ami_host=settings.ami_host, ami_port=settings.ami_port,
-                               agi_timeout=settings.agi_timeout, phones=phones))
+                               agi_timeout=settings.agi_timeout, phones=phones,
+                               recording_format=settings.recording_format))
     written = write(files, out or layout.etc)
     if phones.tls:
         cert, key = tls.ensure_certificate(tls.tls_folder(settings.data_dir), site.sip_bind)

@@ -54,6 +54,7 @@ class Ports:
     sip: int = 6460
     ami: int = 6438
     agi: int = 6973
+    minimal_agi: int = 6974         # the floor of any FastAGI design (ivr/bench/minimal_agi.py)
     carrier: int = 6470
     web: int = 6480                 # the engine's staff console (the screen-pop figure reads it)
     agent_base: int = 6500          # agentN answers on agent_base + N
@@ -68,7 +69,8 @@ class Ports:
         """Refuse to start when another program holds one of the lab's ports (say which)."""
         udp = [("SIP", self.sip), ("carrier SIPp", self.carrier)]
         udp += [(f"agent {a} SIPp", self.agent(a)) for a in sorted(agent_ids)]
-        tcp = [("AMI", self.ami), ("FastAGI", self.agi), ("staff console", self.web)]
+        tcp = [("AMI", self.ami), ("FastAGI", self.agi), ("minimal FastAGI", self.minimal_agi),
+               ("staff console", self.web)]
         for kind, ports in ((socket.SOCK_DGRAM, udp), (socket.SOCK_STREAM, tcp)):
             for what, port in ports:
                 with socket.socket(socket.AF_INET, kind) as probe:
@@ -108,12 +110,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def install_bench_dialplan(etc: Path, route_script: Path = ROUTE_SCRIPT) -> Path:
+def install_bench_dialplan(etc: Path, route_script: Path = ROUTE_SCRIPT, minimal_port: int = 6974) -> Path:
     """Copy ``ivr/bench/bench.conf`` beside the rendered files and include it from extensions.conf.
 
     Only the lab's rendering gets it: the committed templates do not know about the benchmark.
     """
-    text = BENCH_DIALPLAN.read_text(encoding="utf-8").replace("@ROUTE_SCRIPT@", str(route_script))
+    text = (BENCH_DIALPLAN.read_text(encoding="utf-8").replace("@ROUTE_SCRIPT@", str(route_script))
+            .replace("@MINIMAL_PORT@", str(minimal_port)))
     target = etc / "dialplan" / "bench.conf"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
@@ -284,7 +287,8 @@ class Agents:
 
 
 class Engine:
-    """``ivr serve`` (FastAGI + AMI listener + scheduler) as a child process of the benchmark."""
+    """``ivr serve`` (FastAGI + AMI listener + scheduler + console) as a child process of the
+    benchmark."""
 
     def __init__(self, settings: Settings, log_path: Path) -> None:
         self.settings, self.log_path = settings, log_path

@@ -35,7 +35,7 @@ class Load:
 def place(number: str, rate: float, calls: int, workdir: Path, ports: Ports, *,
           scenario: str = "bench_caller.xml", talk_ms: int = 200, answer_timeout_ms: int = 5000,
           caller: str = "13900000001", max_concurrent: int | None = None, timeout: float = 300,
-          substitutions: dict[str, str] | None = None) -> Load:
+          substitutions: dict[str, str] | None = None, keys: dict[str, str] | None = None) -> Load:
     """Place ``calls`` calls to ``number`` at ``rate`` calls/s and wait for the last to end.
 
     ``substitutions`` replace placeholders of the scenario (values SIPp cannot take as keywords,
@@ -57,6 +57,8 @@ def place(number: str, rate: float, calls: int, workdir: Path, ports: Ports, *,
             "-nostdin", "-trace_stat", "-stf", str(stat_file), "-fd", "1",
             "-trace_rtt", "-rtt_freq", "1", "-trace_err", "-error_file", str(workdir / "errors.log"),
             "-timeout", f"{int(timeout)}s", "-timeout_error"]
+    for key, value in (keys or {}).items():
+        argv += ["-key", key, value]
     # SIPp's default cap on simultaneous calls (3 x rate x -d) would slow the offered load down
     # exactly when Asterisk slows: the step must offer its rate whatever happens.
     argv += ["-l", str(max_concurrent or calls)]

@@ -1,11 +1,14 @@
-"""The screen pop's delay under load: from an agent's answer to the event on the agent's page.
+"""What agents and citizens feel under load: answer -> screen pop, answer -> work order, rating key
+-> stored rating.
 
 Every agent of the general queue gets a staff login and a page stream (``/events``, the same SSE
 stream the desk listens to, read here by a plain HTTP client after a real login); then rounds of
 calls arrive at 12345 together, one per agent, so all of them answer at once. The answer is
 Asterisk's AgentConnect, seen on a separate AMI connection of the benchmark; the pop is the
 ``screen_pop`` event arriving on that agent's stream. Per agent, the n-th answer pairs with the
-n-th pop. The figures are the delays' p50/p99 (a figure in the results, never a timed test).
+n-th pop. The same answers, and the callers' rating keys (the dialplan's UserEvent IvrRating), are
+timed to the moment the engine's database holds the order and the rating (:mod:`ivr.bench.latency`).
+The figures are the delays' p50/p99 (a figure in the results, never a timed test).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+from ivr.bench.latency import StoreWatch, delays_ms
 from ivr.bench.stats import Latency
 from ivr.logs import get_logger
 
@@ -30,11 +34,20 @@ class PopResult:
     popped: int = 0
     delays_ms: list[float] = field(default_factory=list)
     missing: int = 0
+    order_delays_ms: list[float] = field(default_factory=list)
+    orders_missing: int = 0
+    rating_delays_ms: list[float] = field(default_factory=list)
+    ratings_keyed: int = 0
+    ratings_missing: int = 0
+    poll_ms: float = 0.0
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["delays_ms"] = [round(d, 1) for d in self.delays_ms]
+        for name in ("delays_ms", "order_delays_ms", "rating_delays_ms"):
+            data[name] = [round(d, 1) for d in getattr(self, name)]
         data["latency_ms"] = Latency.of(self.delays_ms).to_dict()
+        data["order_latency_ms"] = Latency.of(self.order_delays_ms).to_dict()
+        data["rating_latency_ms"] = Latency.of(self.rating_delays_ms).to_dict()
         return data
 
 
@@ -66,10 +79,13 @@ class PageStream(threading.Thread):
 class AnswerWatch(threading.Thread):
     """AgentConnect events on an AMI connection of the benchmark's own: who answered, when."""
 
-    def __init__(self, host: str, port: int, user: str, secret: str) -> None:
+    def __init__(self, host: str, port: int, user: str, secret: str, store: StoreWatch | None = None) -> None:
         super().__init__(name="pop-ami", daemon=True)
         self.args = (host, port, user, secret)
+        self.store = store
         self.answers: dict[str, list[float]] = {}
+        self.answered_calls: dict[str, float] = {}   # linkedid -> AgentConnect seen
+        self.rated_calls: dict[str, float] = {}      # linkedid -> UserEvent IvrRating seen
         self.ready = threading.Event()
         self._done: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -83,12 +99,26 @@ class AnswerWatch(threading.Thread):
         self._loop, self._done = asyncio.get_running_loop(), asyncio.Event()
         session = AmiSession(*self.args)
         session._manager.register_event("AgentConnect", self._on_connect)
+        session._manager.register_event("UserEvent", self._on_user_event)
         async with session:
             self.ready.set()
             await self._done.wait()
 
     def _on_connect(self, _manager, event) -> None:
-        self.answers.setdefault(str(event.get("MemberName", "")), []).append(time.monotonic())
+        now = time.monotonic()
+        self.answers.setdefault(str(event.get("MemberName", "")), []).append(now)
+        linkedid = str(event.get("Linkedid", ""))
+        if linkedid and linkedid not in self.answered_calls:
+            self.answered_calls[linkedid] = now
+            if self.store is not None:
+                self.store.want_order(linkedid)
+
+    def _on_user_event(self, _manager, event) -> None:
+        linkedid = str(event.get("Linkedid", ""))
+        if str(event.get("UserEvent", "")) == "IvrRating" and linkedid and linkedid not in self.rated_calls:
+            self.rated_calls[linkedid] = time.monotonic()
+            if self.store is not None:
+                self.store.want_rating(linkedid)
 
     def stop(self) -> None:
         if self._loop is not None and self._done is not None:
@@ -111,16 +141,19 @@ def add_accounts(ivr: list[str], env: dict[str, str], agents: list[str]) -> dict
 
 
 def measure(*, base_url: str, ivr: list[str], env: dict[str, str], agents: list[str], ami: tuple,
-            place_round, rounds: int = 5, settle_s: float = 8.0) -> PopResult:
+            place_round, database_url: str, rounds: int = 5, settle_s: float = 8.0) -> PopResult:
     """Run ``rounds`` rounds of ``place_round()`` (one call per agent, together) and pair each
-    agent's answers with its pops."""
+    agent's answers with its pops; time each answer to its order and each rating key to its
+    rating in ``database_url``."""
     passwords = add_accounts(ivr, env, agents)
     streams = {a: PageStream(base_url, f"bench-{a}", p) for a, p in passwords.items()}
     for stream in streams.values():
         stream.start()
     for stream in streams.values():
         stream.ready.wait(10)
-    watch = AnswerWatch(*ami)
+    store = StoreWatch(database_url)
+    store.start()
+    watch = AnswerWatch(*ami, store=store)
     watch.start()
     watch.ready.wait(10)
     try:
@@ -129,7 +162,11 @@ def measure(*, base_url: str, ivr: list[str], env: dict[str, str], agents: list[
         time.sleep(settle_s)  # the last pops on their way
     finally:
         watch.stop()
-    result = PopResult(agents=len(agents), rounds=rounds)
+        store.stop()
+    result = PopResult(agents=len(agents), rounds=rounds, poll_ms=store.poll_s * 1000)
+    result.order_delays_ms, result.orders_missing = delays_ms(watch.answered_calls, store.order_seen)
+    result.rating_delays_ms, result.ratings_missing = delays_ms(watch.rated_calls, store.rating_seen)
+    result.ratings_keyed = len(watch.rated_calls)
     for agent, stream in streams.items():
         answers = watch.answers.get(agent, [])
         result.answered += len(answers)

@@ -14,6 +14,7 @@ WAYS = {
     "static": "(a) static dialplan, no AGI",
     "engine": "(b) engine, FastAGI",
     "classic": "(c) pyst2 AGI, process per call",
+    "minimal": "(d) minimal FastAGI, one variable",
 }
 
 # The issue's targets: (name, measured key, comparison, limit).
@@ -64,7 +65,8 @@ def targets(doc_ratios: dict, target_rate: int, static_ceiling_not_reached: bool
 
 
 def document(*, ramp: Ramp, rates, target_rate: int, config: dict, machine: dict,
-             engine: dict, surge: dict | None, started: str, seconds: float, pop: dict | None = None) -> dict:
+             engine: dict, surge: dict | None, started: str, seconds: float, pop: dict | None = None,
+             recordings: dict | None = None, profile: dict | None = None) -> dict:
     ways = {way: way_summary(ramp, way) for way in ramp.ways}
     doc_ratios = {}
     if "static" in ramp.ways:
@@ -84,6 +86,8 @@ def document(*, ramp: Ramp, rates, target_rate: int, config: dict, machine: dict
         "engine": engine,
         "surge": surge,
         "pop": pop,
+        "recordings": recordings,
+        "profile": profile,
     }
 
 
@@ -147,7 +151,45 @@ def table(doc: dict) -> list[str]:
             for problem in v["problems"]:
                 lines.append(f"  problem: {problem}")
     lines += pop_lines(doc.get("pop"))
+    lines += recording_lines(doc.get("recordings"))
+    lines += profile_lines(doc.get("profile"))
     return lines
+
+
+def profile_lines(prof: dict | None, top: int = 8) -> list[str]:
+    """Where the engine's time went during the ramp, and Asterisk's deepest queues."""
+    if not prof:
+        return []
+    if prof.get("skipped"):
+        out = ["", f"engine profile: not taken ({prof['skipped']})"]
+    else:
+        out = ["", f"engine profile over the ramp (py-spy, {prof['samples']} samples at {prof['rate_hz']} Hz), "
+                   "most samples on top of the stack:"]
+        out += [f"  {r['percent']:5.1f} %  {r['function']}" for r in prof["self"][:top]]
+    tps = prof.get("asterisk_taskprocessors") or []
+    if tps:
+        out.append("Asterisk task processors, deepest queues after the ramp: " + "; ".join(
+            f"{r['name']} max depth {r['max_depth']}" for r in tps[:4]))
+    return out
+
+
+def recording_lines(rec: dict | None) -> list[str]:
+    """Bytes per second of call, before and after compression."""
+    if not rec:
+        return []
+    out = [""]
+    speech = rec.get("speech") or {}
+    if speech.get("skipped"):
+        out.append(f"recordings: speech not measured ({speech['skipped']})")
+    elif speech and speech["before_wav"]["files"]:
+        b, a = speech["before_wav"], speech["after_opus"]
+        out.append(f"recordings, speech ({b['files']} files, {b['seconds']:g} s): WAV {b['bytes_per_second']} B/s "
+                   f"-> Ogg Opus {a['bytes_per_second']} B/s ({speech['ratio']:g} of the size; goal <= 2048 B/s)")
+    for form, size in (rec.get("run") or {}).items():
+        if size["files"] and size["seconds"]:
+            out.append(f"recordings of this run's calls, {form}: {size['files']} files, {size['seconds']:g} s, "
+                       f"{size['bytes_per_second']} B/s")
+    return out
 
 
 def pop_lines(pop: dict | None) -> list[str]:
@@ -160,10 +202,22 @@ def pop_lines(pop: dict | None) -> list[str]:
 
     def ms(value) -> str:
         return "-" if value is None else f"{value:.1f} ms"
-    return ["", f"screen pop, answer (AgentConnect) to the agent's page, {pop['agents']} agents answering "
-                f"at once, {pop['rounds']} rounds: p50 {ms(lat['p50'])}, p99 {ms(lat['p99'])}, "
-                f"max {ms(lat['max'])} over {lat['count']} pops ({pop['answered']} answers, "
-                f"{pop['missing']} without a pop)"]
+    lines = ["", f"{pop['agents']} agents answering at once (callers arriving at 50/s), {pop['rounds']} rounds:",
+             f"  screen pop, answer (AgentConnect) to the agent's page: p50 {ms(lat['p50'])}, "
+             f"p99 {ms(lat['p99'])}, max {ms(lat['max'])} over {lat['count']} pops ({pop['answered']} answers, "
+             f"{pop['missing']} without a pop; goal p99 <= 300 ms)"]
+    order, rating = pop.get("order_latency_ms"), pop.get("rating_latency_ms")
+    poll = f"database looked at every {pop.get('poll_ms', 0):g} ms"
+    if order:
+        lines.append(f"  work order, answer to the order in the database: p50 {ms(order['p50'])}, "
+                     f"p99 {ms(order['p99'])}, max {ms(order['max'])} over {order['count']} orders "
+                     f"({pop.get('orders_missing', 0)} never seen; {poll}; goal p99 <= 50 ms)")
+    if rating:
+        lines.append(f"  rating, the caller's key (UserEvent IvrRating) to the rating in the database: "
+                     f"p50 {ms(rating['p50'])}, p99 {ms(rating['p99'])}, max {ms(rating['max'])} over "
+                     f"{rating['count']} of {pop.get('ratings_keyed', 0)} keyed "
+                     f"({pop.get('ratings_missing', 0)} never seen)")
+    return lines
 
 
 def target_lines(doc: dict) -> list[str]:

@@ -26,28 +26,31 @@ import click
 
 from ivr.asterisk import process, service
 from ivr.asterisk.site import write_lab_trunks
-from ivr.bench import capture, lab, load, report, surge
+from ivr.bench import capture, lab, load, profile, report, surge
+from ivr.bench.minimal_agi import MinimalServer
 from ivr.bench.ramp import Ramp, plan_rates
 from ivr.bench.stats import Latency, StepResult
 from ivr.core.call_events import parse_queue_log_line
 from ivr.logs import get_logger
 from ivr.rules_file import load_rules
 from ivr.settings import REPO_ROOT
+from ivr.sipp import DTMF_PCAP
 
 log = get_logger("ivr.bench")
 
-NUMBERS = {"static": "9912345", "engine": "12345", "classic": "9812345"}
+RATING_KEY = DTMF_PCAP.with_name("dtmf_2833_4.pcap")  # "4": satisfied
+NUMBERS = {"static": "9912345", "minimal": "9712345", "engine": "12345", "classic": "9812345"}
 
 
 @dataclass
 class Config:
     rates: list[int] = field(default_factory=lambda: [50, 200, 400])
-    ramp: list[int] = field(default_factory=lambda: [10, 20, 100, 300, 500, 600, 800])
+    ramp: list[int] = field(default_factory=lambda: [10, 20, 100, 300, 500, 600, 800, 1000, 1200, 1500])
     target_rate: int = 200
     step_seconds: float = 4.0
     talk_ms: int = 200
     answer_timeout_ms: int = 5000
-    ways: list[str] = field(default_factory=lambda: ["static", "engine", "classic"])
+    ways: list[str] = field(default_factory=lambda: ["static", "minimal", "engine", "classic"])
     surge: bool = True
     surge_line: str = "051380000304"
     surge_callers: int = 300
@@ -129,7 +132,10 @@ class Bench:
                                   department_port=self.ports.department,
                                   agent_ports={a: self.ports.agent(a) for a in self.rules.agents})
         self.deployment, _ = service.prepare(self.settings, trunks)
-        lab.install_bench_dialplan(self.deployment.layout.etc)
+        lab.install_bench_dialplan(self.deployment.layout.etc, minimal_port=self.ports.minimal_agi)
+        from ivr.prompts import ensure_stand_ins
+
+        ensure_stand_ins(self.deployment.layout, self.rules)  # the greeting callers hear, as deployed
         self.binds: tuple[Path, ...] = ()
         if self.deployment.install.chrooted and "classic" in self.ways:
             self.binds, why = lab.python_binds()
@@ -147,6 +153,7 @@ class Bench:
         t0 = time.monotonic()
         self._prepare()
         agents = engine = None
+        self.minimal: MinimalServer | None = None
         asterisk_pid = None
         self.wire: lab.Capture | None = None
         self.ports.check_free(self.agent_ids)
@@ -156,6 +163,9 @@ class Bench:
             env = {**os.environ, **lab.settings_env(self.settings)}
             asterisk_pid = lab.start_asterisk(self.deployment, self.binds, env)
             engine = lab.Engine(self.settings, self.run_dir / "engine.log").start()
+            if "minimal" in self.ways:
+                self.minimal = MinimalServer(self.ports.minimal_agi, self.run_dir / "minimal-agi.stats",
+                                             self.run_dir / "minimal-agi.log").start()
             try:
                 self.wire = lab.Capture(self.ports.carrier, self.run_dir / "wire.txt").start()
             except lab.BenchError as err:
@@ -166,7 +176,13 @@ class Bench:
                  f"engine pid {engine.pid}, agents {', '.join(self.agent_ids)}")
             start_memory = lab.memory_kb(engine.pid)
             self._warm_up(engine)
-            ramp = self._ramp(engine)
+            sampler = profile.Sampler(engine.pid, self.run_dir / "engine-profile.txt").start()
+            try:
+                ramp = self._ramp(engine)
+            finally:
+                profile_doc = sampler.stop()
+            profile_doc["asterisk_taskprocessors"] = profile.taskprocessors(
+                process.cli(self.deployment.install, self.deployment.layout, "core show taskprocessors", timeout=30))
             stats = engine.stats()
             memory = lab.memory_kb(engine.pid)
             memory["start_vmrss"] = start_memory.get("vmrss")
@@ -177,11 +193,14 @@ class Bench:
                           "asterisk_memory_kb": lab.memory_kb(asterisk_pid)}
             surge_doc = self._surge(agents) if self.config.surge else {"skipped": "--no-surge"}
             pop_doc = self._pop() if self.config.pop else {"skipped": "--no-pop"}
+            recordings_doc = self._recordings()
         finally:
             if self.wire is not None:
                 self.wire.stop()
             if engine is not None:
                 engine.stop()
+            if self.minimal is not None:
+                self.minimal.stop()
             try:
                 process.stop(self.deployment.install, self.deployment.layout)
             except Exception as err:  # noqa: BLE001 - the other parts must still be stopped
@@ -191,7 +210,8 @@ class Bench:
         config = self.config.to_dict() | {"ways_run": self.ways, "notes": self.notes}
         return report.document(ramp=ramp, rates=self.config.rates, target_rate=self.config.target_rate,
                                config=config, machine=_machine(self.deployment), engine=engine_doc,
-                               surge=surge_doc, pop=pop_doc, started=started.isoformat(timespec="seconds"),
+                               surge=surge_doc, pop=pop_doc, recordings=recordings_doc, profile=profile_doc,
+                               started=started.isoformat(timespec="seconds"),
                                seconds=time.monotonic() - t0)
 
     # --- load -------------------------------------------------------------------------------
@@ -234,7 +254,7 @@ class Bench:
                             self.ports, talk_ms=self.config.talk_ms,
                             answer_timeout_ms=self.config.answer_timeout_ms)
         lab.settle(self.deployment)
-        time.sleep(1.2 if way == "engine" else 0.2)  # the engine writes its stats every second
+        time.sleep(1.2 if way in ("engine", "minimal") else 0.2)  # both write their counts every second
         routed = self._routed(engine, way) - before if before is not None else None
         misrouted = 0 if routed is None else max(0, loaded.successful - routed)
         note = "" if routed is None else f"routed by this way: {routed}"
@@ -256,7 +276,19 @@ class Bench:
             return _engine_routes(engine)
         if way == "classic":
             return _route_lines(self.deployment.layout.console_log)
+        if way == "minimal" and self.minimal is not None:
+            return self.minimal.calls()
         return None
+
+    def _recordings(self) -> dict:
+        """Bytes per second of call: this run's recordings, and speech through the same encoder."""
+        from ivr.bench import recording_size
+
+        lab.settle(self.deployment)
+        time.sleep(3)  # the last recordings compressed and in place
+        prompts = sorted(self.deployment.layout.sounds.glob("hotline/*.wav"))
+        return {"run": recording_size.of_run(self.settings.recordings_dir),
+                "speech": recording_size.speech(prompts)}
 
     # --- surge ------------------------------------------------------------------------------
     def _pop(self) -> dict:
@@ -274,7 +306,10 @@ class Bench:
         step = self.run_dir / "steps" / "pop"
 
         def one_round() -> None:
-            load.place("12345", rate=50, calls=len(agents), workdir=step, ports=self.ports, talk_ms=3000,
+            # callers who stay on after the agent hangs up and key a rating, as citizens do
+            load.place("12345", rate=50, calls=len(agents), workdir=step, ports=self.ports,
+                       scenario="carrier_rate.xml", talk_ms=c.agent_talk_ms + 1500,
+                       keys={"dtmf": str(RATING_KEY), "pcap": str(RATING_KEY)},
                        answer_timeout_ms=10_000, max_concurrent=len(agents), timeout=60)
             lab.wait_idle(self.deployment, timeout=60)
             time.sleep(c.agent_talk_ms / 1000 + 6)  # every agent free again before the next round
@@ -283,7 +318,8 @@ class Bench:
         result = pop.measure(base_url=f"http://127.0.0.1:{self.ports.web}", ivr=[lab.IVR], env=env,
                              agents=agents, ami=(self.settings.ami_host, self.settings.ami_port,
                                                  secrets.ami_user, secrets.ami_secret),
-                             place_round=one_round, rounds=c.pop_rounds)
+                             place_round=one_round, database_url=self.settings.database_url,
+                             rounds=c.pop_rounds)
         return result.to_dict()
 
     def _surge(self, agents: lab.Agents) -> dict:

@@ -22,7 +22,7 @@ def _rates(text: str, allow_empty: bool = False) -> list[int]:
 @click.command("bench")
 @click.option("--rates", default="50,200,400", show_default=True,
               help="Rates (calls/s) reported for every way.")
-@click.option("--ramp", default="10,20,100,300,500,600,800", show_default=True,
+@click.option("--ramp", default="10,20,100,300,500,600,800,1000,1200,1500", show_default=True,
               help="Further rates of the ramp ('' for none); a way stops at its first step "
                    "with a failed call.")
 @click.option("--target-rate", type=int, default=200, show_default=True,
@@ -33,8 +33,8 @@ def _rates(text: str, allow_empty: bool = False) -> list[int]:
               help="Each load call's length after the answer.")
 @click.option("--answer-timeout-ms", type=int, default=5000, show_default=True,
               help="A call not answered within this fails.")
-@click.option("--ways", default="static,engine,classic", show_default=True,
-              help="Which ways to run: static, engine, classic.")
+@click.option("--ways", default="static,minimal,engine,classic", show_default=True,
+              help="Which ways to run: static, minimal (FastAGI floor), engine, classic.")
 @click.option("--surge/--no-surge", default=True, show_default=True, help="Run the surge scenario.")
 @click.option("--surge-callers", type=int, default=300, show_default=True)
 @click.option("--surge-seconds", type=float, default=60.0, show_default=True)
@@ -47,7 +47,7 @@ def _rates(text: str, allow_empty: bool = False) -> list[int]:
 def bench(rates: str, ramp: str, target_rate: int, step_seconds: float, talk_ms: int,
           answer_timeout_ms: int, ways: str, surge: bool, surge_callers: int, surge_seconds: float,
           surge_patience: float, pop: bool, results_dir: str | None) -> None:
-    """Place the same load three ways (static dialplan, engine FastAGI, pyst2 AGI) side by side,
+    """Place the same load four ways (static dialplan, minimal FastAGI, engine, pyst2 AGI) side by side,
     ramp each up to its first failed call, run the surge, and write bench/results/<date>.json."""
     from ivr import logs
     from ivr.bench import report, runner
@@ -57,7 +57,7 @@ def bench(rates: str, ramp: str, target_rate: int, step_seconds: float, talk_ms:
     unknown = sorted(set(chosen) - set(runner.NUMBERS))
     if unknown or not chosen:
         raise click.BadParameter(f"unknown way(s) {', '.join(unknown) or '(none)'}; "
-                                 "known: static, engine, classic",
+                                 "known: static, minimal, engine, classic",
                                  param_hint="--ways")
     report_rates = _rates(rates)
     if target_rate not in report_rates:

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from ivr import recordings
 from ivr.core.staff import Role
 from ivr.core.text import printable
+from ivr.settings import RECORDING_FORMATS
 from ivr.store.ticket import Ticket
 from ivr.store.users import User
 from ivr.web import labels
@@ -143,9 +144,10 @@ def _file(console, rel: str, ticket: Ticket, download: bool) -> Response:
     if not path.is_file():
         return Response(status_code=404)
     headers = {"Cache-Control": "no-store"}
+    media_type = RECORDING_FORMATS.get(path.suffix.lstrip("."), "application/octet-stream")
     if download:
-        return FileResponse(path, media_type="audio/wav", headers=headers, filename=f"{ticket.number}.wav")
-    return FileResponse(path, media_type="audio/wav", headers=headers)
+        return FileResponse(path, media_type=media_type, headers=headers, filename=f"{ticket.number}{path.suffix}")
+    return FileResponse(path, media_type=media_type, headers=headers)
 
 
 def _range_start(header: str | None) -> int:

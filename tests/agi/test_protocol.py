@@ -204,6 +204,18 @@ def test_mset_splits_into_as_few_commands_as_fit():
     assert all(f"IVR_V{i}=" in joined for i in range(12))
 
 
+@pytest.mark.parametrize("limit", [40, 41, 57, 64, 100, 2000])
+def test_mset_fills_each_command_to_the_byte_and_no_further(limit):
+    variables = {"IVR_A": "x,y", "IVR_B": "字字", "IVR_CC": "(1)", "IVR_D": "", "IVR_E": "q" * 9}
+    commands = p.mset_commands(variables, max_bytes=limit)
+    assert all(len(c) <= limit for c in commands)
+    pairs = [c.decode()[len('EXEC MSet "'):-2] for c in commands]
+    for this, following in zip(pairs, pairs[1:]):   # the next pair would not have fitted
+        merged = f'EXEC MSet "{this},{following.split(",")[0]}"\n'.encode()
+        assert len(merged) > limit or "\\\\," in following.split(",")[0]
+    assert p.mset_commands(variables, max_bytes=10_000) == [b"".join(commands).replace(b'"\nEXEC MSet "', b",")]
+
+
 def test_set_variable_commands_one_per_variable():
     assert p.set_variable_commands({"A": "1", "B": "2"}) == [
         b'SET VARIABLE "A" "1"\n', b'SET VARIABLE "B" "2"\n']

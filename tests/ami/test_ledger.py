@@ -49,6 +49,41 @@ def test_a_recording_is_hashed_once_it_has_stopped_growing(ledger, tmp_path):
     assert report.ok and report.checked == 1
 
 
+def _answered_opus(ledger, tmp_path, linkedid: str):
+    folder = tmp_path / "recordings" / "2026" / "09" / "09"
+    folder.mkdir(parents=True, exist_ok=True)
+    opus = folder / f"{linkedid}.opus"
+    call = ce.CallInfo(linkedid, linkedid, "139", "051380000304", "", "", str(opus))
+    ledger.apply(ce.Answered(call, "seat_water", "agent8", "", 2, AT))
+    return call, opus, opus.with_suffix(".wav")
+
+
+def test_a_compressed_recording_is_hashed_once_asterisk_has_put_it_in_place(ledger, tmp_path):
+    call, opus, wav = _answered_opus(ledger, tmp_path, "3.1")
+    wav.write_bytes(b"RIFF" + b"\0" * 400)  # MixMonitor's WAV, not yet compressed
+    ledger.clock["now"] = wav.stat().st_mtime + 5
+    with pytest.raises(RecordingNotReady):
+        ledger.apply(ce.Ended(call, AT))
+    opus.write_bytes(b"OggS" + b"\2" * 40)  # the encoder's output renamed into place
+    wav.unlink()
+    ledger.clock["now"] = opus.stat().st_mtime + 1.5
+    ledger.apply(ce.Ended(call, AT))
+    ticket = ledger.store.by_linkedid("3.1")
+    assert (ticket.recording_path, ticket.recording_size) == (str(opus), 44)
+    assert verify(tmp_path / "recordings").ok
+
+
+def test_a_recording_whose_compression_failed_keeps_its_wav_hashed_and_listed(ledger, tmp_path):
+    call, opus, wav = _answered_opus(ledger, tmp_path, "3.2")
+    wav.write_bytes(b"RIFF" + b"\0" * 400)
+    ledger.clock["now"] = wav.stat().st_mtime + 61  # the encoder never delivered
+    ledger.apply(ce.Ended(call, AT))
+    ticket = ledger.store.by_linkedid("3.2")
+    assert (ticket.recording_path, ticket.recording_size) == (str(wav), 404)
+    report = verify(tmp_path / "recordings")
+    assert report.ok and report.checked == 1
+
+
 def test_a_call_nobody_answered_has_nothing_to_finish(ledger):
     ledger.apply(ce.Ended(ce.CallInfo("2.1", "2.1"), AT))  # no work order: no error, nothing made
     assert ledger.store.list() == []

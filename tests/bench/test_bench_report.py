@@ -68,13 +68,32 @@ def test_table_shows_every_step_ratios_targets_engine_and_surge():
     assert "FAIL" in text and "problem: 1 answered call(s) without a work order: c2" in text
 
 
-def test_the_screen_pop_figure_is_reported():
+def test_the_screen_pop_order_and_rating_figures_are_reported():
     from ivr.bench.pop import PopResult
     from ivr.bench.report import pop_lines
 
-    result = PopResult(agents=4, rounds=2, answered=8, popped=7, delays_ms=[12.0, 20.0, 30.0, 95.5], missing=1)
+    result = PopResult(agents=4, rounds=2, answered=8, popped=7, delays_ms=[12.0, 20.0, 30.0, 95.5], missing=1,
+                       order_delays_ms=[3.0, 4.0, 41.0], orders_missing=1, rating_delays_ms=[6.0, 7.5],
+                       ratings_keyed=3, ratings_missing=1, poll_ms=5)
     doc = result.to_dict()
     assert doc["latency_ms"]["count"] == 4 and doc["latency_ms"]["max"] == 95.5
-    [_, line] = pop_lines(doc)
-    assert "4 agents answering at once, 2 rounds" in line and "max 95.5 ms" in line and "1 without a pop" in line
+    assert doc["order_latency_ms"]["max"] == 41.0 and doc["rating_latency_ms"]["count"] == 2
+    [_, head, pop, order, rating] = pop_lines(doc)
+    assert "4 agents answering at once" in head and "2 rounds" in head
+    assert "max 95.5 ms" in pop and "1 without a pop" in pop
+    assert "max 41.0 ms over 3 orders (1 never seen; database looked at every 5 ms" in order
+    assert "over 2 of 3 keyed (1 never seen)" in rating
     assert pop_lines({"skipped": "--no-pop"})[-1] == "screen pop: not run (--no-pop)"
+
+
+def test_bytes_per_second_before_and_after_compression_are_reported():
+    from ivr.bench.recording_size import Size
+    from ivr.bench.report import recording_lines
+
+    speech = {"before_wav": Size(2, 10.0, 160_440).to_dict(), "after_opus": Size(2, 10.0, 16_100).to_dict(),
+              "ratio": 0.1}
+    lines = recording_lines({"speech": speech, "run": {"opus": Size(3, 6.0, 9_000).to_dict(),
+                                                       "wav": Size(0, 0, 0).to_dict()}})
+    assert "WAV 16044.0 B/s -> Ogg Opus 1610.0 B/s (0.1 of the size" in lines[1]
+    assert lines[2] == "recordings of this run's calls, opus: 3 files, 6 s, 1500.0 B/s"
+    assert len(lines) == 3

@@ -24,7 +24,8 @@ def _free_port() -> int:
 
 
 def _env(tmp_path: Path) -> dict:
-    return dict(os.environ, IVR_DATA_DIR=str(tmp_path), IVR_RULES=str(RULES_FILE))
+    # debug: a line per routing decision, which these tests read
+    return dict(os.environ, IVR_DATA_DIR=str(tmp_path), IVR_RULES=str(RULES_FILE), IVR_LOG_LEVEL="debug")
 
 
 @pytest.fixture

@@ -64,7 +64,8 @@ def engine(lab: Lab, no_agi_server, tmp_path):
         if rules is not None:
             argv += ["--rules", str(rules)]
         with log_path.open("w", encoding="utf-8") as log:
-            proc = subprocess.Popen(argv, env=engine_env(lab.settings), stdin=subprocess.DEVNULL,
+            # debug: a line per routing decision, which decided() reads
+            proc = subprocess.Popen(argv, env=engine_env(lab.settings, IVR_LOG_LEVEL="debug"), stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         running = Engine(proc, log_path)
         try:

@@ -1,13 +1,15 @@
 """A morning at the centre for the supervisors' and auditors' pages: calls offered since 08:00 (most
 answered, some abandoned, waits of a few seconds to a minute), their work orders (closed on the
 spot or dispatched), last week's orders now overdue, results to review, low ratings to call back,
-and recorded calls with real WAV files listed in the manifest. Everything goes through the store
+and recorded calls with real files listed in the manifest (a WAV, and an Ogg Opus file as Asterisk
+compresses them with opusenc). Everything goes through the store
 as the AMI listener and the process do, at the test clock (Monday 2020-06-01 10:30)."""
 from __future__ import annotations
 
 import math
 import random
 import struct
+import subprocess
 import wave
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +34,14 @@ def tone_wav(path: Path, seconds: float = 10.0, rate: int = 8000) -> Path:
         out.setsampwidth(2)
         out.setframerate(rate)
         out.writeframes(frames)
+    return path
+
+
+def tone_opus(path: Path, seconds: float = 10.0) -> Path:
+    """The same tone compressed as the dialplan does it (opusenc at 12 kbit/s, Ogg Opus)."""
+    wav = tone_wav(path.with_suffix(".wav"), seconds)
+    subprocess.run(["opusenc", "--quiet", "--bitrate", "12", str(wav), str(path)], check=True)
+    wav.unlink()
     return path
 
 
@@ -110,7 +120,8 @@ def morning(store, recordings_dir: Path | None = None, seed: int = 7, busy: bool
     if recordings_dir is not None:
         for index, caller in enumerate(("13905130011", "13905130012")):
             call_at = at("2020-06-01 09:10") + timedelta(minutes=index * 7)
-            path = tone_wav(recordings_dir / "2020" / "06" / "01" / f"rec-{index}.wav")
+            folder = recordings_dir / "2020" / "06" / "01"
+            path = tone_wav(folder / f"rec-{index}.wav") if index == 0 else tone_opus(folder / f"rec-{index}.opus")
             ticket = answer(store, call_at, caller=caller, agent="agent8", recording=str(path))
             entry = recordings.append(recordings_dir, path, ticket.linkedid, call_at + timedelta(minutes=3))
             store.attach_recording(ticket.linkedid, str(path), entry.sha256, entry.size)

@@ -192,6 +192,21 @@ def test_an_auditor_finds_plays_and_downloads_and_each_is_logged(page, world):
     shot(page, "25-access-log")
 
 
+def test_a_compressed_recording_plays_seeks_and_downloads_as_ogg_opus(page, world):
+    ticket = world["made"]["recorded"][1]
+    assert ticket.recording_path.endswith(".opus")
+    log_in(page, "chen")
+    page.goto(f"/recordings/{ticket.number}")
+    assert "与登记一致" in page.inner_text("#verdict")
+    page.evaluate("document.querySelector('#player').play()")
+    wait_js(page, "document.querySelector('#player').currentTime > 0.5")
+    page.evaluate("document.querySelector('#player').currentTime = 7")   # a seek: a range request
+    wait_js(page, "document.querySelector('#player').currentTime > 7.3")
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == f"{ticket.number}.opus"
+
+
 def test_a_recording_altered_by_one_byte_is_shown_as_altered(page, world):
     ticket = world["made"]["recorded"][1]
     path = Path(ticket.recording_path)

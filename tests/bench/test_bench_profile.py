@@ -1,0 +1,40 @@
+"""The profile's arithmetic: py-spy's raw stacks summed per function; Asterisk's task processors."""
+from __future__ import annotations
+
+from ivr.bench.profile import summarise, taskprocessors
+
+RAW = """\
+<module> (ivr:8);run (asyncio/runners.py:190);_converse (ivr/agi/server.py:280);route (ivr/agi/handlers.py:70) 30
+<module> (ivr:8);run (asyncio/runners.py:190);_converse (ivr/agi/server.py:281);parse_header (ivr/agi/protocol.py:90) 10
+_bootstrap (threading.py:995);_run (ivr/agi/call_log.py:120);append_lines (ivr/ami/spool.py:133) 60
+not a stack line
+"""
+
+
+def test_stacks_are_summed_per_function_inclusive_and_self():
+    doc = summarise(RAW)
+    assert doc["samples"] == 100
+    inclusive = {r["function"]: r["percent"] for r in doc["inclusive"]}
+    assert inclusive["_converse (server.py)"] == 40.0      # two lines of one function, once each
+    assert inclusive["append_lines (spool.py)"] == 60.0
+    assert doc["self"][0] == {"function": "append_lines (spool.py)", "percent": 60.0}
+
+
+def test_nothing_sampled_is_an_empty_summary_not_a_division_by_zero():
+    assert summarise("") == {"samples": 0, "rate_hz": 250, "inclusive": [], "self": []}
+
+
+def test_the_deepest_task_processor_queues_come_first():
+    text = """
+Processor                                                               Processed   In Queue  Max Depth  Low water High water
+stasis/m:manager:core-00000006                                             120345          0       2311        450        500
+stasis/p:channel:all-0000001a                                               98000          2         87        450        500
+pjsip/distributor-00000010                                                   5000          0          3        450        500
+
+3 taskprocessors
+"""
+    rows = taskprocessors(text)
+    assert [r["name"] for r in rows] == ["stasis/m:manager:core-00000006", "stasis/p:channel:all-0000001a",
+                                         "pjsip/distributor-00000010"]
+    assert rows[0] == {"name": "stasis/m:manager:core-00000006", "processed": 120345, "in_queue": 0,
+                       "max_depth": 2311}
