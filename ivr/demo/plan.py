@@ -211,7 +211,7 @@ class Outcome:
     answered_by: str = ""      # IVR_ANSWERED_BY: an agent id, or "departments"
     failsafe: bool = False     # IVR_FAILSAFE = 1
     mode_seen: str = ""        # IVR_MODE as the engine set it ("" when the engine did not answer)
-    linkedid: str = ""         # the call's id in Asterisk (its recording is <linkedid>.wav)
+    linkedid: str = ""         # the call's id in Asterisk (its recording is <linkedid>.opus)
     seconds: float = 0.0
 
 
