@@ -40,7 +40,7 @@ demo: install asterisk browser prompts
 # end-to-end test is waiting for a call, so two share the two cores well. A file's tests stay on
 # one worker (its module fixtures, such as the demo run, are made once).
 test: install asterisk browser prompts softphones postgresql
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 unit: install prompts postgresql
 	$(BIN)/python -m pytest -m 'not asterisk'
