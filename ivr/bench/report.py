@@ -129,6 +129,12 @@ def table(doc: dict) -> list[str]:
                      f"p99={_ms(d.get('p99_us'))} us max={_ms(d.get('max_us'))} us")
         lines.append(f"engine AGI session (header in -> connection closed): p50={_ms(s.get('p50_us'))} us "
                      f"p99={_ms(s.get('p99_us'))} us")
+        cpu = engine.get("cpu_per_session") or {}
+        if cpu.get("engine"):
+            minimal = cpu.get("minimal", {})
+            lines.append(f"CPU per routing session without Asterisk (a FastAGI client, {cpu['engine']['sessions']} "
+                         f"sessions): engine {cpu['engine']['cpu_us_per_session']:g} us, minimal FastAGI "
+                         f"{minimal.get('cpu_us_per_session', '-')} us ({cpu.get('engine_over_minimal', '-')}x)")
         lines.append(f"engine memory: {mem.get('vmrss', '-')} KiB resident at the end, "
                      f"peak {mem.get('vmhwm', '-')} KiB (start {mem.get('start_vmrss', '-')} KiB)")
     surge = doc.get("surge")

@@ -176,6 +176,7 @@ class Bench:
                  f"engine pid {engine.pid}, agents {', '.join(self.agent_ids)}")
             start_memory = lab.memory_kb(engine.pid)
             self._warm_up(engine)
+            agi_cpu_doc = self._agi_cpu(engine)
             sampler = profile.Sampler(engine.pid, self.run_dir / "engine-profile.txt").start()
             try:
                 ramp = self._ramp(engine)
@@ -189,7 +190,7 @@ class Bench:
             engine_doc = {"decision_us": _timing(stats.get("decision", {})),
                           "session_us": _timing(stats.get("session", {})),
                           "memory_kb": memory, "counters": stats.get("counters", {}),
-                          "outcomes": stats.get("outcomes", {}),
+                          "outcomes": stats.get("outcomes", {}), "cpu_per_session": agi_cpu_doc,
                           "asterisk_memory_kb": lab.memory_kb(asterisk_pid)}
             surge_doc = self._surge(agents) if self.config.surge else {"skipped": "--no-surge"}
             pop_doc = self._pop() if self.config.pop else {"skipped": "--no-pop"}
@@ -213,6 +214,21 @@ class Bench:
                                surge=surge_doc, pop=pop_doc, recordings=recordings_doc, profile=profile_doc,
                                started=started.isoformat(timespec="seconds"),
                                seconds=time.monotonic() - t0)
+
+    def _agi_cpu(self, engine: lab.Engine) -> dict:
+        """CPU per routing session, the engine against the minimal server, without Asterisk."""
+        from ivr.bench import agi_cpu
+
+        out = {}
+        servers = [("engine", self.ports.agi, "route", engine.pid)]
+        if self.minimal is not None and self.minimal.proc is not None:
+            servers.append(("minimal", self.ports.minimal_agi, "minimal", self.minimal.proc.pid))
+        for name, port, script, pid in servers:
+            out[name] = agi_cpu.measure(port, script, pid).to_dict()
+        if "minimal" in out and out["minimal"]["cpu_us_per_session"]:
+            out["engine_over_minimal"] = round(out["engine"]["cpu_us_per_session"]
+                                               / out["minimal"]["cpu_us_per_session"], 2)
+        return out
 
     # --- load -------------------------------------------------------------------------------
     def _warm_up(self, engine: lab.Engine) -> None:

@@ -1,6 +1,8 @@
 """The profile's arithmetic: py-spy's raw stacks summed per function; Asterisk's task processors."""
 from __future__ import annotations
 
+import time
+
 from ivr.bench.profile import summarise, taskprocessors
 
 RAW = """\
@@ -38,3 +40,26 @@ pjsip/distributor-00000010                                                   500
                                          "pjsip/distributor-00000010"]
     assert rows[0] == {"name": "stasis/m:manager:core-00000006", "processed": 120345, "in_queue": 0,
                        "max_depth": 2311}
+
+
+def test_the_fastagi_client_drives_a_real_server_and_reads_its_cpu(tmp_path):
+    """The minimal server in a process of its own, driven by the benchmark's FastAGI client."""
+    import socket
+
+    from ivr.bench import agi_cpu
+    from ivr.bench.minimal_agi import MinimalServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = MinimalServer(port, tmp_path / "stats", tmp_path / "log").start()
+    try:
+        cost = agi_cpu.measure(port, "minimal", server.proc.pid, sessions=300, concurrency=5)
+        assert cost.sessions == 300 and cost.commands_per_session == 1.0   # one SET VARIABLE each
+        assert cost.cpu_us_per_session >= 0
+        deadline = time.monotonic() + 5
+        while server.calls() < 500 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server.calls() == 500   # 200 warm-up sessions and the 300 measured, each counted
+    finally:
+        server.stop()
