@@ -33,7 +33,7 @@ class StoreWatch(threading.Thread):
         self._want_order: set[str] = set()
         self._want_rating: set[str] = set()
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def want_order(self, linkedid: str) -> None:
         with self._lock:
@@ -47,7 +47,7 @@ class StoreWatch(threading.Thread):
 
     def run(self) -> None:
         tickets = sa.table("tickets", sa.column("linkedid"), sa.column("rating"))
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             with self._lock:
                 orders, ratings = list(self._want_order), list(self._want_rating)
             if orders or ratings:
@@ -69,10 +69,10 @@ class StoreWatch(threading.Thread):
                         self.rating_seen.setdefault(linkedid, seen)
                     self._want_order -= now_orders
                     self._want_rating -= now_rated
-            self._stop.wait(self.poll_s)
+            self._halt.wait(self.poll_s)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(10)
         self.engine.dispose()
 
