@@ -321,10 +321,17 @@ class Bench:
         env = {**os.environ, **lab.settings_env(self.settings)}
         step = self.run_dir / "steps" / "pop"
 
+        # callers who stay on after the agent hangs up and key a rating, as citizens do: the key
+        # comes after the greeting (the caller's answer is Answer(), before it) and the agent's talk
+        from ivr.prompts.library import wav_seconds
+
+        greeting = self.deployment.layout.sounds / "hotline" / "greeting.wav"
+        greeting_ms = int(wav_seconds(greeting) * 1000) if greeting.exists() else 0
+        key_after_ms = greeting_ms + c.agent_talk_ms + 2000
+
         def one_round() -> None:
-            # callers who stay on after the agent hangs up and key a rating, as citizens do
             load.place("12345", rate=50, calls=len(agents), workdir=step, ports=self.ports,
-                       scenario="carrier_rate.xml", talk_ms=c.agent_talk_ms + 1500,
+                       scenario="carrier_rate.xml", talk_ms=key_after_ms,
                        keys={"dtmf": str(RATING_KEY), "pcap": str(RATING_KEY)},
                        answer_timeout_ms=10_000, max_concurrent=len(agents), timeout=60)
             lab.wait_idle(self.deployment, timeout=60)
