@@ -1,0 +1,62 @@
+"""Indexes for a province's year of orders: the staff's lists and searches read a page of the
+newest orders that match a filter, which without these meant sorting every matching order of
+the year (hundreds of thousands on PostgreSQL with ten million calls) to show a hundred.
+
+* the console's and the supervisors' lists filter on status, department or unit and show the
+  newest first: (column, created_at) replaces the single-column status and unit indexes;
+* the supervision list (escalated or re-dispatched) and the overdue list: partial indexes on
+  created_at over just those orders, a few per cent of the year;
+* the call-back list (rated 1 or 2 lately): rated_at;
+* the auditors' search by any part of the caller's number: a trigram index on PostgreSQL (when
+  pg_trgm is available, as for the knowledge base), which LIKE '%...%' uses.
+
+Index builds on a large table take longer than the store's statement timeout, so PostgreSQL
+lifts it for this migration's transaction.
+
+Revision ID: 0010
+Revises: 0008
+Create Date: 2026-11-29
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+LATE = "overdue OR sign_late"
+UNDER_SUPERVISION = "escalated OR supervised"
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        bind.exec_driver_sql("SET LOCAL statement_timeout = 0")
+    op.drop_index("ix_tickets_status", table_name="tickets")
+    op.drop_index("ix_tickets_unit", table_name="tickets")
+    op.create_index("ix_tickets_status_created", "tickets", ["status", "created_at"])
+    op.create_index("ix_tickets_unit_created", "tickets", ["unit", "created_at"])
+    op.create_index("ix_tickets_department_created", "tickets", ["department", "created_at"])
+    op.create_index("ix_tickets_late_created", "tickets", ["created_at"], sqlite_where=sa.text(LATE),
+                    postgresql_where=sa.text(LATE))
+    op.create_index("ix_tickets_supervision_created", "tickets", ["created_at"],
+                    sqlite_where=sa.text(UNDER_SUPERVISION), postgresql_where=sa.text(UNDER_SUPERVISION))
+    op.create_index("ix_tickets_rated_at", "tickets", ["rated_at"])
+    if bind.dialect.name == "postgresql":
+        schema = bind.exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'").scalar()
+        if schema:
+            op.execute(f'CREATE INDEX ix_tickets_caller_trgm ON tickets USING gin (caller "{schema}".gin_trgm_ops)')
+
+
+def downgrade() -> None:
+    op.get_bind().exec_driver_sql("DROP INDEX IF EXISTS ix_tickets_caller_trgm")
+    for name in ("ix_tickets_rated_at", "ix_tickets_supervision_created", "ix_tickets_late_created",
+                 "ix_tickets_department_created", "ix_tickets_unit_created", "ix_tickets_status_created"):
+        op.drop_index(name, table_name="tickets")
+    op.create_index("ix_tickets_unit", "tickets", ["unit"])
+    op.create_index("ix_tickets_status", "tickets", ["status"])
