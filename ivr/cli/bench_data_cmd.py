@@ -36,7 +36,7 @@ def data(calls: int, database_url: str | None, seed: int, runs: int, fill: bool,
     else:
         with tempfile.TemporaryDirectory(prefix="ivr-bench-data-") as folder:
             doc = data_bench.run(f"sqlite:///{folder}/year.sqlite3", calls=calls, seed=seed, runs=runs)
-    path = data_bench.write(doc, Path(results_dir) if results_dir else REPO_ROOT / "bench" / "results")
+    path, doc = data_bench.write(doc, Path(results_dir) if results_dir else REPO_ROOT / "bench" / "results")
     for line in data_bench.lines(doc):
         click.echo(line)
     click.echo(f"results: {path}")

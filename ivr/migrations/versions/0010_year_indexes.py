@@ -12,7 +12,11 @@ the year (hundreds of thousands on PostgreSQL with ten million calls) to show a 
 * ``ivr report`` counts every order and call of its period: covering indexes on the time with
   the columns it groups and counts, so that it reads a narrow index instead of the whole rows
   (an index-only scan on PostgreSQL, a covering index on SQLite; plain key columns on both,
-  SQLite having no INCLUDE).
+  SQLite having no INCLUDE);
+* PostgreSQL: statistics on how many (line, department, unit) groups there are. Without them the
+  planner multiplies the columns' own counts, expects about a million groups where a year has a
+  couple of thousand, and sorts ten million rows on disk instead of hashing them (33 s against
+  10 s for the year's report on ten million calls).
 
 Index builds on a large table take longer than the store's statement timeout, so PostgreSQL
 lifts it for this migration's transaction.
@@ -55,6 +59,11 @@ def upgrade() -> None:
     op.create_index("ix_tickets_report", "tickets", ["created_at", *ORDER_REPORT])
     op.create_index("ix_calls_report", "calls", ["started_at", *CALL_REPORT])
     if bind.dialect.name == "postgresql":
+        # the report's GROUP BY keys, as the store writes them (expressions need PostgreSQL 14)
+        unit = "(CASE WHEN dispatch_count > 0 THEN unit END)" \
+            if (bind.dialect.server_version_info or (0,)) >= (14,) else "unit"
+        op.execute(f"CREATE STATISTICS st_tickets_report (ndistinct) ON line, department, {unit} FROM tickets")
+        op.execute("CREATE STATISTICS st_calls_report (ndistinct) ON line, department, outcome FROM calls")
         schema = bind.exec_driver_sql(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
             "WHERE e.extname = 'pg_trgm'").scalar()
@@ -63,7 +72,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.get_bind().exec_driver_sql("DROP INDEX IF EXISTS ix_tickets_caller_trgm")
+    bind = op.get_bind()
+    bind.exec_driver_sql("DROP INDEX IF EXISTS ix_tickets_caller_trgm")
+    if bind.dialect.name == "postgresql":
+        bind.exec_driver_sql("DROP STATISTICS IF EXISTS st_tickets_report, st_calls_report")
     op.drop_index("ix_calls_report", table_name="calls")
     op.drop_index("ix_tickets_report", table_name="tickets")
     for name in ("ix_tickets_rated_at", "ix_tickets_supervision_created", "ix_tickets_late_created",
