@@ -1,39 +1,20 @@
 """``ivr bench data --calls 20000`` end to end on SQLite and on PostgreSQL: the database it fills
 gives, through ``ivr report``, exactly the figures the generated rows imply (the truth is summed
 here by :mod:`ivr.core.kpi` straight from the generator's rows), the lists the console shows read
-the generated orders, and the results file has every timed query. Nothing is timed here."""
+the generated orders, and the results file has every timed query. Nothing is timed here.
+(Here, not in tests/bench, for the store's SQLite-and-PostgreSQL ``store_url``.)"""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-
-import pytest
-import structlog
 
 from ivr.bench import yeardata
 from ivr.cli import main
 from ivr.core import kpi
 from ivr.store import open_store, policy_for
-from support import RULES_FILE, pg_schema
+from support import RULES_FILE
 
 CALLS = 20_000
 SEED = 99
-
-
-@pytest.fixture(autouse=True)
-def _fresh_logging() -> Iterator[None]:
-    structlog.reset_defaults()
-    yield
-    structlog.reset_defaults()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'year.sqlite3'}"
-        return
-    with pg_schema(request.getfixturevalue("pg_server").url, prefix="ivr_year") as url:
-        yield url
 
 
 def truth() -> kpi.Report:
@@ -53,10 +34,10 @@ def truth() -> kpi.Report:
     return kpi.build_report(calls, orders)
 
 
-def test_the_filled_year_reports_the_generated_truth(database_url, tmp_path, capsys, monkeypatch,
+def test_the_filled_year_reports_the_generated_truth(store_url, tmp_path, capsys, monkeypatch,
                                                      shipped_rules):
     assert main(["bench", "data", "--calls", str(CALLS), "--seed", str(SEED), "--runs", "1",
-                 "--database-url", database_url, "--results-dir", str(tmp_path / "results")]) == 0
+                 "--database-url", store_url, "--results-dir", str(tmp_path / "results")]) == 0
     out = capsys.readouterr().out
     assert f"calls {CALLS:,}" in out
     results = json.loads(next((tmp_path / "results").glob("*-data.json")).read_text(encoding="utf-8"))
@@ -65,7 +46,7 @@ def test_the_filled_year_reports_the_generated_truth(database_url, tmp_path, cap
     assert {g["query"] for g in doc["goals"]} == set(doc["queries"]) >= {"report_year", "orders_newest",
                                                                           "search_caller"}
 
-    for key, value in {"IVR_DATABASE_URL": database_url, "IVR_RULES": str(RULES_FILE),
+    for key, value in {"IVR_DATABASE_URL": store_url, "IVR_RULES": str(RULES_FILE),
                        "IVR_DATA_DIR": str(tmp_path / "var")}.items():
         monkeypatch.setenv(key, value)
     assert main(["report", "--from", "2025-01-01", "--to", "2025-12-31", "--json"]) == 0
@@ -77,7 +58,7 @@ def test_the_filled_year_reports_the_generated_truth(database_url, tmp_path, cap
     assert reported["by_line"] == expected["by_line"]
     assert expected["total"]["received"] > 0.9 * CALLS and len(expected["by_unit"]) == yeardata.UNITS
 
-    store = open_store(database_url, policy_for(shipped_rules))
+    store = open_store(store_url, policy_for(shipped_rules))
     try:
         newest = store.list(limit=100)
         assert len(newest) == 100 and newest[0].created_at.year == yeardata.YEAR
