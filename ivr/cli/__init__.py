@@ -37,6 +37,7 @@ SUBCOMMANDS = [
     ("asterisk_cmd", "render"),
     ("asterisk_cmd", "agents"),
     ("bench_cmd", "bench"),
+    ("bench_data_cmd", "data", "bench"),
     ("bench_cmd", "bench_preview"),
     ("demo_cmd", "demo"),
     ("users_cmd", "users"),

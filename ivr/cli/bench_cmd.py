@@ -19,7 +19,7 @@ def _rates(text: str, allow_empty: bool = False) -> list[int]:
     return rates
 
 
-@click.command("bench")
+@click.group("bench", invoke_without_command=True)
 @click.option("--rates", default="50,200,400", show_default=True,
               help="Rates (calls/s) reported for every way.")
 @click.option("--ramp", default="10,20,100,300,500,600,800,1000,1200,1500", show_default=True,
@@ -44,11 +44,17 @@ def _rates(text: str, allow_empty: bool = False) -> list[int]:
               help="Measure the screen pop's delay (answer to the agent's page) under load.")
 @click.option("--results-dir", type=click.Path(file_okay=False), default=None,
               help="Where the JSON goes [bench/results].")
-def bench(rates: str, ramp: str, target_rate: int, step_seconds: float, talk_ms: int,
+@click.pass_context
+def bench(ctx: click.Context, rates: str, ramp: str, target_rate: int, step_seconds: float, talk_ms: int,
           answer_timeout_ms: int, ways: str, surge: bool, surge_callers: int, surge_seconds: float,
           surge_patience: float, pop: bool, results_dir: str | None) -> None:
     """Place the same load four ways (static dialplan, minimal FastAGI, engine, pyst2 AGI) side by side,
-    ramp each up to its first failed call, run the surge, and write bench/results/<date>.json."""
+    ramp each up to its first failed call, run the surge, and write bench/results/<date>.json.
+
+    `ivr bench data` instead fills a database with a year of calls and times the report and the
+    staff's lists on it."""
+    if ctx.invoked_subcommand is not None:
+        return
     from ivr import logs
     from ivr.bench import report, runner
 

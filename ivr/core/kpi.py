@@ -13,7 +13,9 @@ Definitions (the report's figures fix the denominators):
 * **average satisfaction** = mean of the citizens' ratings (1..5) over rated orders.
 * **overdue** (超期) — orders whose unit missed the sign-off or the reply deadline.
 
-Facts carry a ``count`` so the store can hand over GROUP BY rows instead of one fact per call.
+Facts carry a ``count`` so the store can hand over GROUP BY rows instead of one fact per call;
+for orders it hands over :class:`OrderGroup` counts (one per line, department and unit), and the
+rates are still computed here, from those counts.
 A ratio with a zero denominator is ``None`` ("no data"), never 0 % and never a ZeroDivisionError.
 """
 from __future__ import annotations
@@ -95,6 +97,19 @@ class Figures:
 
 
 @dataclass(frozen=True)
+class OrderGroup:
+    """The orders taken in on ``line`` (of ``department``) and dispatched to ``unit`` (None: not
+    dispatched), already counted into ``figures`` (received .. overdue; no call figures): what the
+    store's GROUP BY over a year of orders hands over, so that only a few thousand groups, not
+    millions of orders, reach Python. The counts follow :func:`order_figures`' definitions."""
+
+    line: str
+    department: str
+    unit: str | None
+    figures: Figures
+
+
+@dataclass(frozen=True)
 class Report:
     """Totals, and the same figures per line, per department (of the line) and per unit."""
 
@@ -146,8 +161,13 @@ def order_figures(fact: OrderFact) -> Figures:
                    overdue=n if fact.overdue else 0)
 
 
-def build_report(calls: Iterable[CallFact], orders: Iterable[OrderFact]) -> Report:
-    """Sum every fact into the totals and its groups."""
+def order_group(fact: OrderFact) -> OrderGroup:
+    """The group one order fact falls in, with the figures it adds."""
+    return OrderGroup(fact.line, fact.department, fact.unit if fact.dispatched else None, order_figures(fact))
+
+
+def build_report(calls: Iterable[CallFact], orders: Iterable[OrderFact | OrderGroup]) -> Report:
+    """Sum every fact (or group already counted by the store) into the totals and its groups."""
     total = Figures()
     by_line: dict[str, Figures] = {}
     by_department: dict[str, Figures] = {}
@@ -158,12 +178,12 @@ def build_report(calls: Iterable[CallFact], orders: Iterable[OrderFact]) -> Repo
         _add(by_line, call.line, figures)
         _add(by_department, call.department, figures)
     for order in orders:
-        figures = order_figures(order)
-        total += figures
-        _add(by_line, order.line, figures)
-        _add(by_department, order.department, figures)
-        if order.dispatched and order.unit:
-            _add(by_unit, order.unit, figures)
+        group = order if isinstance(order, OrderGroup) else order_group(order)
+        total += group.figures
+        _add(by_line, group.line, group.figures)
+        _add(by_department, group.department, group.figures)
+        if group.unit:
+            _add(by_unit, group.unit, group.figures)
     return Report(total, _sorted(by_line), _sorted(by_department), _sorted(by_unit))
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -38,6 +39,14 @@ class UtcDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+LATE = "overdue OR sign_late"                  # the overdue list's orders
+UNDER_SUPERVISION = "escalated OR supervised"  # the supervision list's orders
+# what `ivr report` groups and counts, carried by covering indexes on the time (migration 0010)
+ORDER_REPORT = ("line", "department", "unit", "status", "dispatch_count", "replied_at", "replied_on_time",
+                "rating", "overdue", "sign_late")
+CALL_REPORT = ("line", "department", "outcome")
 
 
 class Base(DeclarativeBase):
@@ -91,10 +100,19 @@ class TicketRow(Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index("ix_tickets_status", "status"),
         Index("ix_tickets_created_at", "created_at"),
-        Index("ix_tickets_unit", "unit"),
         Index("ix_tickets_caller_created", "caller", "created_at"),  # the caller's earlier orders
+        # the staff's lists: a page of the newest orders matching one filter (migration 0010)
+        Index("ix_tickets_status_created", "status", "created_at"),
+        Index("ix_tickets_unit_created", "unit", "created_at"),
+        Index("ix_tickets_department_created", "department", "created_at"),
+        Index("ix_tickets_late_created", "created_at", sqlite_where=text(LATE),
+              postgresql_where=text(LATE)),
+        Index("ix_tickets_supervision_created", "created_at", sqlite_where=text(UNDER_SUPERVISION),
+              postgresql_where=text(UNDER_SUPERVISION)),
+        Index("ix_tickets_rated_at", "rated_at"),
+        # `ivr report`: the period's orders with what it counts, without reading the rows
+        Index("ix_tickets_report", "created_at", *ORDER_REPORT),
     )
 
 
@@ -146,7 +164,8 @@ class CallRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # offered | answered | abandoned
     wait_seconds: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_calls_started_at", "started_at"),)
+    __table_args__ = (Index("ix_calls_started_at", "started_at"),
+                      Index("ix_calls_report", "started_at", *CALL_REPORT))
 
 
 class UserRow(Base):
