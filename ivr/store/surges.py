@@ -218,3 +218,34 @@ class SurgeStore:
             if row.ended_at is None:
                 row.ended_by, row.ended_at = by, at
             return _notice(row)
+
+
+def queue_facts(engine: Engine, since: datetime | None, until: datetime | None):
+    """(calls, left informed per queue, callbacks as (queue, status, count)) in [since, until),
+    for :func:`ivr.core.queue_kpi.queue_report`."""
+    from sqlalchemy import func
+
+    from ivr.core.queue_kpi import QueueCall
+    from ivr.store.models import CallRow
+
+    answered_callbacks = select(CallbackTryRow.linkedid).where(CallbackTryRow.outcome == "answered")
+    by_callback = CallRow.linkedid.in_(answered_callbacks).label("by_callback")
+    cols = (CallRow.queue, CallRow.outcome, CallRow.wait_seconds, by_callback)
+    calls_q = select(*cols, func.count()).group_by(*cols)
+    left_q = select(LeftInformedRow.queue, func.count()).group_by(LeftInformedRow.queue)
+    asked_q = select(CallbackRow.queue, CallbackRow.status, func.count()).group_by(CallbackRow.queue,
+                                                                                    CallbackRow.status)
+    if since is not None:
+        calls_q = calls_q.where(CallRow.started_at >= since)
+        left_q = left_q.where(LeftInformedRow.at >= since)
+        asked_q = asked_q.where(CallbackRow.requested_at >= since)
+    if until is not None:
+        calls_q = calls_q.where(CallRow.started_at < until)
+        left_q = left_q.where(LeftInformedRow.at < until)
+        asked_q = asked_q.where(CallbackRow.requested_at < until)
+    with session_of(sessionmaker(engine), "report") as session:
+        calls = [QueueCall(queue or "", outcome, wait, bool(cb_), n)
+                 for queue, outcome, wait, cb_, n in session.execute(calls_q)]
+        left = {queue: n for queue, n in session.execute(left_q)}
+        asked = [(queue, status, n) for queue, status, n in session.execute(asked_q)]
+    return calls, left, asked

@@ -92,6 +92,8 @@ def test_a_notice_plays_on_its_lines_and_only_inside_its_window(clean_queues, st
     assert _left_informed(sqlite_url) == [(WATER_LINE, notice["prompt"])]   # the last caller did not leave
     listed = staff("notices", "list", "--all", "--json")
     assert {n["id"] for n in listed} == {notice["id"], later["id"]}
+    water = staff("report", "--json")["queues"]["seat_water"]
+    assert water["left_informed"] == 1 and water["abandoned"] == 0
 
 
 def test_a_callback_asked_in_the_queue_survives_a_restart_and_makes_a_work_order(clean_queues, staff,
@@ -128,3 +130,6 @@ def test_a_callback_asked_in_the_queue_survives_a_restart_and_makes_a_work_order
     order = orders[0]
     assert (order["queue"], order["agent"], order["linkedid"]) == ("q12345", "agent1", attempt["linkedid"])
     assert order["recording_sha256"]
+    general = staff("report", "--json")["queues"]["q12345"]
+    assert (general["answered_by_callback"], general["callbacks_asked"], general["callbacks_done"]) == (1, 1, 1)
+    assert general["abandoned"] == 0   # the caller who asked for a callback did not abandon
