@@ -20,6 +20,15 @@ from ivr.prompts.texts import MAX_TEXT, Wording, load_texts
 from ivr.store.surges import NoticeRecord, SurgeError, SurgeStore
 
 
+def parse_when(field: str, text: str, tz) -> datetime:
+    """A notice's start or end written as an ISO time (without an offset: the centre's time)."""
+    try:
+        moment = datetime.fromisoformat((text or "").strip())
+    except ValueError:
+        raise SurgeError(f"{field}: {text!r} is not a time like 2026-11-29T18:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
 def checked_targets(rules: Rules, lines: list[str], queues: list[str]) -> tuple[list[str], list[str]]:
     """The lines (canonical) and queues of a notice, each one known to the rules; SurgeError naming
     the field and the value otherwise."""

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from ivr.cli.context import command_context, os_user
-from ivr.clock import parse_clock
 
 
 @click.group()
@@ -36,12 +35,13 @@ def _surges(c):
 def add(lines, queues, starts, ends, text, recording, as_json) -> None:
     """Put up a notice on lines and/or queues for a time window."""
     from ivr.asterisk.layout import Layout
-    from ivr.notices_admin import put_up
+    from ivr.notices_admin import parse_when, put_up
 
     c = command_context()
     now = c.now()
     record = put_up(_surges(c), c.rules, Layout.from_settings(c.settings), lines=list(lines), queues=list(queues),
-                    starts_at=parse_clock(starts, c.tz) if starts else now, ends_at=parse_clock(ends, c.tz),
+                    starts_at=parse_when("--from", starts, c.tz) if starts else now,
+                    ends_at=parse_when("--until", ends, c.tz),
                     text=text, recording=Path(recording) if recording else None, by=os_user(), now=now)
     _show([record], as_json, c.tz)
 
