@@ -41,7 +41,6 @@ DECISION_FIELDS: Final = {
     "destination": DESTINATION,
     "dial_timeout": DIAL_TIMEOUT,
     "fallback_queue": FALLBACK_QUEUE,
-    "notice": NOTICE,
 }
 
 
@@ -55,6 +54,10 @@ def decision_variables(decision) -> dict[str, str]:
         elif value is None:
             value = ""
         out[var] = str(value)
+    # only when one plays (the dialplan clears it before routing): a call without a notice sends
+    # exactly what it sent before notices existed
+    if getattr(decision, "notice", ""):
+        out[NOTICE] = decision.notice
     return out
 
 # Set by the dialplan on the caller's channel when a party answers (dialplan/answered.conf).
