@@ -5,7 +5,8 @@ account). Every round (``interval`` seconds):
 
 1. the requests due now are read from the database (:class:`~ivr.store.surges.SurgeStore`),
    where the ledger put them from the dialplan's UserEvent IvrCallback or its queue-log line;
-2. ``QueueStatus`` says how many members of each of their queues are free (device not in use,
+2. ``QueueStatus`` says how many members of each of their queues (and of the overflow queue of
+   the caller's seat, whose agents would have taken the call) are free (device not in use,
    not paused); :func:`ivr.core.callbacks.to_dial` picks as many requests as there are free
    agents not already waiting on a callback that rings;
 3. each pick is recorded as a try *before* dialling, then dialled with an asynchronous
@@ -38,9 +39,9 @@ CALLBACK_CONTEXT = "ivr-callback"
 REASONS = {"0": "failed", "1": "hung_up", "3": "no_answer", "4": "answered", "5": "busy", "8": "congestion"}
 
 
-def originate_action(request: Callback, number: str, main_line: str, ring_s: float) -> dict:
-    """The AMI Originate that calls ``request`` back (pure: what is sent, for tests and review)."""
-    variables = {dv.CALLBACK: str(request.id), dv.CALLBACK_NUMBER: number, dv.QUEUE: request.queue,
+def originate_action(request: Callback, number: str, queue: str, main_line: str, ring_s: float) -> dict:
+    """The AMI Originate that calls ``request`` back into ``queue`` (pure: what is sent)."""
+    variables = {dv.CALLBACK: str(request.id), dv.CALLBACK_NUMBER: number, dv.QUEUE: queue,
                  dv.LINE: request.line, dv.DEPARTMENT: request.department}
     return {"Action": "Originate", "Channel": f"PJSIP/{number}@carrier", "Context": CALLBACK_CONTEXT,
             "Exten": "s", "Priority": "1", "Timeout": str(int(ring_s * 1000)), "Async": "true",
@@ -59,7 +60,7 @@ class CallbackWorker(AmiFeed):
         super().__init__(host=host, port=port, username=username, secret=secret, events=(), **connection)
         self.surges, self.rules, self.policy, self.clock = surges, rules, policy, clock
         self.interval = interval
-        self._ringing: dict[int, str] = {}    # request id -> queue, while its try rings
+        self._ringing: dict[int, str] = {}    # request id -> the queue dialled into, while its try rings
         self._tasks: set[asyncio.Task] = set()
         self._loop_task: asyncio.Task | None = None
 
@@ -96,14 +97,22 @@ class CallbackWorker(AmiFeed):
         due = [c for c in due if c.id not in self._ringing]
         if not due:
             return
-        free = {queue: await self._free_agents(queue) for queue in {c.queue for c in due}}
-        picks = set(cb.to_dial([(c.id, c.queue) for c in due], free, Counter(self._ringing.values())))
+        choices = {c.id: self._queues_for(c) for c in due}
+        free = {queue: await self._free_agents(queue) for queue in {q for qs in choices.values() for q in qs}}
+        picks = dict(cb.to_dial([(c.id, choices[c.id]) for c in due], free, Counter(self._ringing.values())))
         for request in due:
             if request.id in picks:
-                self._ringing[request.id] = request.queue
-                task = asyncio.create_task(self._dial(request), name=f"callback-{request.id}")
+                self._ringing[request.id] = picks[request.id]
+                task = asyncio.create_task(self._dial(request, picks[request.id]), name=f"callback-{request.id}")
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+
+    def _queues_for(self, request: Callback) -> tuple[str, ...]:
+        """The request's queue, then the overflow queue of its line's seat (if any)."""
+        rules = self.rules()
+        line = rules.line(request.line) if request.line else None
+        overflow = line.overflow_queue if line is not None and line.queue == request.queue else None
+        return (request.queue,) + ((overflow,) if overflow and overflow != request.queue else ())
 
     async def _free_agents(self, queue: str) -> int:
         """Members of ``queue`` whose device is not in use and who are not paused."""
@@ -111,8 +120,8 @@ class CallbackWorker(AmiFeed):
         members = [m for m in (reply if isinstance(reply, list) else [reply]) if m.get("Event") == "QueueMember"]
         return sum(1 for m in members if str(m.get("Status")) == "1" and str(m.get("Paused")) == "0")
 
-    async def _dial(self, request: Callback) -> None:
-        bound = log.bind(callback=request.id, queue=request.queue, linkedid=request.linkedid)
+    async def _dial(self, request: Callback, queue: str) -> None:
+        bound = log.bind(callback=request.id, queue=queue, linkedid=request.linkedid)
         try:
             rules = self.rules()
             number = cb.callback_number(request.number, rules.centre.area_code)
@@ -121,7 +130,7 @@ class CallbackWorker(AmiFeed):
                 await self._finish(request, "refused_number", False, "")
                 return
             bound.info("callbacks.dialling", attempt=attempt, number=number)
-            action = originate_action(request, number, rules.centre.main_line, self.policy.ring_s)
+            action = originate_action(request, number, queue, rules.centre.main_line, self.policy.ring_s)
             outcome, linkedid = "failed", ""
             try:
                 reply = await self.action(action, timeout=self.policy.ring_s + 30)

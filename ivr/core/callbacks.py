@@ -86,13 +86,17 @@ def after_try(answered: bool, tries_made: int, policy: CallbackPolicy, now: date
     return AfterTry(CallbackStatus.WAITING, now + timedelta(seconds=policy.retry_after_s))
 
 
-def to_dial(due: list[tuple[int, str]], free_agents: dict[str, int], ringing: dict[str, int]) -> list[int]:
-    """Which waiting requests to call now: ``due`` is (id, queue) oldest first; a queue gets as
-    many calls as it has free agents not already waiting for a callback that rings."""
+def to_dial(due: list[tuple[int, tuple[str, ...]]], free_agents: dict[str, int],
+            ringing: dict[str, int]) -> list[tuple[int, str]]:
+    """Which waiting requests to call now, and into which queue: ``due`` is (id, queues) oldest
+    first, the queues in order of preference (the caller's queue, then its overflow: the agents
+    who would have taken the call had the caller held on); a queue takes as many callbacks as it
+    has free agents not already waiting for a callback that rings."""
     room = {q: max(0, free_agents.get(q, 0) - ringing.get(q, 0)) for q in free_agents}
-    out: list[int] = []
-    for request_id, queue in due:
-        if room.get(queue, 0) > 0:
+    out: list[tuple[int, str]] = []
+    for request_id, queues in due:
+        queue = next((q for q in queues if room.get(q, 0) > 0), None)
+        if queue is not None:
             room[queue] -= 1
-            out.append(request_id)
+            out.append((request_id, queue))
     return out

@@ -60,11 +60,13 @@ def test_after_a_try(answered, tries_made, status, again_after):
 
 
 @pytest.mark.parametrize("due, free, ringing, picked", [
-    ([(1, "q"), (2, "q"), (3, "q")], {"q": 2}, {}, [1, 2]),           # oldest first, one per free agent
-    ([(1, "q"), (2, "q")], {"q": 2}, {"q": 1}, [1]),                 # one agent already has a callback ringing
-    ([(1, "q"), (2, "s")], {"q": 0, "s": 1}, {}, [2]),               # queues apart
-    ([(1, "q")], {}, {}, []),                                        # nobody free
-    ([(1, "q")], {"q": 1}, {"q": 3}, []),
+    ([(1, ("q",)), (2, ("q",)), (3, ("q",))], {"q": 2}, {}, [(1, "q"), (2, "q")]),  # oldest first, one per free agent
+    ([(1, ("q",)), (2, ("q",))], {"q": 2}, {"q": 1}, [(1, "q")]),   # one agent already has a callback ringing
+    ([(1, ("q",)), (2, ("s",))], {"q": 0, "s": 1}, {}, [(2, "s")]),  # queues apart
+    ([(1, ("q",))], {}, {}, []),                                    # nobody free
+    ([(1, ("q",))], {"q": 1}, {"q": 3}, []),
+    ([(1, ("seat", "q")), (2, ("seat", "q")), (3, ("seat", "q"))], {"seat": 1, "q": 1}, {},
+     [(1, "seat"), (2, "q")]),                                      # the seat first, then its overflow
 ])
 def test_to_dial(due, free, ringing, picked):
     assert to_dial(due, free, ringing) == picked
