@@ -181,6 +181,12 @@ class SurgeStore:
         except IntegrityError:
             return False
 
+    def left_informed_since(self, since: datetime) -> int:
+        from sqlalchemy import func
+        with session_of(self._sessions, "left informed") as session:
+            return session.scalar(select(func.count()).select_from(LeftInformedRow)
+                                  .where(LeftInformedRow.at >= since)) or 0
+
     # --- notices ----------------------------------------------------------------------------------
 
     def add_notice(self, *, prompt: str, text: str, lines: list[str], queues: list[str], starts_at: datetime,
