@@ -156,7 +156,9 @@ def start_asterisk(deployment: service.Deployment, extra_binds: tuple[Path, ...]
     layout.create()
     for stale in (layout.pid_file, layout.control_socket):
         stale.unlink(missing_ok=True)
-    binds = (layout.runtime, layout.recordings, *extra_binds) if install.chrooted else ()
+    # the engine's own prompts too (the greeting, the incident notices), as process.start binds them
+    binds = ((layout.runtime, layout.recordings, process._own_sounds(install, layout), *extra_binds)
+             if install.chrooted else ())
     argv = process._argv(install, layout, binds, "-f", "-C", str(layout.config_file))
     with open(layout.console_log, "ab") as console:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
