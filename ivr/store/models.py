@@ -333,8 +333,7 @@ class AuditHeadRow(Base):
 
 
 class CallbackRow(Base):
-    """A caller's request to be called back (回拨), durable before the caller is told it is taken;
-    the callback worker resumes from these rows after any restart (ivr.core.callbacks)."""
+    """A caller's request to be called back (回拨): the worker resumes from these after a restart."""
 
     __tablename__ = "callbacks"
 
@@ -358,7 +357,6 @@ class CallbackRow(Base):
 
 class CallbackTryRow(Base):
     """One try of a callback: when it rang, how it ended (answered, no_answer, busy, failed...)."""
-
     __tablename__ = "callback_tries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -374,7 +372,6 @@ class CallbackTryRow(Base):
 
 class NoticeRow(Base):
     """An incident notice (热点播报) on lines and queues for a time window (ivr.core.notices)."""
-
     __tablename__ = "notices"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -392,7 +389,6 @@ class NoticeRow(Base):
 
 class LeftInformedRow(Base):
     """A caller who heard an incident notice and left with key 1: their matter is known."""
-
     __tablename__ = "left_informed"
 
     linkedid: Mapped[str] = mapped_column(String(64), primary_key=True)
