@@ -36,6 +36,8 @@ LEAVE_SHARE = 0.2               # press 1 after the notice
 CALLBACK_SHARE = 0.5            # press 2 after the notice
 KEY_AFTER_MS = 2500             # the key, this long after Asterisk answers (during the notice)
 CALLBACKS_TIMEOUT_S = 1500.0
+SURGE_PROMPTS = ("hotline/notice_choice", "hotline/left_informed", "hotline/callback_taken",
+                 "hotline/callback_hello", "hotline/callback_agent")
 NOTICE_TEXT = "城东水厂爆管，城东镇停水，预计18点恢复。了解情况请按1，需要回拨请按2。"
 
 
@@ -65,6 +67,17 @@ def _read_log(path: Path, offset: int) -> list[QueueLogEntry]:
     return [e for e in map(parse_queue_log_line, text.splitlines()) if e is not None]
 
 
+def _surge_prompts(layout, rules) -> None:
+    """Make the stand-ins the second way plays (the notice's choices, the callback's words): the
+    benchmark's Asterisk sees only the sounds made in its own run folder."""
+    from ivr.prompts.library import PromptLibrary
+    from ivr.prompts.texts import load_texts, wordings
+
+    texts = load_texts()
+    wanted = [w for w in wordings(texts, rules) if w.name in SURGE_PROMPTS]
+    PromptLibrary(layout.sounds).build(wanted, texts.voice, texts.speed, "ivr bench", datetime.now(UTC))
+
+
 def with_notice(bench, agent_count: int) -> tuple[WayFigures, dict]:
     """Run the second way on ``bench``'s lab; (its figures, details for the results file)."""
     from ivr.asterisk.layout import Layout
@@ -79,6 +92,7 @@ def with_notice(bench, agent_count: int) -> tuple[WayFigures, dict]:
     surges = SurgeStore(store.engine)
     phone = None
     try:
+        _surge_prompts(Layout.from_settings(settings), bench.rules)
         started_at = datetime.now(UTC)
         notice = put_up(surges, bench.rules, Layout.from_settings(settings), lines=[c.surge_line], queues=[],
                         starts_at=started_at - timedelta(seconds=5), ends_at=started_at + timedelta(hours=2),
