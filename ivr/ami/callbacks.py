@@ -7,7 +7,8 @@ account). Every round (``interval`` seconds):
    where the ledger put them from the dialplan's UserEvent IvrCallback or its queue-log line;
 2. ``QueueStatus`` says how many members of each of their queues (and of the overflow queue of
    the caller's seat, whose agents would have taken the call) are free (device not in use,
-   not paused); :func:`ivr.core.callbacks.to_dial` picks as many requests as there are free
+   not paused, less the callers already waiting there: those holding on come first);
+   :func:`ivr.core.callbacks.to_dial` picks as many requests as there are free
    agents not already waiting on a callback that rings;
 3. each pick is recorded as a try *before* dialling, then dialled with an asynchronous
    ``Originate`` of ``PJSIP/<number>@carrier`` into ``[ivr-callback]``; its ``OriginateResponse``
@@ -115,10 +116,15 @@ class CallbackWorker(AmiFeed):
         return (request.queue,) + ((overflow,) if overflow and overflow != request.queue else ())
 
     async def _free_agents(self, queue: str) -> int:
-        """Members of ``queue`` whose device is not in use and who are not paused."""
+        """Members of ``queue`` free for a callback: not in use, not paused, and not needed by a
+        caller already waiting there (callers holding on come first; a callback fills the room
+        they leave, then joins at the front)."""
         reply = await self.action({"Action": "QueueStatus", "Queue": queue}, as_list=True)
-        members = [m for m in (reply if isinstance(reply, list) else [reply]) if m.get("Event") == "QueueMember"]
-        return sum(1 for m in members if str(m.get("Status")) == "1" and str(m.get("Paused")) == "0")
+        messages = reply if isinstance(reply, list) else [reply]
+        members = [m for m in messages if m.get("Event") == "QueueMember"]
+        free = sum(1 for m in members if str(m.get("Status")) == "1" and str(m.get("Paused")) == "0")
+        waiting = sum(int(str(m.get("Calls") or 0)) for m in messages if m.get("Event") == "QueueParams")
+        return max(0, free - waiting)
 
     async def _dial(self, request: Callback, queue: str) -> None:
         bound = log.bind(callback=request.id, queue=queue, linkedid=request.linkedid)

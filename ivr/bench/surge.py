@@ -149,8 +149,14 @@ class WayFigures:
     def connection_rate(self) -> float | None:
         return (self.answered + self.called_back) / self.callers if self.callers else None
 
+    @property
+    def informed_rate(self) -> float | None:
+        """Callers answered, called back or who left informed (their matter known), over callers."""
+        return (self.answered + self.called_back + self.left_informed) / self.callers if self.callers else None
+
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"connection_rate": self.connection_rate}
+        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {
+            "connection_rate": self.connection_rate, "informed_rate": self.informed_rate}
 
 
 def talk_seconds(entries: list[QueueLogEntry], callids: set[str] | None = None) -> int:
@@ -183,7 +189,8 @@ def side_by_side(ways: list[WayFigures]) -> list[str]:
             ("called back", lambda w: str(w.called_back)), ("left informed", lambda w: str(w.left_informed)),
             ("abandoned", lambda w: str(w.abandoned)),
             ("callbacks asked / failed", lambda w: f"{w.callbacks_asked} / {w.callbacks_failed}"),
-            ("connection rate", lambda w: pct(w.connection_rate)), ("agents' occupancy", lambda w: pct(w.occupancy)),
+            ("connection rate", lambda w: pct(w.connection_rate)),
+            ("... or left informed", lambda w: pct(w.informed_rate)), ("agents' occupancy", lambda w: pct(w.occupancy)),
             ("time to last callback", lambda w: sec(w.last_callback_s))]
     out = [f"  {'':<26}" + "".join(f"{w.way:>24}" for w in ways)]
     out += [f"  {name:<26}" + "".join(f"{cell(w):>24}" for w in ways) for name, cell in rows]

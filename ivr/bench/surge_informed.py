@@ -123,7 +123,9 @@ def with_notice(bench, agent_count: int) -> tuple[WayFigures, dict]:
     callback_calls = {a["linkedid"] for r in requests for a in r.attempts if a["outcome"] == "answered"}
     connected = {e.callid for e in entries if e.event == "CONNECT"}
     waited = paths([e for e in entries if e.callid not in callback_calls], c.surge_line)
-    closed = [r.closed_at for r in requests if r.closed_at is not None and r.status in ("answered", "failed")]
+    # the last callback an agent answered (or the last request closed as failed)
+    closed = [e.at for e in entries if e.event == "CONNECT" and e.callid in callback_calls]
+    closed += [r.closed_at for r in requests if r.closed_at is not None and r.status == "failed"]
     figures = WayFigures(
         "with notice + callbacks", loaded.placed, answered=sum(p.outcome == ANSWERED for p in waited),
         called_back=len(callback_calls & connected), left_informed=left,
@@ -159,7 +161,7 @@ def report_lines(surge: dict) -> list[str]:
     both = surge.get("both_ways")
     if not both:
         return []
-    ways = [WayFigures(**{k: v for k, v in w.items() if k != "connection_rate"}) for w in both["ways"]]
+    ways = [WayFigures(**{k: v for k, v in w.items() if k not in ("connection_rate", "informed_rate")}) for w in both["ways"]]
     d = both["informed"]
     title = ("surge both ways (same callers, rate and agents; with: after the notice "
              f"{d['leave_share']:.0%} press 1, {d['callback_share']:.0%} press 2, the rest hold on):")
