@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from support import at
 
 from ivr.ami.spool import decode, encode
 from ivr.core import call_events as ce
 from ivr.core.callbacks import CallbackPolicy
 from ivr.store.surges import SurgeError, SurgeStore
-from support import at
 
 T0 = at("2020-09-09 19:05")
 POLICY = CallbackPolicy(tries=2, retry_after_s=60)
