@@ -20,6 +20,8 @@ OVERFLOW_QUEUE: Final = "IVR_OVERFLOW_QUEUE"
 DESTINATION: Final = "IVR_DESTINATION"
 DIAL_TIMEOUT: Final = "IVR_DIAL_TIMEOUT"
 FALLBACK_QUEUE: Final = "IVR_FALLBACK_QUEUE"
+NOTICE: Final = "IVR_NOTICE"                # incident notice's sound, played before queueing
+CALLBACK: Final = "IVR_CALLBACK"            # on a callback's own call: the request's id
 
 # Set by the dialplan, read back by Python (AMI listener, rating script).
 REACHED: Final = "IVR_REACHED"   # which party answered: "queue:<name>" or "dial:<destination>"
@@ -52,6 +54,10 @@ def decision_variables(decision) -> dict[str, str]:
         elif value is None:
             value = ""
         out[var] = str(value)
+    # only when one plays (the dialplan clears it before routing): a call without a notice sends
+    # exactly what it sent before notices existed
+    if getattr(decision, "notice", ""):
+        out[NOTICE] = decision.notice
     return out
 
 # Set by the dialplan on the caller's channel when a party answers (dialplan/answered.conf).
@@ -80,18 +86,29 @@ DEPARTMENT_LINES_CONTEXT: Final = "ivr-department-lines"  # the departments' own
 
 # Channel variables every AMI event about a channel carries (manager.conf channelvars).
 AMI_CHANNEL_VARIABLES: Final = (LINE, MODE, DEPARTMENT, QUEUE, REACHED, ANSWERED_BY, RECORDING, FAILSAFE,
-                                 DESTINATION)
+                                 DESTINATION, NOTICE, CALLBACK)
 
 # The dialplan's own AMI event (UserEvent) carrying the citizen's rating on the caller's channel
 # (dialplan/rating.conf), and the queue-log event with the same rating for a resync.
 RATING_EVENT: Final = "IvrRating"
 RATING_QUEUE_LOG: Final = "IVRRATE"
 
+# Surges (dialplan/callback.conf, notice.conf): the caller's choices travel the same way as the
+# rating, a UserEvent on the caller's channel plus a queue-log line for a resync.
+CALLBACK_EVENT: Final = "IvrCallback"
+CALLBACK_QUEUE_LOG: Final = "IVRCALLBACK"
+LEFT_INFORMED_EVENT: Final = "IvrLeftInformed"
+LEFT_INFORMED_QUEUE_LOG: Final = "IVRLEFT"
+CALLBACK_NUMBER: Final = "IVR_CALLBACK_NUMBER"  # the citizen's number, shown to the agent
+CALLBACK_VIA: Final = "IVR_CALLBACK_VIA"    # internal to callback.conf: queue_key or notice_key
+NOTICE_KEY: Final = "IVR_NOTICE_KEY"        # internal to notice.conf: the key pressed after the notice
+QUEUE_KEYS_CONTEXT: Final = "ivr-queue-keys"    # queues.conf `context`: one key leaves the queue
+
 # The only AMI events sent to the engine's account (manager_secrets.conf eventfilter): those the
 # listener acts on. Everything else (Newexten, VarSet, ... dozens per call) would cost the event
 # loop, which also answers FastAGI, parsing time for nothing.
 AMI_EVENTS: Final = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup", "UserEvent",
-                     "BlindTransfer", "AttendedTransfer")
+                     "BlindTransfer", "AttendedTransfer", "OriginateResponse")
 
 # The staff console's AMI account gets only the queue events that say where agents and waiting
 # callers are (ivr.core.presence_events): membership, pause, ringing, talking, callers waiting.

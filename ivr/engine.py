@@ -9,7 +9,10 @@ watcher (reloaded on change), one clock and one ticket store:
   spools them to disk at once and applies them to the work orders in order (:mod:`ivr.ami.intake`);
 * APScheduler sweeps overdue work orders onto the supervision list;
 * the staff console (:mod:`ivr.web`): the web pages, and its own AMI feed of agents' states; a
-  console that cannot start is logged and leaves the rest running.
+  console that cannot start is logged and leaves the rest running;
+* the callback worker (:mod:`ivr.ami.callbacks`) dials the citizens who asked to be called back
+  as agents free up; routing reads the incident notices from a board refreshed from the database
+  (:mod:`ivr.agi.notice_board`).
 
 Every part follows routing_rules.yaml (:func:`follow`): routing swaps the rules in, the work
 orders' deadline calendar is rebuilt from them, each part reports the version it holds
@@ -46,7 +49,7 @@ from ivr.settings import Settings
 log = get_logger("ivr.engine")
 
 # The parts `ivr serve` runs; `--without PART` leaves one out.
-PARTS = ("agi", "ami", "scheduler", "web")
+PARTS = ("agi", "ami", "scheduler", "web", "callbacks")
 
 
 @dataclass
@@ -114,6 +117,22 @@ def build_listener(settings: Settings, intake, clock):
                        secret=secrets.ami_secret, intake=intake, queue_log=cursor, clock=clock)
 
 
+def build_callbacks(settings: Settings, store, watcher: RulesWatcher, clock):
+    """The callback worker on its own AMI connection (the engine's account), not yet started."""
+    from ivr.ami.callbacks import CallbackWorker
+    from ivr.asterisk.secrets import load as load_secrets
+    from ivr.asterisk.secrets import secrets_path
+    from ivr.core.callbacks import CallbackPolicy
+    from ivr.store.surges import SurgeStore
+
+    secrets = load_secrets(secrets_path(settings.data_dir))
+    policy = CallbackPolicy(tries=settings.callback_tries, retry_after_s=int(settings.callback_retry_after),
+                            ring_s=int(settings.callback_ring))
+    return CallbackWorker(host=settings.ami_host, port=settings.ami_port, username=secrets.ami_user,
+                          secret=secrets.ami_secret, surges=SurgeStore(store.engine),
+                          rules=lambda: watcher.rules, policy=policy, clock=clock)
+
+
 def _open_store(settings: Settings, options: Options):
     """The ticket store. A database that is down at start-up must not stop routing: the store is
     then opened without migrating, and the listener spools until the database answers."""
@@ -178,7 +197,7 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
     settings.secure()
     server, watcher, clock = build_agi(settings, options)
     store = _open_store(settings, options)
-    listener = scheduler = intake = console = watching = None
+    listener = scheduler = intake = console = watching = callbacks = None
     call_log = server.context.call_log
     followers = follow(settings, options, watcher, store, clock)
     try:
@@ -186,8 +205,13 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             host = options.host or settings.agi_host
             port = options.port if options.port is not None else settings.agi_port
             call_log.start()
+            from ivr.agi.notice_board import NoticeBoard
+            from ivr.store.surges import SurgeStore
+            board = NoticeBoard(SurgeStore(store.engine), clock)
+            server.context.notices = board
             await server.start(host, port)
             server.add_background(watcher.run())
+            server.add_background(board.run())
             log.info("engine.agi", host=host, port=port)
         else:
             watching = asyncio.create_task(watcher.run())
@@ -205,6 +229,10 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             scheduler = build_scheduler(store, clock, interval_s=options.sweep_interval,
                                         scheduler=AsyncIOScheduler(timezone=store.tz), settings=settings)
             scheduler.start()
+        if "callbacks" in options.parts:
+            callbacks = build_callbacks(settings, store, watcher, clock)
+            await callbacks.start()
+            log.info("engine.callbacks", tries=callbacks.policy.tries, ring_s=callbacks.policy.ring_s)
         if "web" in options.parts:
             from ivr.web.service import run_console
             console = asyncio.create_task(run_console(settings, store, watcher, clock, stop), name="console")
@@ -216,6 +244,8 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             await asyncio.gather(console, return_exceptions=True)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if callbacks is not None:
+            await callbacks.stop()
         if listener is not None:
             await listener.stop()
         if intake is not None:

@@ -39,6 +39,9 @@ class Settings:
     recordings_keep_days: int | None = None  # IVR_RECORDINGS_KEEP_DAYS: removed after; unset: kept
     quality_sheet: Path = REPO_ROOT / "quality_sheet.yaml"  # IVR_QUALITY_SHEET: the 质检 score sheet
     recording_format: str = "opus"  # IVR_RECORDING_FORMAT: opus (Ogg Opus 12 kbit/s, ~1.6 KB/s) or wav (16 KB/s)
+    callback_tries: int = 3       # IVR_CALLBACK_TRIES: tries of a callback before it is closed as failed
+    callback_retry_after: float = 120.0  # IVR_CALLBACK_RETRY_AFTER: seconds between unanswered tries
+    callback_ring: float = 30.0   # IVR_CALLBACK_RING: seconds the citizen's phone rings on each try
 
     def secure(self) -> None:
         """Make the data and recordings folders (and a SQLite database) readable by the engine's
@@ -72,6 +75,9 @@ class Settings:
             recordings_keep_days=_days(env, "IVR_RECORDINGS_KEEP_DAYS"),
             quality_sheet=_path(env, "IVR_QUALITY_SHEET", REPO_ROOT / "quality_sheet.yaml"),
             recording_format=_choice(env, "IVR_RECORDING_FORMAT", RECORDING_FORMATS),
+            callback_tries=int(number(env, "IVR_CALLBACK_TRIES", 3, 1, 10)),
+            callback_retry_after=number(env, "IVR_CALLBACK_RETRY_AFTER", 120.0, 1.0, 86400.0),
+            callback_ring=number(env, "IVR_CALLBACK_RING", 30.0, 5.0, 120.0),
         )
 
     def __repr__(self) -> str:

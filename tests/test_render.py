@@ -83,7 +83,8 @@ def test_ami_account_has_least_privilege(rendered):
     # user: the dialplan's UserEvent with the citizen's rating; reading it only (no write "user":
     # the engine's own account could not forge one either)
     assert re.search(r"(?m)^read = call,agent,user$", text)
-    assert re.search(r"(?m)^write = agent,reporting$", text)  # no call, originate, command, system, user
+    # originate: the callbacks (ivr.ami.callbacks), into [ivr-callback]; no call, command, system, user
+    assert re.search(r"(?m)^write = agent,reporting,originate$", text)
     console = text[text.index("[ivr-console]"):]
     assert re.search(r"(?m)^read = agent$", console) and re.search(r"(?m)^write = agent,reporting$", console)
     assert "bindaddr = 127.0.0.1" in rendered["manager.conf"]

@@ -25,6 +25,7 @@ from ivr.agi.protocol import preview
 from ivr.agi.server import AgiSession, Handler
 from ivr.agi.stats import AgiStats
 from ivr.clock import Clock, system_clock
+from ivr.core.notices import Notice, announce
 from ivr.core.routing import decide
 from ivr.core.rules import Rules
 
@@ -50,6 +51,13 @@ class AgiContext:
     clock: Clock = system_clock
     stats: AgiStats | None = None
     call_log: CallLog | None = None   # every decision, for the impact preview (never blocks)
+    notices: NoticeSource | None = None  # incident notices in force (ivr.agi.notice_board)
+
+
+class NoticeSource(Protocol):
+    """Anything holding the incident notices in force (the notice board)."""
+
+    notices: tuple[Notice, ...]
 
 
 async def route(agi: AgiSession, ctx: AgiContext) -> None:
@@ -65,6 +73,8 @@ async def route(agi: AgiSession, ctx: AgiContext) -> None:
         now = ctx.clock()
         started = time.perf_counter()
         decision = decide(call, rules, now)
+        if ctx.notices is not None:
+            decision = announce(decision, ctx.notices.notices, now)
         decision_us = (time.perf_counter() - started) * 1e6
         variables = dv.decision_variables(decision)
     except Exception:  # noqa: BLE001 - write nothing: the dialplan's fail-safe takes the call

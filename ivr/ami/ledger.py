@@ -8,6 +8,9 @@
 * Rated     -> the citizen's 1..5 goes on the order (after its Answered: the facts keep their order)
 * Transferred -> the department's line the agent put the caller through to goes on the order's
                history (to whom, how, by whom, when); the status does not change
+* CallbackAsked -> a durable callback request (once per call; a number the dialling plan does not
+               permit is recorded as refused), which the callback worker dials when an agent is free
+* LeftInformed  -> the caller left after the incident notice (their own KPI outcome)
 
 The dialplan's variables say which line was dialled and for which department; when they are
 missing (the fail-safe path runs with the engine down) the line's entry in the rules fills in.
@@ -26,6 +29,7 @@ from ivr.core.rules import Rules
 from ivr.errors import TicketError, TicketNotFound
 from ivr.logs import get_logger
 from ivr.recordings import digest
+from ivr.store.surges import SurgeStore
 from ivr.store.tickets import TicketStore
 
 log = get_logger("ivr.ledger")
@@ -48,6 +52,7 @@ class StoreLedger:
                  wall_clock: Callable[[], float] = time.time, settle_s: float = SETTLE_S) -> None:
         self.store, self.rules, self.recordings_dir = store, rules, Path(recordings_dir)
         self.manifest, self.wall_clock, self.settle_s = manifest, wall_clock, settle_s
+        self.surges = SurgeStore(store.engine)
 
     def _details(self, call: ce.CallInfo) -> tuple[str, str, str]:
         """(line, department, mode), completed from the rules when the dialplan gave none."""
@@ -91,6 +96,17 @@ class StoreLedger:
             self.store.rate(call.linkedid, fact.rating, fact.at, source="ivr")
         elif isinstance(fact, ce.Transferred):
             self._record_transfer(fact)
+        elif isinstance(fact, ce.CallbackAsked):
+            request, created = self.surges.request_callback(
+                call.linkedid, queue=fact.queue, caller=call.caller, area_code=self.rules().centre.area_code,
+                line=line, department=department, via=fact.via, at=fact.at)
+            if created:
+                log.info("ledger.callback_requested", linkedid=call.linkedid, queue=fact.queue,
+                         status=request.status, via=fact.via, callback=request.id)
+        elif isinstance(fact, ce.LeftInformed):
+            if self.surges.left_informed(call.linkedid, at=fact.at, line=line, queue=fact.queue,
+                                         notice=fact.notice):
+                log.info("ledger.left_informed", linkedid=call.linkedid, line=line, notice=fact.notice)
 
     def _record_transfer(self, fact: ce.Transferred) -> None:
         line = department_line(self.rules(), fact.to)

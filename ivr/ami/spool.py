@@ -32,7 +32,7 @@ from ivr.core import call_events as ce
 
 SEGMENT_BYTES = 4 << 20
 _KINDS = {cls.__name__: cls for cls in (ce.Entered, ce.Answered, ce.Abandoned, ce.Reached, ce.Ended, ce.Rated,
-                                        ce.Transferred)}
+                                        ce.Transferred, ce.CallbackAsked, ce.LeftInformed)}
 
 
 def encode(fact: ce.Fact) -> str:

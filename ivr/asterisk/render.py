@@ -45,7 +45,8 @@ SECRET_FILES = frozenset({"pjsip_secrets.conf", "manager_secrets.conf"})
 
 # The library contexts of dialplan/, included by extensions.conf in this order.
 LIBRARY = ("incoming.conf", "failsafe.conf", "prompts.conf", "queue.conf", "dial.conf",
-           "prompt_only.conf", "answered.conf", "rating.conf", "reject.conf", "agent.conf")
+           "prompt_only.conf", "answered.conf", "rating.conf", "reject.conf", "agent.conf",
+           "notice.conf", "callback.conf")
 
 # What the engine loads; everything else stays out (modules.conf has autoload = no).
 MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -82,7 +83,7 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # needs (reporting: CoreShowChannels, Getvar, QueueStatus). The event whitelist is part of the
 # dialplan contract (ivr.dialplan_variables.AMI_EVENTS).
 AMI_READ = ("call", "agent", "user")
-AMI_WRITE = ("agent", "reporting")
+AMI_WRITE = ("agent", "reporting", "originate")  # originate: the callbacks (ivr.ami.callbacks)
 AMI_EVENTS = dv.AMI_EVENTS
 # The staff console's account (agents' states, queue login and pause): ivr.ami.presence.
 CONSOLE_AMI_READ = ("agent",)
@@ -170,6 +171,7 @@ def _context(inp: RenderInput) -> dict:
     queues = [{"id": _check_id("queue", q.id), "name_zh": safe_text(q.name_zh),
                "name_en": safe_text(q.name_en), "strategy": q.strategy,
                "ring_timeout": int(q.ring_timeout), "wrapup_time": int(q.wrapup_time),
+               "announce_every": int(q.announce_every),
                "general": q.id == general}
               for q in rules.queues.values()]
     agents = [{"id": _check_id("agent", a.id), "name": safe_text(a.name),
@@ -211,7 +213,7 @@ def _context(inp: RenderInput) -> dict:
         "layout": inp.layout,
         "site": inp.site,
         "secrets": inp.secrets,
-        "queues": queues,
+        "queues": queues, "queue_keys": dv.QUEUE_KEYS_CONTEXT,
         "agents": agents,
         "lines": lines,
         "globals": globals_,

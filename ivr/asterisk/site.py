@@ -31,6 +31,7 @@ _ENDPOINT_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 class Carrier:
     match: tuple[str, ...]              # source addresses/networks of the carrier's signalling
     codecs: tuple[str, ...] = ("alaw", "ulaw")
+    callback: str | None = None         # sip:host:port the carrier takes outgoing calls at (callbacks)
 
 
 @dataclass(frozen=True)
@@ -156,11 +157,12 @@ def load_site(trunks_dir: Path | str, agent_ids: set[str] | None = None) -> Site
 
     src = _read(trunks_dir / "carrier.yaml", problems)
     match: list[str] = []
+    callback: str | None = None
     carrier_codecs: tuple[str, ...] = ("alaw", "ulaw")
     if src:
         c = _Checker(src, problems)
         c.mapping((), {"carrier"}, {"carrier"})
-        node = c.mapping(("carrier",), {"match", "codecs"}, {"match"})
+        node = c.mapping(("carrier",), {"match", "codecs", "callback"}, {"match"})
         raw = node.get("match")
         items = raw if isinstance(raw, list) else [raw] if raw is not None else []
         if raw is not None and not items:
@@ -171,7 +173,9 @@ def load_site(trunks_dir: Path | str, agent_ids: set[str] | None = None) -> Site
             if value:
                 match.append(value)
         carrier_codecs = c.codecs(("carrier", "codecs"))
-    carrier = Carrier(match=tuple(match), codecs=carrier_codecs)
+        if c.get(("carrier", "callback")) is not None:
+            callback = c.contact(("carrier", "callback"))
+    carrier = Carrier(match=tuple(match), codecs=carrier_codecs, callback=callback)
 
     src = _read(trunks_dir / "departments.yaml", problems)
     contact, dep_codecs = None, ("alaw", "ulaw")
@@ -227,7 +231,7 @@ def load_site(trunks_dir: Path | str, agent_ids: set[str] | None = None) -> Site
 
 def write_lab_trunks(folder: Path, *, sip_port: int, rtp: tuple[int, int], department_port: int,
                      agent_ports: Mapping[str, int], source: Path | None = None,
-                     tls_port: int | None = None) -> Path:
+                     tls_port: int | None = None, carrier_port: int | None = None) -> Path:
     """Trunk files for an Asterisk on loopback played by SIPp (tests, the demo, the benchmark):
     the repository's carrier trunk and softphones' settings as they are, its departments' trunk
     pointed at the SIPp standing in for the departments' lines, and a ``lab.yaml`` with the SIP
@@ -241,7 +245,10 @@ def write_lab_trunks(folder: Path, *, sip_port: int, rtp: tuple[int, int], depar
     source = Path(source) if source else REPO_TRUNKS
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source / "carrier.yaml", folder / "carrier.yaml")
+    carrier = yaml.safe_load((source / "carrier.yaml").read_text(encoding="utf-8"))
+    if carrier_port is not None:  # the SIPp standing in for citizens' phones answers callbacks there
+        carrier["carrier"]["callback"] = f"sip:127.0.0.1:{int(carrier_port)}"
+    (folder / "carrier.yaml").write_text(yaml.safe_dump(carrier, allow_unicode=True), encoding="utf-8")
     if (source / "phones.yaml").exists():
         phones = yaml.safe_load((source / "phones.yaml").read_text(encoding="utf-8"))
         settings = phones["phones"]

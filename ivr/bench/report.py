@@ -156,6 +156,8 @@ def table(doc: dict) -> list[str]:
                          f"(missing {v['answered_without_ticket']}, extra {v['tickets_without_answer']})")
             for problem in v["problems"]:
                 lines.append(f"  problem: {problem}")
+            from ivr.bench.surge_informed import report_lines
+            lines += report_lines(surge)
     lines += pop_lines(doc.get("pop"))
     lines += recording_lines(doc.get("recordings"))
     lines += profile_lines(doc.get("profile"))

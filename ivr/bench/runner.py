@@ -26,7 +26,7 @@ import click
 
 from ivr.asterisk import process, service
 from ivr.asterisk.site import write_lab_trunks
-from ivr.bench import capture, lab, load, profile, report, surge
+from ivr.bench import capture, lab, load, profile, report, surge, surge_informed
 from ivr.bench.minimal_agi import MinimalServer
 from ivr.bench.ramp import Ramp, plan_rates
 from ivr.bench.stats import Latency, StepResult
@@ -130,7 +130,8 @@ class Bench:
         trunks = write_lab_trunks(self.run_dir / "trunks", sip_port=self.ports.sip,
                                   rtp=(self.ports.rtp_start, self.ports.rtp_end),
                                   department_port=self.ports.department,
-                                  agent_ports={a: self.ports.agent(a) for a in self.rules.agents})
+                                  agent_ports={a: self.ports.agent(a) for a in self.rules.agents},
+                                  carrier_port=surge_informed.callback_port(self.ports))
         self.deployment, _ = service.prepare(self.settings, trunks)
         lab.install_bench_dialplan(self.deployment.layout.etc, minimal_port=self.ports.minimal_agi)
         from ivr.prompts import ensure_stand_ins
@@ -375,7 +376,8 @@ class Bench:
                 "patience_s": c.surge_patience_s, "agents": self.agent_ids,
                 "agent_talk_ms": c.agent_talk_ms,
                 "answer_latency_ms": Latency.of(loaded.latencies_ms).to_dict(),
-                "verdict": verdict.to_dict()}
+                "verdict": verdict.to_dict(),
+                "both_ways": surge_informed.both_ways(self, entries, loaded.placed)}
 
     def _ticket_linkedids(self) -> list[str]:
         from ivr.store import open_store, policy_for

@@ -128,3 +128,70 @@ def judge(expected: int, callers: int, sipp_failed: int, call_paths: list[CallPa
         abandoned=sum(p.outcome == ABANDONED for p in call_paths), dropped=len(dropped),
         never_queued=never_queued, tickets=len(tickets), answered_without_ticket=len(missing),
         tickets_without_answer=len(extra), agent_answers=agent_answers, problems=tuple(problems))
+
+
+@dataclass(frozen=True)
+class WayFigures:
+    """One way of the surge (without / with notices and callbacks), as the issue asks to compare."""
+
+    way: str
+    callers: int
+    answered: int              # answered while they held on
+    called_back: int           # callbacks an agent answered
+    left_informed: int         # left after the notice (their matter is known)
+    abandoned: int
+    callbacks_asked: int = 0
+    callbacks_failed: int = 0
+    occupancy: float | None = None        # agents' talk time over their time, from the surge's start
+    last_callback_s: float | None = None  # from the surge's start to the last callback's end
+
+    @property
+    def connection_rate(self) -> float | None:
+        return (self.answered + self.called_back) / self.callers if self.callers else None
+
+    @property
+    def informed_rate(self) -> float | None:
+        """Callers answered, called back or who left informed (their matter known), over callers."""
+        return (self.answered + self.called_back + self.left_informed) / self.callers if self.callers else None
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {
+            "connection_rate": self.connection_rate, "informed_rate": self.informed_rate}
+
+
+def talk_seconds(entries: list[QueueLogEntry], callids: set[str] | None = None) -> int:
+    """Seconds agents talked in the calls that ended in ``entries`` (COMPLETECALLER/COMPLETEAGENT:
+    holdtime|calltime|position), only of ``callids`` when given."""
+    total = 0
+    for e in entries:
+        if e.event in ("COMPLETECALLER", "COMPLETEAGENT") and len(e.data) > 1 and (callids is None or e.callid in callids):
+            try:
+                total += max(0, int(e.data[1]))
+            except ValueError:
+                continue
+    return total
+
+
+def occupancy(talk_s: int, agents: int, seconds: float) -> float | None:
+    """Talk time over the agents' time (``agents`` x ``seconds``)."""
+    return talk_s / (agents * seconds) if agents and seconds > 0 else None
+
+
+def side_by_side(ways: list[WayFigures]) -> list[str]:
+    """The two ways as a table: one column each."""
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value * 100:.1f} %"
+
+    def sec(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f} s"
+
+    rows = [("callers", lambda w: str(w.callers)), ("answered", lambda w: str(w.answered)),
+            ("called back", lambda w: str(w.called_back)), ("left informed", lambda w: str(w.left_informed)),
+            ("abandoned", lambda w: str(w.abandoned)),
+            ("callbacks asked / failed", lambda w: f"{w.callbacks_asked} / {w.callbacks_failed}"),
+            ("connection rate", lambda w: pct(w.connection_rate)),
+            ("... or left informed", lambda w: pct(w.informed_rate)), ("agents' occupancy", lambda w: pct(w.occupancy)),
+            ("time to last callback", lambda w: sec(w.last_callback_s))]
+    out = [f"  {'':<26}" + "".join(f"{w.way:>24}" for w in ways)]
+    out += [f"  {name:<26}" + "".join(f"{cell(w):>24}" for w in ways) for name, cell in rows]
+    return out

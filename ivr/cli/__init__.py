@@ -44,6 +44,8 @@ SUBCOMMANDS = [
     ("kb_cmd", "kb"),
     ("web_cmd", "web"),
     ("quality_cmd", "quality"),
+    ("notices_cmd", "notices"),
+    ("callbacks_cmd", "callbacks"),
 ]
 
 

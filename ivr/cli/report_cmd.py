@@ -27,9 +27,11 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
     calls, orders = c.store.report_facts(since, until)
     built = kpi.build_report(calls, orders)
     inspected = _quality(c, since, until)
+    queues = _queues(c, since, until)
     if as_json:
         data = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
                 **built.as_dict(), "league": kpi.league(built),
+                "queues": {q: f.as_dict() for q, f in queues.items()},
                 "quality": {agent: asdict(q) for agent, q in inspected.items()}}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -46,6 +48,7 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
     # the units' league table (the report compares and publishes them): best on-time rate first
     _table("units ranked by on-time replies (dispatched orders)",
            {unit: built.by_unit[unit] for unit in kpi.league(built)}, c)
+    _queue_table(queues)
     if inspected:
         click.echo("\nquality inspection (score out of 100) per agent:")
         click.echo(f"  {'':<12} {'calls':>6} {'mean':>6} {'lowest':>7} {'highest':>8}")
@@ -60,6 +63,26 @@ def _quality(c: Context, since: datetime | None, until: datetime | None) -> dict
 
     scores = AuditStore(c.store.engine, c.tz).scores(since=since, until=until, limit=1_000_000)
     return per_agent((s.agent, s.score) for s in scores)
+
+
+def _queues(c: Context, since: datetime | None, until: datetime | None) -> dict:
+    """Per-queue surge figures: answered (by callback), left informed, abandoned by wait, service level."""
+    from ivr.core.queue_kpi import queue_report
+    from ivr.store.surges import queue_facts
+
+    return queue_report(*queue_facts(c.store.engine, since, until))
+
+
+def _queue_table(queues: dict) -> None:
+    if not queues:
+        return
+    click.echo("\nper queue (service level: answered within 15 s; abandoned by wait <15s/15-60s/1-3min/>3min):")
+    click.echo(f"  {'':<18} {'answered':>8} {'callback':>8} {'informed':>8} {'asked cb':>8} "
+               f"{'abandoned':>16} {'service':>9}")
+    for queue, f in queues.items():
+        bands = "/".join(str(n) for n in f.abandoned.values())
+        click.echo(f"  {queue:<18} {f.answered:>8} {f.answered_by_callback:>8} {f.left_informed:>8} "
+                   f"{f.callbacks_asked:>8} {bands:>16} {kpi.percent(f.service_level):>9}")
 
 
 def _table(title: str, groups: dict[str, kpi.Figures], c: Context) -> None:

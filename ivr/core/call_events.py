@@ -16,6 +16,10 @@ Facts:
                IvrRating on the caller's channel, or its IVRRATE queue-log line)
     Transferred  the agent put the caller through to a department's own line (BlindTransfer or
                AttendedTransfer; a BLINDTRANSFER queue-log line at a resync)
+    CallbackAsked  the caller asked to be called back (the dialplan's UserEvent IvrCallback on the
+               caller's channel, or its IVRCALLBACK queue-log line): from a queue's key or a notice's
+    LeftInformed  the caller heard an incident notice and left with its key (UserEvent
+               IvrLeftInformed, or the IVRLEFT queue-log line)
 """
 from __future__ import annotations
 
@@ -97,7 +101,24 @@ class Transferred:
     at: datetime
 
 
-Fact = Entered | Answered | Abandoned | Reached | Ended | Rated | Transferred
+@dataclass(frozen=True)
+class CallbackAsked:
+    call: CallInfo      # caller: the number to call back, as the carrier presented it (hostile)
+    queue: str          # the queue the callback joins, at its front
+    via: str            # queue_key (pressed while queued) or notice_key (after the notice)
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LeftInformed:
+    call: CallInfo
+    queue: str          # the queue the caller would have waited in
+    notice: str         # the notice's sound name
+    at: datetime
+
+
+Fact = Entered | Answered | Abandoned | Reached | Ended | Rated | Transferred | CallbackAsked | LeftInformed
+CALLBACK_VIAS = ("queue_key", "notice_key")
 
 
 def text_of(value: object) -> str:
@@ -175,7 +196,21 @@ def interpret(event: Mapping, now: datetime) -> Fact | None:
             return Rated(info, rating, now)
     if name in ("BlindTransfer", "AttendedTransfer") and text_of(event.get("Result")) == "Success":
         return _transferred(name, event, now)
+    if name == "UserEvent" and text_of(event.get("UserEvent")) in (dv.CALLBACK_EVENT, dv.LEFT_INFORMED_EVENT):
+        return _surge_event(event, now)
     return None
+
+
+def _surge_event(event: Mapping, now: datetime) -> CallbackAsked | LeftInformed | None:
+    """The caller's choice raised by dialplan/callback.conf or notice.conf on their own channel."""
+    info = call_info(event)
+    if not info.uniqueid or info.uniqueid != info.linkedid:
+        return None
+    queue = text_of(event.get("Queue"))
+    if text_of(event.get("UserEvent")) == dv.LEFT_INFORMED_EVENT:
+        return LeftInformed(info, queue, text_of(event.get("Notice")), now)
+    via = text_of(event.get("Via"))
+    return CallbackAsked(info, queue, via, now) if via in CALLBACK_VIAS and queue else None
 
 
 def _transferred(name: str, event: Mapping, now: datetime) -> Transferred | None:
@@ -277,6 +312,15 @@ def from_queue_log(entries: list[QueueLogEntry]) -> list[Fact]:
             # app_queue's own line: extension|context|holdtime|calltime|position (attended ones
             # name only a bridge, so only the live AttendedTransfer event records those)
             facts.append(Transferred(call, e.data[0], "blind", _endpoint(e.agent), e.at))
+        elif e.event == dv.CALLBACK_QUEUE_LOG:  # via|caller|line (dialplan/callback.conf)
+            via, caller, line = (list(e.data) + [""] * 3)[:3]
+            if via in CALLBACK_VIAS:
+                facts.append(CallbackAsked(replace(call, caller=call.caller or caller, line=call.line or line),
+                                           e.queue, via, e.at))
+        elif e.event == dv.LEFT_INFORMED_QUEUE_LOG:  # notice|caller|line (dialplan/notice.conf)
+            notice, caller, line = (list(e.data) + [""] * 3)[:3]
+            facts.append(LeftInformed(replace(call, caller=call.caller or caller, line=call.line or line),
+                                      e.queue, notice, e.at))
         elif e.event == dv.RATING_QUEUE_LOG:  # written by dialplan/rating.conf beside the UserEvent
             rating = keyed_rating(e.data[0] if e.data else "")
             if rating is not None:

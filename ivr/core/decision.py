@@ -45,6 +45,7 @@ class Decision:
     destination: str | None = None     # the department's own number (parallel mode)
     dial_timeout: int | None = None    # seconds to ring `destination`
     fallback_queue: str | None = None  # where calls go when `destination` is busy or unanswered
+    notice: str = ""                   # incident notice played before queueing (ivr.core.notices)
     reason: str = ""                   # plain-language why, for the admin's dry run and the log
     warnings: tuple[str, ...] = field(default_factory=tuple)
 

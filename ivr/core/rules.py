@@ -49,6 +49,7 @@ class Queue:
     strategy: str = "rrmemory"
     ring_timeout: int = 15
     wrapup_time: int = 5
+    announce_every: int = 0     # seconds between position / expected-wait announcements; 0 = never
 
 
 @dataclass(frozen=True)

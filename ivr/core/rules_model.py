@@ -63,6 +63,8 @@ class QueueModel(_Strict):
     strategy: Literal["ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear"] = "rrmemory"
     ring_timeout: int = 15
     wrapup_time: int = 5
+    # seconds between telling each waiting caller their position and expected wait; 0 = never
+    announce_every: int = Field(default=0, ge=0, le=600)
 
 
 class AgentModel(_Strict):

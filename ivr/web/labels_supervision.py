@@ -61,7 +61,14 @@ ACTION = {"search": "查询", "play": "播放", "seek": "拖动播放", "downloa
           "release": "解除保全", "score": "质检评分", "export": "导出日志", "view": "查看"}
 
 NAV = {"wallboard": "大屏", "supervision": "督办", "orders": "工单", "recordings": "录音调听",
-       "access_log": "访问日志"}
+       "access_log": "访问日志", "notices": "热点播报"}
+
+# the incident notices page (/notices): the same words as `ivr notices`
+NOTICES = {"title": "热点播报", "add": "发布播报", "lines": "号码（每行一个）", "queues": "队列",
+           "from": "开始时间", "until": "结束时间", "text": "播报内容", "text_hint": "例：城东水厂爆管，城东镇停水，预计18点恢复。",
+           "in_force": "播报中及待播", "none": "当前没有播报", "end": "结束播报", "by": "发布人",
+           "ended": "已结束", "added": "播报 #{id} 已发布", "ended_done": "播报 #{id} 已结束",
+           "keys": "来电者听完后：按1挂机（已知情），按2登记回拨，不按键继续排队。"}
 
 
 def duration(seconds: int | float | None) -> str:

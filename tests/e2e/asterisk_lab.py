@@ -46,7 +46,8 @@ def agent_port(agent_id: str) -> int:
 def write_trunks(folder: Path, sip_port: int, agent_ids) -> Path:
     """The repository's trunk files with the lab's ports moved for a test instance."""
     return write_lab_trunks(folder, sip_port=sip_port, rtp=(20000 + 20 * _OFFSET, 20000 + 20 * _OFFSET + 1998),
-                            department_port=DEPARTMENT_PORT, agent_ports={a: agent_port(a) for a in agent_ids})
+                            department_port=DEPARTMENT_PORT, agent_ports={a: agent_port(a) for a in agent_ids},
+                            carrier_port=CARRIER_PORT)
 
 
 def settings_for(base: Path, ami_port: int, agi_port: int) -> Settings:

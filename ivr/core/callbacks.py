@@ -1,0 +1,102 @@
+"""Callbacks (回拨): which numbers may be called back, and what happens after each try. Pure.
+
+A caller waiting in a queue presses a key and hangs up; the engine calls the number back through
+the carrier trunk when an agent of that queue is free. The number comes from outside (the
+carrier's caller id, or anything a caller makes it say): it is hostile input. Like the
+departments' trunk, which dials only the departments' own lines the rules name (toll fraud,
+:mod:`ivr.core.agent_phone`), the carrier trunk calls back only what the dialling plan permits:
+a mainland mobile number or a fixed line of the centre's own area. Never an international,
+premium, short or emergency number, whatever the caller id says.
+
+A request's life::
+
+    waiting --(agent free: originate)--> calling --answered--> answered
+       ^                                   |
+       +---- not answered, tries left -----+--- no tries left ---> failed
+    refused: the number is not one the plan permits (recorded, never dialled)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from ivr.core.numbers import normalize_number
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+class CallbackStatus(StrEnum):
+    WAITING = "waiting"      # durable, waiting for a free agent of its queue (or its next try)
+    CALLING = "calling"      # a try is ringing the citizen now
+    ANSWERED = "answered"    # the citizen answered and was put at the front of the queue
+    FAILED = "failed"        # not answered after every try
+    REFUSED = "refused"      # the number is not one the dialling plan permits: never dialled
+
+
+OPEN = (CallbackStatus.WAITING, CallbackStatus.CALLING)
+
+
+@dataclass(frozen=True)
+class CallbackPolicy:
+    """How hard the centre tries (settings: IVR_CALLBACK_TRIES, IVR_CALLBACK_RETRY_AFTER)."""
+
+    tries: int = 3               # tries in all before the request is closed as failed
+    retry_after_s: int = 120     # seconds between a try not answered and the next
+    ring_s: int = 30             # seconds the citizen's phone rings on each try
+
+
+def callback_number(raw: str, area_code: str) -> str | None:
+    """The number to dial for a caller id ``raw``, or None when the plan does not permit it.
+
+    >>> callback_number("+86 139 0000 0001", "0513")
+    '13900000001'
+    >>> callback_number("80000101", "0513")
+    '051380000101'
+    >>> callback_number("0010 1234 5678", "0513") is None   # international
+    True
+    >>> callback_number("110", "0513") is None               # emergency / short number
+    True
+    """
+    number = normalize_number(raw or "", area_code)
+    if number.startswith("01") and _MOBILE.fullmatch(number[1:]):  # "+86 139...": the trunk 0 added
+        number = number[1:]
+    if _MOBILE.fullmatch(number):
+        return number
+    if number.startswith(area_code) and len(number) == len(area_code) + 8 and number[len(area_code)] in "2345678":
+        return number
+    return None
+
+
+@dataclass(frozen=True)
+class AfterTry:
+    """What a request becomes after one try: its status and, when waiting again, from when."""
+
+    status: CallbackStatus
+    next_try_at: datetime | None
+
+
+def after_try(answered: bool, tries_made: int, policy: CallbackPolicy, now: datetime) -> AfterTry:
+    """The request's state once its ``tries_made``-th try ended (answered or not) at ``now``."""
+    if answered:
+        return AfterTry(CallbackStatus.ANSWERED, None)
+    if tries_made >= policy.tries:
+        return AfterTry(CallbackStatus.FAILED, None)
+    return AfterTry(CallbackStatus.WAITING, now + timedelta(seconds=policy.retry_after_s))
+
+
+def to_dial(due: list[tuple[int, tuple[str, ...]]], free_agents: dict[str, int],
+            ringing: dict[str, int]) -> list[tuple[int, str]]:
+    """Which waiting requests to call now, and into which queue: ``due`` is (id, queues) oldest
+    first, the queues in order of preference (the caller's queue, then its overflow: the agents
+    who would have taken the call had the caller held on); a queue takes as many callbacks as it
+    has free agents not already waiting for a callback that rings."""
+    room = {q: max(0, free_agents.get(q, 0) - ringing.get(q, 0)) for q in free_agents}
+    out: list[tuple[int, str]] = []
+    for request_id, queues in due:
+        queue = next((q for q in queues if room.get(q, 0) > 0), None)
+        if queue is not None:
+            room[queue] -= 1
+            out.append((request_id, queue))
+    return out

@@ -1,0 +1,106 @@
+"""Per-queue KPIs of a surge: what became of the callers of each queue. Pure sums and ratios.
+
+* **answered** — calls an agent answered; **answered by callback** — of those, the centre's
+  callbacks (the citizen had asked for one and hung up, ivr.core.callbacks);
+* **left informed** — callers who heard the incident notice and left with its key: their matter
+  is known, they are neither answered nor abandoned;
+* **callbacks asked** — callers who kept their place by asking to be called back; how many were
+  called back, failed (not answered after every try) or still wait;
+* **abandoned** — callers who hung up while waiting, counted by how long they had waited
+  (under 15 s, 15-60 s, 1-3 min, over 3 min);
+* **service level** (GB/T 33358: answered within 15 s) — answered within 15 s of joining the queue,
+  over answered + abandoned (the calls that had to be answered; a callback's own call counts by its
+  own wait, at the front of the queue).
+
+A ratio with nothing to divide is None ("no data").
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ivr.core.kpi import ratio
+
+SERVICE_LEVEL_S = 15
+# (upper bound in seconds, exclusive; None: no bound) -> the band's name
+ABANDON_BANDS: tuple[tuple[int | None, str], ...] = ((15, "under_15s"), (60, "15s_to_1min"),
+                                                     (180, "1_to_3min"), (None, "over_3min"))
+
+
+@dataclass(frozen=True)
+class QueueCall:
+    """``count`` calls of ``queue`` that ended with ``outcome`` (answered | abandoned | offered)
+    after waiting ``wait_seconds``; ``by_callback``: the call was one of the centre's callbacks."""
+
+    queue: str
+    outcome: str
+    wait_seconds: int | None
+    by_callback: bool = False
+    count: int = 1
+
+
+@dataclass
+class QueueFigures:
+    answered: int = 0
+    answered_by_callback: int = 0
+    answered_within: int = 0          # within SERVICE_LEVEL_S
+    left_informed: int = 0
+    callbacks_asked: int = 0
+    callbacks_done: int = 0
+    callbacks_failed: int = 0
+    abandoned: dict[str, int] = field(default_factory=lambda: {name: 0 for _, name in ABANDON_BANDS})
+
+    @property
+    def abandoned_total(self) -> int:
+        return sum(self.abandoned.values())
+
+    @property
+    def service_level(self) -> float | None:
+        return ratio(self.answered_within, self.answered + self.abandoned_total)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"answered": self.answered, "answered_by_callback": self.answered_by_callback,
+                "answered_within_15s": self.answered_within, "left_informed": self.left_informed,
+                "callbacks_asked": self.callbacks_asked, "callbacks_done": self.callbacks_done,
+                "callbacks_failed": self.callbacks_failed, "abandoned": self.abandoned_total,
+                "abandoned_by_wait": dict(self.abandoned), "service_level": self.service_level}
+
+
+def band(wait_seconds: int | None) -> str:
+    """The abandon band of a wait (an unknown wait counts as the shortest)."""
+    wait = wait_seconds or 0
+    for bound, name in ABANDON_BANDS:
+        if bound is None or wait < bound:
+            return name
+    raise AssertionError("the last band has no bound")
+
+
+def queue_report(calls: Iterable[QueueCall], left_informed: dict[str, int],
+                 callbacks: Iterable[tuple[str, str, int]]) -> dict[str, QueueFigures]:
+    """Figures per queue from the calls, the left-informed counts per queue and the callback
+    requests as (queue, status, count)."""
+    out: dict[str, QueueFigures] = {}
+
+    def of(queue: str) -> QueueFigures:
+        return out.setdefault(queue, QueueFigures())
+
+    for call in calls:
+        if call.count < 0:
+            raise ValueError(f"a count must be >= 0, not {call.count}")
+        figures = of(call.queue)
+        if call.outcome == "answered":
+            figures.answered += call.count
+            figures.answered_by_callback += call.count if call.by_callback else 0
+            if call.wait_seconds is not None and call.wait_seconds <= SERVICE_LEVEL_S:
+                figures.answered_within += call.count
+        elif call.outcome == "abandoned":
+            figures.abandoned[band(call.wait_seconds)] += call.count
+    for queue, n in left_informed.items():
+        of(queue).left_informed += n
+    for queue, status, n in callbacks:
+        figures = of(queue)
+        figures.callbacks_asked += n
+        figures.callbacks_done += n if status == "answered" else 0
+        figures.callbacks_failed += n if status == "failed" else 0
+    return dict(sorted(out.items()))
