@@ -39,7 +39,7 @@ def test_0010_goes_up_down_and_up_again(store_url):
         pg = engine.dialect.name == "postgresql"
         assert NEW | {"ix_calls_report"} <= names(engine)
         assert statistics(engine) == ({"st_tickets_report", "st_calls_report"} if pg else set())
-        migrate(engine, command.downgrade, "0008")
+        migrate(engine, command.downgrade, "0009")
         assert not (NEW | {"ix_calls_report", "ix_tickets_caller_trgm"}) & names(engine)
         assert {"ix_tickets_status", "ix_tickets_unit"} <= names(engine)
         assert statistics(engine) == set()
