@@ -26,7 +26,7 @@ import click
 
 from ivr.asterisk import process, service
 from ivr.asterisk.site import write_lab_trunks
-from ivr.bench import capture, lab, load, profile, report, surge, surge_informed
+from ivr.bench import capture, felt, lab, load, profile, report, surge, surge_informed
 from ivr.bench.minimal_agi import MinimalServer
 from ivr.bench.ramp import Ramp, plan_rates
 from ivr.bench.stats import Latency, StepResult
@@ -34,11 +34,9 @@ from ivr.core.call_events import parse_queue_log_line
 from ivr.logs import get_logger
 from ivr.rules_file import load_rules
 from ivr.settings import REPO_ROOT
-from ivr.sipp import DTMF_PCAP
 
 log = get_logger("ivr.bench")
 
-RATING_KEY = DTMF_PCAP.with_name("dtmf_2833_4.pcap")  # "4": satisfied
 NUMBERS = {"static": "9912345", "minimal": "9712345", "engine": "12345", "classic": "9812345"}
 
 
@@ -217,19 +215,13 @@ class Bench:
                                seconds=time.monotonic() - t0)
 
     def _agi_cpu(self, engine: lab.Engine) -> dict:
-        """CPU per routing session, the engine against the minimal server, without Asterisk."""
-        from ivr.bench import agi_cpu
+        return felt.agi_cpu(self, engine)
 
-        out = {}
-        servers = [("engine", self.ports.agi, "route", engine.pid)]
-        if self.minimal is not None and self.minimal.proc is not None:
-            servers.append(("minimal", self.ports.minimal_agi, "minimal", self.minimal.proc.pid))
-        for name, port, script, pid in servers:
-            out[name] = agi_cpu.measure(port, script, pid).to_dict()
-        if "minimal" in out and out["minimal"]["cpu_us_per_session"]:
-            out["engine_over_minimal"] = round(out["engine"]["cpu_us_per_session"]
-                                               / out["minimal"]["cpu_us_per_session"], 2)
-        return out
+    def _recordings(self) -> dict:
+        return felt.recordings(self)
+
+    def _pop(self) -> dict:
+        return felt.pop_rounds(self)
 
     # --- load -------------------------------------------------------------------------------
     def _warm_up(self, engine: lab.Engine) -> None:
@@ -297,55 +289,7 @@ class Bench:
             return self.minimal.calls()
         return None
 
-    def _recordings(self) -> dict:
-        """Bytes per second of call: this run's recordings, and speech through the same encoder."""
-        from ivr.bench import recording_size
-
-        lab.settle(self.deployment)
-        time.sleep(3)  # the last recordings compressed and in place
-        prompts = sorted(self.deployment.layout.sounds.glob("hotline/*.wav"))
-        return {"run": recording_size.of_run(self.settings.recordings_dir),
-                "speech": recording_size.speech(prompts)}
-
     # --- surge ------------------------------------------------------------------------------
-    def _pop(self) -> dict:
-        """The screen pop's delay with every agent of the general queue answering at once."""
-        from ivr.asterisk.secrets import load as load_secrets
-        from ivr.asterisk.secrets import secrets_path
-        from ivr.bench import pop
-
-        c = self.config
-        agents = pop.queue_agents(self.rules, self.rules.centre.general_queue)
-        lab.settle(self.deployment)
-        time.sleep(c.agent_talk_ms / 1000 + 6)  # wrap-up after the surge
-        secrets = load_secrets(secrets_path(self.settings.data_dir))
-        env = {**os.environ, **lab.settings_env(self.settings)}
-        step = self.run_dir / "steps" / "pop"
-
-        # callers who stay on after the agent hangs up and key a rating, as citizens do: the key
-        # comes after the greeting (the caller's answer is Answer(), before it) and the agent's talk
-        from ivr.prompts.library import wav_seconds
-
-        greeting = self.deployment.layout.sounds / "hotline" / "greeting.wav"
-        greeting_ms = int(wav_seconds(greeting) * 1000) if greeting.exists() else 0
-        key_after_ms = greeting_ms + c.agent_talk_ms + 2000
-
-        def one_round() -> None:
-            load.place("12345", rate=50, calls=len(agents), workdir=step, ports=self.ports,
-                       scenario="carrier_rate.xml", talk_ms=key_after_ms,
-                       keys={"dtmf": str(RATING_KEY), "pcap": str(RATING_KEY)},
-                       answer_timeout_ms=10_000, max_concurrent=len(agents), timeout=60)
-            lab.wait_idle(self.deployment, timeout=60)
-            time.sleep(c.agent_talk_ms / 1000 + 6)  # every agent free again before the next round
-
-        _say(f"screen pop: {c.pop_rounds} rounds of {len(agents)} calls answered at once")
-        result = pop.measure(base_url=f"http://127.0.0.1:{self.ports.web}", ivr=[lab.IVR], env=env,
-                             agents=agents, ami=(self.settings.ami_host, self.settings.ami_port,
-                                                 secrets.ami_user, secrets.ami_secret),
-                             place_round=one_round, database_url=self.settings.database_url,
-                             rounds=c.pop_rounds)
-        return result.to_dict()
-
     def _surge(self, agents: lab.Agents) -> dict:
         c = self.config
         lab.settle(self.deployment)

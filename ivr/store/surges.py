@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from ivr.core import callbacks as cb
 from ivr.core.notices import Notice, window_problem
 from ivr.errors import IvrError
-from ivr.store.models import CallbackRow, CallbackTryRow, LeftInformedRow, NoticeRow
+from ivr.store.models_surges import CallbackRow, CallbackTryRow, LeftInformedRow, NoticeRow
 from ivr.store.sessions import session_of, transaction
 
 
