@@ -19,7 +19,7 @@ from ivr.logs import get_logger
 
 log = get_logger("ivr.bench.profile")
 
-RATE = 250   # samples per second
+RATE = 100   # samples per second
 
 
 class Sampler:

@@ -171,8 +171,8 @@ def profile_lines(prof: dict | None, top: int = 8) -> list[str]:
     if prof.get("skipped"):
         out = ["", f"engine profile: not taken ({prof['skipped']})"]
     else:
-        out = ["", f"engine profile over the ramp (py-spy, {prof['samples']} samples at {prof['rate_hz']} Hz), "
-                   "most samples on top of the stack:"]
+        out = ["", f"engine profile, {prof.get('load', 'under load')} (py-spy, {prof['samples']} samples at "
+                   f"{prof['rate_hz']} Hz), most samples on top of the stack:"]
         out += [f"  {r['percent']:5.1f} %  {r['function']}" for r in prof["self"][:top]]
     tps = prof.get("asterisk_taskprocessors") or []
     if tps:

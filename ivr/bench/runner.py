@@ -176,13 +176,18 @@ class Bench:
             start_memory = lab.memory_kb(engine.pid)
             self._warm_up(engine)
             agi_cpu_doc = self._agi_cpu(engine)
+            ramp = self._ramp(engine)
+            taskprocessors = profile.taskprocessors(
+                process.cli(self.deployment.install, self.deployment.layout, "core show taskprocessors", timeout=30))
+            # sampled apart from the ramp: a sampler takes CPU the measured steps must not lose
             sampler = profile.Sampler(engine.pid, self.run_dir / "engine-profile.txt").start()
             try:
-                ramp = self._ramp(engine)
+                self._step(engine, "engine", rate=self.config.target_rate,
+                           calls=int(self.config.target_rate * self.config.step_seconds * 2), tag="profile")
             finally:
                 profile_doc = sampler.stop()
-            profile_doc["asterisk_taskprocessors"] = profile.taskprocessors(
-                process.cli(self.deployment.install, self.deployment.layout, "core show taskprocessors", timeout=30))
+            profile_doc["load"] = f"engine way at {self.config.target_rate}/s for {self.config.step_seconds * 2:g} s"
+            profile_doc["asterisk_taskprocessors"] = taskprocessors
             stats = engine.stats()
             memory = lab.memory_kb(engine.pid)
             memory["start_vmrss"] = start_memory.get("vmrss")

@@ -23,7 +23,7 @@ def test_stacks_are_summed_per_function_inclusive_and_self():
 
 
 def test_nothing_sampled_is_an_empty_summary_not_a_division_by_zero():
-    assert summarise("") == {"samples": 0, "rate_hz": 250, "inclusive": [], "self": []}
+    assert summarise("") == {"samples": 0, "rate_hz": 100, "inclusive": [], "self": []}
 
 
 def test_the_deepest_task_processor_queues_come_first():
