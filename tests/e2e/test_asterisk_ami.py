@@ -48,12 +48,13 @@ def test_login_and_queue_membership(clean_queues):
     assert _run(lab, lambda s: ami.logout(s, lab.rules, "agent5")) == [("seat_environment", "was not logged in")]
 
 
+# Originate is granted since the callbacks (ivr.ami.callbacks dials the citizen back); what it may
+# dial is the engine's choice (ivr.core.callbacks.callback_number), not the account's.
 @pytest.mark.parametrize("action", [
-    {"Action": "Originate", "Channel": "PJSIP/agent1", "Application": "Playback", "Data": "beep"},
     {"Action": "Command", "Command": "core show channels"},
     {"Action": "Setvar", "Variable": "IVR_X", "Value": "1"},   # class call: write not granted
     {"Action": "Reload"},
-], ids=["originate", "command", "setvar", "reload"])
+], ids=["command", "setvar", "reload"])
 def test_account_has_least_privilege(lab, action):
     resp = _run(lab, lambda s: s.action(action, as_list=False))
     assert resp.get("Response") == "Error"
