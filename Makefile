@@ -36,11 +36,11 @@ softphones:
 demo: install asterisk browser prompts
 	$(BIN)/ivr demo
 
-# Two workers, each with its own Asterisk on its own ports (tests/e2e/asterisk_lab.py): most of an
-# end-to-end test is waiting for a call, so two share the two cores well. A file's tests stay on
-# one worker (its module fixtures, such as the demo run, are made once).
+# One worker: two (pytest -n 2 --dist loadfile, each with its own Asterisk on its own ports, see
+# tests/e2e/asterisk_lab.py) take about 16 minutes instead of 26, but on two cores the end-to-end
+# tests' waits then fail now and then; until they are made robust to it, the suite runs serially.
 test: install asterisk browser prompts softphones postgresql
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
+	$(BIN)/python -m pytest --durations=15
 
 unit: install prompts postgresql
 	$(BIN)/python -m pytest -m 'not asterisk'
