@@ -238,8 +238,6 @@ def write_lab_trunks(folder: Path, *, sip_port: int, rtp: tuple[int, int], depar
     and RTP ports and a static contact per agent (``agent_ports``: agent id -> the SIPp port
     answering for it; agents left out register from softphones). Softphones get TLS only with a
     ``tls_port`` of the lab's own (the repository's 5061 is a machine-wide default)."""
-    import shutil
-
     import yaml
 
     source = Path(source) if source else REPO_TRUNKS

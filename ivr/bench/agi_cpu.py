@@ -46,7 +46,7 @@ async def _session(port: int, script: str, n: int) -> int:
     commands = 0
     try:
         async with asyncio.timeout(10):
-            while line := await reader.readline():
+            while await reader.readline():
                 commands += 1
                 writer.write(b"200 result=1\n")
     finally:
