@@ -24,7 +24,7 @@ import time
 import pytest
 from e2e.asterisk_lab import CARRIER_PORT, SIP_PORT, Lab, write_trunks
 from e2e.engine_process import IVR, engine_env, running_engine, skip_queue_log_history
-from e2e.test_routing_e2e import Playbacks
+from e2e.routing_watch import Playbacks
 
 from ivr.agi.call_log import call_log_folder
 from ivr.ami.spool import Spool
