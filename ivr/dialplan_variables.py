@@ -100,9 +100,22 @@ CALLBACK_QUEUE_LOG: Final = "IVRCALLBACK"
 LEFT_INFORMED_EVENT: Final = "IvrLeftInformed"
 LEFT_INFORMED_QUEUE_LOG: Final = "IVRLEFT"
 CALLBACK_NUMBER: Final = "IVR_CALLBACK_NUMBER"  # the citizen's number, shown to the agent
-CALLBACK_VIA: Final = "IVR_CALLBACK_VIA"    # internal to callback.conf: queue_key or notice_key
+CALLBACK_VIA: Final = "IVR_CALLBACK_VIA"    # internal to callback.conf: queue_key, notice_key or wait_offer
 NOTICE_KEY: Final = "IVR_NOTICE_KEY"        # internal to notice.conf: the key pressed after the notice
 QUEUE_KEYS_CONTEXT: Final = "ivr-queue-keys"    # queues.conf `context`: one key leaves the queue
+# The callback offer on a long expected wait (dialplan/callback.conf [ivr-callback-offer]): one
+# extension per queue that sets it (rendered from routing_rules.yaml's queues into
+# extensions.conf), read when a caller first joins a queue. The offer is the dialplan's, so it
+# holds with the engine away too; the threshold and the unit are the rules'.
+QUEUE_SETTINGS_CONTEXT: Final = "ivr-queue-settings"
+CALLBACK_OFFER_AFTER: Final = "IVR_CALLBACK_OFFER_AFTER"  # the queue's callback_offer_after (seconds)
+HANDLE_TIME: Final = "IVR_HANDLE_TIME"          # the queue's handle_time (seconds per call)
+EXPECTED_WAIT: Final = "IVR_EXPECTED_WAIT"      # seconds, as the dialplan estimated it on joining
+SETTINGS_OF: Final = "IVR_SETTINGS_OF"          # internal to queue.conf: the queue whose settings are read
+QUEUE_WAITING: Final = "IVR_QUEUE_WAITING"      # internal to the offer: callers waiting in the queue
+QUEUE_READY: Final = "IVR_QUEUE_READY"          # internal to the offer: agents ready to answer now
+QUEUE_LOGGED_IN: Final = "IVR_QUEUE_LOGGED_IN"  # internal to the offer: agents logged in to the queue
+OFFER_KEY: Final = "IVR_OFFER_KEY"              # internal to the offer: the key pressed
 
 # The only AMI events sent to the engine's account (manager_secrets.conf eventfilter): those the
 # listener acts on. Everything else (Newexten, VarSet, ... dozens per call) would cost the event

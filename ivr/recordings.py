@@ -316,7 +316,7 @@ def check_recording(recordings_dir: Path, path: Path | str) -> Checked:
     recordings_dir = Path(recordings_dir)
     try:
         rel = relative_path(recordings_dir, path)
-    except ManifestError as err:
+    except ManifestError:
         return Checked("outside", "")
     entries, removed, _ = _read(recordings_dir)
     entry = next((e for e in reversed(entries) if e.path == rel), None)

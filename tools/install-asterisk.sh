@@ -185,11 +185,13 @@ build_root() {
 # --- main ---------------------------------------------------------------------------------------
 main() {
     ensure_sipp
+    # opusenc on the host too, whichever Asterisk runs: the console's tests compress their sample
+    # recordings as the dialplan does
+    command -v opusenc >/dev/null || apt_install_host opus-tools
     local version major
     if version=$(asterisk -V 2>/dev/null) && major=$(printf '%s\n' "$version" | asterisk_major) \
             && [ -n "$major" ] && [ "$major" -ge "$MIN_MAJOR" ]; then
         say "system Asterisk found: $version ($(command -v asterisk)); no sid root needed"
-        command -v opusenc >/dev/null || apt_install_host opus-tools
         return 0
     fi
     if [ -n "${version:-}" ]; then

@@ -172,6 +172,7 @@ def _context(inp: RenderInput) -> dict:
                "name_en": safe_text(q.name_en), "strategy": q.strategy,
                "ring_timeout": int(q.ring_timeout), "wrapup_time": int(q.wrapup_time),
                "announce_every": int(q.announce_every),
+               "callback_offer_after": int(q.callback_offer_after), "handle_time": int(q.handle_time),
                "general": q.id == general}
               for q in rules.queues.values()]
     agents = [{"id": _check_id("agent", a.id), "name": safe_text(a.name),

@@ -37,7 +37,7 @@ CALLBACK_SHARE = 0.5            # press 2 after the notice
 KEY_AFTER_MS = 2500             # the key, this long after Asterisk answers (during the notice)
 CALLBACKS_TIMEOUT_S = 1500.0
 SURGE_PROMPTS = ("hotline/notice_choice", "hotline/left_informed", "hotline/callback_taken",
-                 "hotline/callback_hello", "hotline/callback_agent")
+                 "hotline/callback_hello", "hotline/callback_offer")
 NOTICE_TEXT = "城东水厂爆管，城东镇停水，预计18点恢复。了解情况请按1，需要回拨请按2。"
 
 

@@ -105,7 +105,8 @@ class Transferred:
 class CallbackAsked:
     call: CallInfo      # caller: the number to call back, as the carrier presented it (hostile)
     queue: str          # the queue the callback joins, at its front
-    via: str            # queue_key (pressed while queued) or notice_key (after the notice)
+    via: str            # queue_key (pressed while queued), notice_key (after the notice) or
+                        # wait_offer (offered on joining, the expected wait being long)
     at: datetime
 
 
@@ -118,7 +119,7 @@ class LeftInformed:
 
 
 Fact = Entered | Answered | Abandoned | Reached | Ended | Rated | Transferred | CallbackAsked | LeftInformed
-CALLBACK_VIAS = ("queue_key", "notice_key")
+CALLBACK_VIAS = ("queue_key", "notice_key", "wait_offer")
 
 
 def text_of(value: object) -> str:

@@ -50,6 +50,9 @@ class Queue:
     ring_timeout: int = 15
     wrapup_time: int = 5
     announce_every: int = 0     # seconds between position / expected-wait announcements; 0 = never
+    # a caller joining when the expected wait is over this many seconds is offered a callback; 0 = never
+    callback_offer_after: int = 0
+    handle_time: int = 300      # seconds an agent spends on one call (talk and wrap-up), for the expected wait
 
 
 @dataclass(frozen=True)

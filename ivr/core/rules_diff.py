@@ -21,7 +21,7 @@ from ivr.core.rules import Line, Rules
 LINE_FIELDS = ("mode", "department", "queue", "overflow_queue", "overflow_after", "destination",
                "schedule", "dial_timeout", "fallback_queue", "go_live", "retire_on",
                "after_retirement", "name")
-QUEUE_FIELDS = ("strategy", "ring_timeout", "wrapup_time", "announce_every", "name_zh", "name_en")
+QUEUE_FIELDS = ("strategy", "ring_timeout", "wrapup_time", "announce_every", "callback_offer_after", "handle_time", "name_zh", "name_en")
 CENTRE_FIELDS = ("main_line", "general_queue", "timezone", "area_code", "name_zh", "name_en")
 
 

@@ -65,6 +65,11 @@ class QueueModel(_Strict):
     wrapup_time: int = 5
     # seconds between telling each waiting caller their position and expected wait; 0 = never
     announce_every: int = Field(default=0, ge=0, le=600)
+    # a caller who joins when the expected wait (callers ahead x handle_time / agents logged in)
+    # is over this many seconds is offered a callback; 0 = never
+    callback_offer_after: int = Field(default=0, ge=0, le=7200)
+    # seconds an agent spends on one call, talk and wrap-up: the expected wait's unit
+    handle_time: int = Field(default=300, ge=10, le=3600)
 
 
 class AgentModel(_Strict):

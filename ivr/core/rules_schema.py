@@ -72,7 +72,8 @@ def build_rules(model: RulesModel) -> Rules:
     return Rules(
         centre=centre,
         departments={k: Department(k, d.name_zh, d.name_en, d.assumed) for k, d in model.departments.items()},
-        queues={k: Queue(k, q.name_zh, q.name_en, q.strategy, q.ring_timeout, q.wrapup_time, q.announce_every)
+        queues={k: Queue(k, q.name_zh, q.name_en, q.strategy, q.ring_timeout, q.wrapup_time, q.announce_every,
+                      q.callback_offer_after, q.handle_time)
                 for k, q in model.queues.items()},
         agents={k: Agent(k, a.name, tuple(a.queues)) for k, a in model.agents.items()},
         schedules=schedules,

@@ -25,7 +25,7 @@ class CallbackRow(Base):
     number: Mapped[str] = mapped_column(String(32))        # what is dialled ("" when refused)
     line: Mapped[str] = mapped_column(String(32), default="")
     department: Mapped[str] = mapped_column(String(64), default="")
-    via: Mapped[str] = mapped_column(String(16))           # queue_key | notice_key
+    via: Mapped[str] = mapped_column(String(16))           # queue_key | notice_key | wait_offer
     status: Mapped[str] = mapped_column(String(16))        # ivr.core.callbacks.CallbackStatus
     tries: Mapped[int] = mapped_column(Integer, default=0)
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)

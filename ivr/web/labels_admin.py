@@ -81,7 +81,8 @@ LINE_FIELD = {"mode": "模式", "department": "部门", "queue": "队列", "over
               "dial_timeout": "振铃时长（秒）", "fallback_queue": "未接转入队列", "go_live": "过渡期开始",
               "retire_on": "停用日期", "after_retirement": "停用后", "name": "名称", "queues": "所属队列",
               "hours": "时间", "prompts": "提示音", "strategy": "分配策略", "ring_timeout": "坐席振铃（秒）",
-              "wrapup_time": "话后整理（秒）", "announce_every": "排队播报间隔（秒）", "name_zh": "中文名", "name_en": "英文名", "main_line": "主号",
+              "wrapup_time": "话后整理（秒）", "announce_every": "排队播报间隔（秒）",
+              "callback_offer_after": "预计等待超过（秒）提供回拨", "handle_time": "单次通话处理时长（秒）", "name_zh": "中文名", "name_en": "英文名", "main_line": "主号",
               "general_queue": "综合队列", "timezone": "时区", "area_code": "区号"}
 EVENT = {"sunset_starts": "过渡期开始", "retired": "号码停用", "holiday": "节假日", "workday": "调休工作日"}
 

@@ -9,7 +9,7 @@ import pytest
 from ivr.core import workflow
 from ivr.core.workflow import Status
 from ivr.errors import InvalidTransition, TicketError
-from core.test_workflow import POLICY, T0, dispatched, fresh, replied, step
+from core.test_workflow import T0, dispatched, fresh, replied, step
 
 
 def test_a_redispatch_sends_an_overdue_order_to_another_unit_with_new_deadlines():

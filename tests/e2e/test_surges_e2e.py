@@ -3,6 +3,8 @@
 * A notice put up with `ivr notices add` plays on its line and only inside its window: a caller
   on that line hears it and leaves with key 1 (counted as left informed); a caller on another
   line, or after the notice is taken down, or before a later notice's window, hears none.
+* A caller joining q12345 when the expected wait is long (agent1 busy, another caller waiting)
+  is offered a callback and takes it with key 2; the caller before, with a shorter wait, is not.
 * A caller queued with nobody free presses 2 and hangs up; the engine is restarted; an agent logs
   in and frees up; the engine calls the citizen back through the carrier trunk (SIPp plays the
   citizen's phone), the call joins the queue, the agent answers, and a work order is created for
@@ -12,11 +14,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from e2e.asterisk_lab import CARRIER_PORT
+from e2e.asterisk_lab import CARRIER_PORT, SIP_PORT
 from e2e.engine_process import IVR, engine_env, running_engine, skip_queue_log_history
+
+from ivr.asterisk.layout import Layout
+from ivr.sipp import place_calls
 
 pytestmark = pytest.mark.asterisk
 
@@ -133,3 +139,45 @@ def test_a_callback_asked_in_the_queue_survives_a_restart_and_makes_a_work_order
     general = staff("report", "--json")["queues"]["q12345"]
     assert (general["answered_by_callback"], general["callbacks_asked"], general["callbacks_done"]) == (1, 1, 1)
     assert general["abandoned"] == 0   # the caller who asked for a callback did not abandon
+
+
+def _held_call(workdir, port: int, caller: str, talk_ms: int) -> threading.Thread:
+    """A carrier call to 12345 from its own SIP port, in a thread: it holds on ``talk_ms`` after the answer."""
+    def run() -> None:
+        place_calls("12345", workdir, asterisk=("127.0.0.1", SIP_PORT), caller=caller, talk_ms=talk_ms,
+                    local_port=port, timeout=talk_ms / 1000 + 30)
+    thread = threading.Thread(target=run, name=f"call-{caller}", daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_caller_joining_a_long_wait_is_offered_a_callback_and_takes_it(clean_queues, staff, sqlite_url, tmp_path):
+    """q12345 offers a callback when the expected wait is over 300 s, one handle_time (300 s) per
+    caller waiting beyond the agents ready, over the agents logged in (routing_rules.yaml).
+    With agent1 busy: the first caller to wait expects 300 s (no offer); the next, 600 s (offer)."""
+    lab = clean_queues
+    messages = Layout.from_settings(lab.settings).log / "messages.log"
+    seen = messages.stat().st_size if messages.exists() else 0
+    talking, waiting, offered = "13966660001", "13966660002", "13966660003"
+    with running_engine(lab.settings, tmp_path / "engine.log", database_url=sqlite_url) as engine, \
+            lab.agent("agent1"):
+        lab.login("agent1")
+        connects, joins = len(lab.events.connects), len(lab.events.joins)
+        first = _held_call(tmp_path / "sipp", CARRIER_PORT + 1, talking, 30_000)
+        assert lab.events.wait_connect("agent1", after=connects, timeout=20), "agent1 never answered"
+        second = _held_call(tmp_path / "sipp", CARRIER_PORT + 2, waiting, 20_000)
+        joined = lab.events.wait_join("q12345", after=joins + 1, timeout=15)
+        assert joined and joined["caller"] == waiting, lab.events.joins[joins:]
+        # the third caller hears the offer and presses 2 (5 s after the answer: greeting, then the offer)
+        result, hangup = lab.call("12345", talk_ms=5000, caller=offered, rating=2, timeout=40)
+        assert result.ok, result.output[-2000:]
+        assert hangup["vars"].get("IVR_REACHED", "") == ""          # never queued: called back instead
+        assert engine.wait_for("ledger.callback_requested", timeout=10), engine.log()[-3000:]
+        first.join(60)
+        second.join(60)
+    [request] = staff("callbacks", "list", "--json")
+    assert (request["number"], request["queue"], request["via"]) == (offered, "q12345", "wait_offer")
+    offers = [line for line in messages.read_bytes()[seen:].decode("utf-8", "replace").splitlines()
+              if "IVR callback offered" in line]
+    assert len(offers) == 1, offers                                  # not to the caller expecting 300 s
+    assert f"to {hangup['uniqueid']} in q12345: expected wait 600 s over 300 s" in offers[0]

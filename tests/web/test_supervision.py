@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from ivr.access_log import log_path
 from ivr.settings import Settings
 from ivr.web import build_app
-from web.helpers import FAST, NOW, PASSWORD, csrf_of, log_in
+from web.helpers import NOW, PASSWORD, csrf_of, log_in
 from web.supervision_seed import morning
 
 
