@@ -116,6 +116,7 @@ QUEUE_WAITING: Final = "IVR_QUEUE_WAITING"      # internal to the offer: callers
 QUEUE_READY: Final = "IVR_QUEUE_READY"          # internal to the offer: agents ready to answer now
 QUEUE_LOGGED_IN: Final = "IVR_QUEUE_LOGGED_IN"  # internal to the offer: agents logged in to the queue
 OFFER_KEY: Final = "IVR_OFFER_KEY"              # internal to the offer: the key pressed
+CALLBACK_OFFERED: Final = "IVR_CALLBACK_OFFERED"  # internal: "notice" or "wait" once a callback was offered
 
 # The only AMI events sent to the engine's account (manager_secrets.conf eventfilter): those the
 # listener acts on. Everything else (Newexten, VarSet, ... dozens per call) would cost the event

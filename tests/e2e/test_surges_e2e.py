@@ -158,14 +158,14 @@ def test_a_caller_joining_a_long_wait_is_offered_a_callback_and_takes_it(clean_q
     lab = clean_queues
     messages = Layout.from_settings(lab.settings).log / "messages.log"
     seen = messages.stat().st_size if messages.exists() else 0
-    talking, waiting, offered = "13966660001", "13966660002", "13966660003"
+    talking, waiting, offered, informed = "13966660001", "13966660002", "13966660003", "13966660004"
     with running_engine(lab.settings, tmp_path / "engine.log", database_url=sqlite_url) as engine, \
             lab.agent("agent1"):
         lab.login("agent1")
         connects, joins = len(lab.events.connects), len(lab.events.joins)
-        first = _held_call(tmp_path / "sipp", CARRIER_PORT + 1, talking, 30_000)
+        first = _held_call(tmp_path / "sipp", CARRIER_PORT + 1, talking, 60_000)
         assert lab.events.wait_connect("agent1", after=connects, timeout=20), "agent1 never answered"
-        second = _held_call(tmp_path / "sipp", CARRIER_PORT + 2, waiting, 20_000)
+        second = _held_call(tmp_path / "sipp", CARRIER_PORT + 2, waiting, 50_000)
         joined = lab.events.wait_join("q12345", after=joins + 1, timeout=15)
         assert joined and joined["caller"] == waiting, lab.events.joins[joins:]
         # the third caller hears the offer and presses 2 (5 s after the answer: greeting, then the offer)
@@ -173,11 +173,22 @@ def test_a_caller_joining_a_long_wait_is_offered_a_callback_and_takes_it(clean_q
         assert result.ok, result.output[-2000:]
         assert hangup["vars"].get("IVR_REACHED", "") == ""          # never queued: called back instead
         assert engine.wait_for("ledger.callback_requested", timeout=10), engine.log()[-3000:]
+
+        # a caller who stays through an incident notice (whose choice offers a callback too) is
+        # not asked again on joining, though the wait is still 600 s
+        now = datetime.now(timezone.utc)
+        staff("notices", "add", "--line", "12345", "--from", _iso(now - timedelta(minutes=1)),
+              "--until", _iso(now + timedelta(hours=1)), "--text", "城东镇停水，预计18点恢复。", "--json")
+        assert engine.wait_for("notices.changed", timeout=10), engine.log()[-3000:]
+        joins = len(lab.events.joins)
+        result, hangup_notice = lab.call("12345", talk_ms=24_000, caller=informed, timeout=60)
+        assert hangup_notice["vars"].get("IVR_NOTICE"), hangup_notice
+        assert any(j["caller"] == informed for j in lab.events.joins[joins:]), lab.events.joins[joins:]
         first.join(60)
         second.join(60)
     [request] = staff("callbacks", "list", "--json")
     assert (request["number"], request["queue"], request["via"]) == (offered, "q12345", "wait_offer")
     offers = [line for line in messages.read_bytes()[seen:].decode("utf-8", "replace").splitlines()
               if "IVR callback offered" in line]
-    assert len(offers) == 1, offers                                  # not to the caller expecting 300 s
+    assert len(offers) == 1, offers                   # not to the caller expecting 300 s, nor after the notice
     assert f"to {hangup['uniqueid']} in q12345: expected wait 600 s over 300 s" in offers[0]
