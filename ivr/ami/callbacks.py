@@ -7,7 +7,8 @@ account). Every round (``interval`` seconds):
    where the ledger put them from the dialplan's UserEvent IvrCallback or its queue-log line;
 2. ``QueueStatus`` says how many members of each of their queues (and of the overflow queue of
    the caller's seat, whose agents would have taken the call) are free (device not in use,
-   not paused, less the callers already waiting there: those holding on come first);
+   not paused, past their wrap-up, less the callers already waiting there: those holding on
+   come first; :func:`ivr.core.callbacks.free_for_callback`);
    :func:`ivr.core.callbacks.to_dial` picks as many requests as there are free
    agents not already waiting on a callback that rings;
 3. each pick is recorded as a try *before* dialling, then dialled with an asynchronous
@@ -22,6 +23,7 @@ checked against the dialling plan once more right before the Originate.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -116,15 +118,17 @@ class CallbackWorker(AmiFeed):
         return (request.queue,) + ((overflow,) if overflow and overflow != request.queue else ())
 
     async def _free_agents(self, queue: str) -> int:
-        """Members of ``queue`` free for a callback: not in use, not paused, and not needed by a
-        caller already waiting there (callers holding on come first; a callback fills the room
-        they leave, then joins at the front)."""
+        """Members of ``queue`` free for a callback now (:func:`ivr.core.callbacks.free_for_callback`)."""
         reply = await self.action({"Action": "QueueStatus", "Queue": queue}, as_list=True)
         messages = reply if isinstance(reply, list) else [reply]
-        members = [m for m in messages if m.get("Event") == "QueueMember"]
-        free = sum(1 for m in members if str(m.get("Status")) == "1" and str(m.get("Paused")) == "0")
-        waiting = sum(int(str(m.get("Calls") or 0)) for m in messages if m.get("Event") == "QueueParams")
-        return max(0, free - waiting)
+        members = [cb.Member(str(m.get("Status")), str(m.get("Paused")) != "0", _number(m.get("LastCall")),
+                             int(_number(m.get("Wrapuptime"))))
+                   for m in messages if m.get("Event") == "QueueMember"]
+        waiting = sum(int(_number(m.get("Calls"))) for m in messages if m.get("Event") == "QueueParams")
+        rules_queue = self.rules().queues.get(queue)
+        wrapup = rules_queue.wrapup_time if rules_queue is not None else 0
+        # LastCall is Asterisk's wall clock, not the business clock the engine may be given
+        return cb.free_for_callback(members, waiting, wrapup, time.time())
 
     async def _dial(self, request: Callback, queue: str) -> None:
         bound = log.bind(callback=request.id, queue=queue, linkedid=request.linkedid)
@@ -159,3 +163,11 @@ class CallbackWorker(AmiFeed):
     async def _finish(self, request: Callback, outcome: str, answered: bool, linkedid: str) -> Callback:
         return await self._db(self.surges.finish_try, request.id, outcome, answered, self.policy, self.clock(),
                               linkedid)
+
+
+def _number(value: object) -> float:
+    """An AMI header's number (0 when absent or not a number)."""
+    try:
+        return float(str(value or 0))
+    except ValueError:
+        return 0.0

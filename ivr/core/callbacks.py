@@ -86,6 +86,36 @@ def after_try(answered: bool, tries_made: int, policy: CallbackPolicy, now: date
     return AfterTry(CallbackStatus.WAITING, now + timedelta(seconds=policy.retry_after_s))
 
 
+NOT_IN_USE = "1"   # AMI QueueMember Status: AST_DEVICE_NOT_INUSE
+
+
+@dataclass(frozen=True)
+class Member:
+    """A queue member as QueueStatus reports it: device state, paused, and the end of its last
+    call (Unix seconds, Asterisk's clock; 0 = none yet) with its own wrap-up (0 = the queue's)."""
+
+    status: str
+    paused: bool
+    last_call: float = 0.0
+    wrapup_s: int = 0
+
+
+def free_for_callback(members: list[Member], waiting: int, queue_wrapup_s: int, now_s: float) -> int:
+    """Members who could take a callback now: device not in use, not paused, past their wrap-up
+    (app_queue offers no call to a member in wrap-up, though the device is idle), less the
+    callers already waiting in the queue (those holding on come first: a callback only fills
+    room nobody on the line needs, then joins at the front).
+
+    >>> free_for_callback([Member("1", False), Member("1", False, last_call=100.0)], 0, 5, 103.0)
+    1
+    >>> free_for_callback([Member("1", False), Member("2", False), Member("1", True)], 1, 5, 103.0)
+    0
+    """
+    ready = sum(1 for m in members if m.status == NOT_IN_USE and not m.paused
+                and now_s - m.last_call >= (m.wrapup_s or queue_wrapup_s))
+    return max(0, ready - waiting)
+
+
 def to_dial(due: list[tuple[int, tuple[str, ...]]], free_agents: dict[str, int],
             ringing: dict[str, int]) -> list[tuple[int, str]]:
     """Which waiting requests to call now, and into which queue: ``due`` is (id, queues) oldest

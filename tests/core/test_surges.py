@@ -12,7 +12,9 @@ from ivr.core.callbacks import (
     CallbackPolicy,
     CallbackStatus,
     after_try,
+    Member,
     callback_number,
+    free_for_callback,
     to_dial,
 )
 from ivr.core.decision import Action
@@ -70,6 +72,20 @@ def test_after_a_try(answered, tries_made, status, again_after):
 ])
 def test_to_dial(due, free, ringing, picked):
     assert to_dial(due, free, ringing) == picked
+
+
+@pytest.mark.parametrize("members, waiting, now, free", [
+    ([Member("1", False), Member("1", False)], 0, 1000.0, 2),                  # both idle
+    ([Member("1", False), Member("1", False)], 1, 1000.0, 1),                  # a caller holding on comes first
+    ([Member("1", False), Member("1", False)], 3, 1000.0, 0),                  # never below none
+    ([Member("2", False), Member("6", False), Member("1", True)], 0, 1000.0, 0),  # in use, ringing, paused
+    ([Member("1", False, last_call=998.0)], 0, 1000.0, 0),                     # in the queue's 5 s wrap-up
+    ([Member("1", False, last_call=995.0)], 0, 1000.0, 1),                     # wrap-up over
+    ([Member("1", False, last_call=990.0, wrapup_s=30)], 0, 1000.0, 0),        # its own, longer wrap-up
+    ([], 0, 1000.0, 0),                                                        # nobody logged in
+])
+def test_free_for_callback(members, waiting, now, free):
+    assert free_for_callback(members, waiting, 5, now) == free
 
 
 WATER = "051380000304"
