@@ -36,11 +36,10 @@ softphones:
 demo: install asterisk browser prompts
 	$(BIN)/ivr demo
 
-# One worker: two (pytest -n 2 --dist loadfile, each with its own Asterisk on its own ports, see
-# tests/e2e/asterisk_lab.py) take about 16 minutes instead of 26, but on two cores the end-to-end
-# tests' waits then fail now and then; until they are made robust to it, the suite runs serially.
+# The end-to-end tests (one real Asterisk at a time, in order) and the others side by side, in
+# two pytest processes: tools/run-tests.sh.
 test: install asterisk browser prompts softphones postgresql
-	$(BIN)/python -m pytest --durations=15
+	@PYTHON=$(BIN)/python bash tools/run-tests.sh
 
 unit: install prompts postgresql
 	$(BIN)/python -m pytest -m 'not asterisk'
