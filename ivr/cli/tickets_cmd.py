@@ -8,6 +8,8 @@ arrives over AMI). ``ivr tickets intake`` (:mod:`ivr.cli.intake_cmd`) shows the 
 from __future__ import annotations
 
 import json
+import signal
+import threading
 
 import click
 
@@ -157,15 +159,38 @@ def sweep(every: float | None) -> None:
 
     c = command_context()
     if every is not None:
-        from apscheduler.schedulers.blocking import BlockingScheduler
-
         click.echo(f"sweeping every {every:g} s; Ctrl-C to stop", err=True)
-        build_scheduler(c.store, c.now, interval_s=every, scheduler=BlockingScheduler(timezone=c.tz)).start()
+        if _serve_until_signalled(build_scheduler(c.store, c.now, interval_s=every)) == signal.SIGINT:
+            raise SystemExit(130)
         return
     taken = run_sweep(c.store, c.now)
     for number, step in taken:
         click.echo(f"{number}: {step}")
     click.echo(f"{len(taken)} step(s)")
+
+
+def _serve_until_signalled(scheduler) -> int:
+    """Run ``scheduler`` (a background one) until SIGINT or SIGTERM, then shut it down, letting a
+    sweep in progress finish; the signal's number. The signal handler only sets a flag: an
+    exception raised by Ctrl-C inside the scheduler's own loop could leave one of its locks held
+    and the exit waiting forever on a sweep thread that needs it."""
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum, _frame) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        scheduler.start()
+        while not stop.wait(0.5):
+            pass
+        scheduler.shutdown(wait=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return received[0]
 
 
 def _step(number: str, event: Event, **data) -> None:
