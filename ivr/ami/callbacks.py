@@ -33,7 +33,7 @@ from ivr.ami.connection import AmiFeed
 from ivr.core import callbacks as cb
 from ivr.core.rules import Rules
 from ivr.logs import get_logger
-from ivr.store.surges import Callback, SurgeStore
+from ivr.store.surges import Callback, SurgeError, SurgeStore
 
 log = get_logger("ivr.callbacks")
 
@@ -135,7 +135,11 @@ class CallbackWorker(AmiFeed):
         try:
             rules = self.rules()
             number = cb.callback_number(request.number, rules.centre.area_code)
-            attempt = await self._db(self.surges.start_try, request.id, self.clock())
+            try:
+                attempt = await self._db(self.surges.start_try, request.id, self.clock())
+            except SurgeError as err:  # another worker took it first: the database lets one dial
+                bound.warning("callbacks.taken_elsewhere", reason=str(err))
+                return
             if number is None:  # never dialled: the plan does not permit it (rules changed since)
                 await self._finish(request, "refused_number", False, "")
                 return

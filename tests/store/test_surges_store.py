@@ -34,6 +34,8 @@ def test_one_request_per_call_and_every_try_kept(surges):
     assert [c.id for c in surges.due(T0)] == [first.id]
     assert surges.start_try(first.id, T0) == 1
     assert surges.due(T0 + timedelta(hours=1)) == []                 # ringing: not due twice
+    with pytest.raises(SurgeError, match="not waiting"):
+        surges.start_try(first.id, T0)                               # a second worker cannot dial it too
     waiting = surges.finish_try(first.id, "no_answer", False, POLICY, T0 + timedelta(seconds=30))
     assert (waiting.status, waiting.next_try_at) == ("waiting", T0 + timedelta(seconds=90))
     assert surges.due(T0 + timedelta(seconds=89)) == []
