@@ -77,12 +77,13 @@ def _queue_table(queues: dict) -> None:
     if not queues:
         return
     click.echo("\nper queue (service level: answered within 15 s; abandoned by wait <15s/15-60s/1-3min/>3min):")
-    click.echo(f"  {'':<18} {'answered':>8} {'callback':>8} {'informed':>8} {'asked cb':>8} "
+    click.echo(f"  {'':<18} {'answered':>8} {'callback':>8} {'informed':>8} {'asked cb':>8} {'on offer':>8} "
                f"{'abandoned':>16} {'service':>9}")
     for queue, f in queues.items():
         bands = "/".join(str(n) for n in f.abandoned.values())
         click.echo(f"  {queue:<18} {f.answered:>8} {f.answered_by_callback:>8} {f.left_informed:>8} "
-                   f"{f.callbacks_asked:>8} {bands:>16} {kpi.percent(f.service_level):>9}")
+                   f"{f.callbacks_asked:>8} {f.callbacks_by_via.get('wait_offer', 0):>8} {bands:>16} "
+                   f"{kpi.percent(f.service_level):>9}")
 
 
 def _table(title: str, groups: dict[str, kpi.Figures], c: Context) -> None:

@@ -49,6 +49,9 @@ class QueueFigures:
     callbacks_asked: int = 0
     callbacks_done: int = 0
     callbacks_failed: int = 0
+    # callbacks asked, by how: queue_key (2 while queued), notice_key (after a notice),
+    # wait_offer (took the offer made on joining a long wait)
+    callbacks_by_via: dict[str, int] = field(default_factory=dict)
     abandoned: dict[str, int] = field(default_factory=lambda: {name: 0 for _, name in ABANDON_BANDS})
 
     @property
@@ -63,7 +66,8 @@ class QueueFigures:
         return {"answered": self.answered, "answered_by_callback": self.answered_by_callback,
                 "answered_within_15s": self.answered_within, "left_informed": self.left_informed,
                 "callbacks_asked": self.callbacks_asked, "callbacks_done": self.callbacks_done,
-                "callbacks_failed": self.callbacks_failed, "abandoned": self.abandoned_total,
+                "callbacks_failed": self.callbacks_failed, "callbacks_by_via": dict(self.callbacks_by_via),
+                "abandoned": self.abandoned_total,
                 "abandoned_by_wait": dict(self.abandoned), "service_level": self.service_level}
 
 
@@ -77,9 +81,9 @@ def band(wait_seconds: int | None) -> str:
 
 
 def queue_report(calls: Iterable[QueueCall], left_informed: dict[str, int],
-                 callbacks: Iterable[tuple[str, str, int]]) -> dict[str, QueueFigures]:
+                 callbacks: Iterable[tuple[str, str, str, int]]) -> dict[str, QueueFigures]:
     """Figures per queue from the calls, the left-informed counts per queue and the callback
-    requests as (queue, status, count)."""
+    requests as (queue, status, via, count)."""
     out: dict[str, QueueFigures] = {}
 
     def of(queue: str) -> QueueFigures:
@@ -98,9 +102,10 @@ def queue_report(calls: Iterable[QueueCall], left_informed: dict[str, int],
             figures.abandoned[band(call.wait_seconds)] += call.count
     for queue, n in left_informed.items():
         of(queue).left_informed += n
-    for queue, status, n in callbacks:
+    for queue, status, via, n in callbacks:
         figures = of(queue)
         figures.callbacks_asked += n
+        figures.callbacks_by_via[via] = figures.callbacks_by_via.get(via, 0) + n
         figures.callbacks_done += n if status == "answered" else 0
         figures.callbacks_failed += n if status == "failed" else 0
     return dict(sorted(out.items()))

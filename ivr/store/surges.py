@@ -227,7 +227,7 @@ class SurgeStore:
 
 
 def queue_facts(engine: Engine, since: datetime | None, until: datetime | None):
-    """(calls, left informed per queue, callbacks as (queue, status, count)) in [since, until),
+    """(calls, left informed per queue, callbacks as (queue, status, via, count)) in [since, until),
     for :func:`ivr.core.queue_kpi.queue_report`."""
     from sqlalchemy import func
 
@@ -239,8 +239,8 @@ def queue_facts(engine: Engine, since: datetime | None, until: datetime | None):
     cols = (CallRow.queue, CallRow.outcome, CallRow.wait_seconds, by_callback)
     calls_q = select(*cols, func.count()).group_by(*cols)
     left_q = select(LeftInformedRow.queue, func.count()).group_by(LeftInformedRow.queue)
-    asked_q = select(CallbackRow.queue, CallbackRow.status, func.count()).group_by(CallbackRow.queue,
-                                                                                    CallbackRow.status)
+    asked_cols = (CallbackRow.queue, CallbackRow.status, CallbackRow.via)
+    asked_q = select(*asked_cols, func.count()).group_by(*asked_cols)
     if since is not None:
         calls_q = calls_q.where(CallRow.started_at >= since)
         left_q = left_q.where(LeftInformedRow.at >= since)
@@ -253,5 +253,5 @@ def queue_facts(engine: Engine, since: datetime | None, until: datetime | None):
         calls = [QueueCall(queue or "", outcome, wait, bool(cb_), n)
                  for queue, outcome, wait, cb_, n in session.execute(calls_q)]
         left = {queue: n for queue, n in session.execute(left_q)}
-        asked = [(queue, status, n) for queue, status, n in session.execute(asked_q)]
+        asked = [(queue, status, via, n) for queue, status, via, n in session.execute(asked_q)]
     return calls, left, asked

@@ -25,11 +25,13 @@ def test_a_surge_queue():
              QueueCall("seat_water", "offered", 30, count=6),         # asked for a callback: not abandoned
              QueueCall("q12345", "answered", 20)]
     report = queue_report(calls, {"seat_water": 7},
-                          [("seat_water", "answered", 4), ("seat_water", "failed", 1), ("seat_water", "waiting", 1)])
+                          [("seat_water", "answered", "queue_key", 3), ("seat_water", "answered", "wait_offer", 1),
+                           ("seat_water", "failed", "notice_key", 1), ("seat_water", "waiting", "wait_offer", 1)])
     water = report["seat_water"]
     assert (water.answered, water.answered_by_callback, water.answered_within) == (19, 4, 16)
     assert water.abandoned == {"under_15s": 1, "15s_to_1min": 0, "1_to_3min": 0, "over_3min": 2}
     assert (water.left_informed, water.callbacks_asked, water.callbacks_done, water.callbacks_failed) == (7, 6, 4, 1)
+    assert water.callbacks_by_via == {"queue_key": 3, "wait_offer": 2, "notice_key": 1}
     assert water.service_level == pytest.approx(16 / 22)
     assert report["q12345"].service_level == 0.0
     assert list(report) == ["q12345", "seat_water"]

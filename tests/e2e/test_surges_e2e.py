@@ -192,3 +192,4 @@ def test_a_caller_joining_a_long_wait_is_offered_a_callback_and_takes_it(clean_q
               if "IVR callback offered" in line]
     assert len(offers) == 1, offers                   # not to the caller expecting 300 s, nor after the notice
     assert f"to {hangup['uniqueid']} in q12345: expected wait 600 s over 300 s" in offers[0]
+    assert staff("report", "--json")["queues"]["q12345"]["callbacks_by_via"] == {"wait_offer": 1}
