@@ -33,7 +33,7 @@ def _surges(console) -> SurgeStore:
 def notices(request: Request, user: User) -> Response:
     console = request.app.state.console
     now = console.now()
-    return render(request, "notices.html", now=now, tz=console.rules.centre.timezone,
+    return render(request, "notices.html", now=now,
                   notices=_surges(console).notices(since=now), queues=console.rules.queues,
                   default_from=now.astimezone(console.rules.centre.timezone).strftime("%Y-%m-%dT%H:%M"),
                   default_until=(now + timedelta(hours=4)).astimezone(console.rules.centre.timezone)

@@ -39,6 +39,8 @@ def test_a_supervisor_puts_a_notice_up_and_takes_it_down(world):
     assert (Layout.from_settings(settings).sounds / f"{notice.prompt}.wav").stat().st_size > 1000
     page = client.get("/notices").text
     assert "城东停水" in page and f'action="/notices/{notice.id}/end"' in page
+    # its window as the supervisor typed it, in the centre's time
+    assert f"<td>{NOW:%m-%d %H:%M}</td>" in page and f"<td>{NOW + timedelta(hours=3):%m-%d %H:%M}</td>" in page
     token = csrf_of(page)
     ended = client.post(f"/notices/{notice.id}/end", data={"csrf": token}, follow_redirects=True)
     assert "已结束" in ended.text
