@@ -17,7 +17,8 @@ MAX_LINES = 400
 CORE_MAY_IMPORT = {"__future__", "dataclasses", "datetime", "enum", "typing", "re", "difflib",
                    "unicodedata", "zoneinfo", "collections", "math", "functools", "itertools",
                    "pydantic", "yaml", "ivr.core", "ivr.errors", "ivr.dialplan_variables",
-                   "hashlib", "json"}  # hashing and JSON text: computation, no I/O
+                   "hashlib", "json",  # hashing and JSON text: computation, no I/O
+                   "holidays"}  # the statutory holiday calendar: computation (ivr.core.statutory)
 
 
 def modules() -> dict[str, Path]:

@@ -84,14 +84,17 @@ def _sunset(line: Line, rules: Rules, local: datetime, base: dict) -> Decision:
 
 def _parallel(line: Line, rules: Rules, local: datetime, base: dict) -> Decision:
     assert line.schedule is not None
-    holiday = rules.calendar.holiday(local.date())
-    if holiday is None and rules.schedules[line.schedule].is_open(local, rules.calendar):
+    calendar, day = rules.calendar, local.date()
+    holiday = calendar.holiday(day)
+    # a day of a year the rules do not confirm is decided on the statutory calendar: say so
+    provisional = f"; provisional: no confirmed holiday list for {day.year}" if calendar.provisional(day) else ""
+    if holiday is None and rules.schedules[line.schedule].is_open(local, calendar):
         return Decision(Action.DIAL, destination=line.destination, dial_timeout=line.dial_timeout,
                         fallback_queue=line.fallback_queue,
-                        reason=(f"department open ({line.schedule}): ring its own line for "
+                        reason=(f"department open ({line.schedule}{provisional}): ring its own line for "
                                 f"{line.dial_timeout}s, then {line.fallback_queue}"),
                         **base)
-    why = f"public holiday ({holiday})" if holiday else f"outside {line.schedule}"
+    why = f"public holiday ({holiday}{provisional})" if holiday else f"outside {line.schedule}{provisional}"
     return Decision(Action.QUEUE, queue=line.fallback_queue, prompts=rules.prompts["closed_notice"],
                     reason=f"department closed, {why}: 12345 takes the call", **base)
 

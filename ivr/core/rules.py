@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from ivr.core.decision import Mode
-from ivr.core.schedule import Calendar, Schedule
+from ivr.core.holiday_calendar import Calendar
+from ivr.core.schedule import Schedule
 
 REQUIRED_PROMPTS = ("greeting", "sunset_notice", "number_retired", "closed_notice",
                     "rating_request", "rating_thanks")
@@ -98,8 +100,10 @@ class Rules:
     notices: tuple[str, ...] = ()  # things the admin should fix that did not stop the file (a renamed key)
     sha256: str = ""  # of the file's bytes these rules were read from: the version in force
 
-    @property
+    @cached_property
     def calendar(self) -> Calendar:
+        """The holiday calendar: ``holidays`` and ``workdays`` for the years they confirm, the
+        statutory holidays for the others (:mod:`ivr.core.holiday_calendar`)."""
         return Calendar(holidays=self.holidays, workdays=self.workdays)
 
     def line(self, number: str) -> Line | None:

@@ -1,4 +1,4 @@
-"""Opening hours and the holiday calendar, as pure values.
+"""Opening hours, as pure values (the holiday calendar is :mod:`ivr.core.holiday_calendar`).
 
 ``Schedule.is_open(local_time, calendar)`` answers "is the department's own line staffed now?".
 The caller converts the time to the centre's timezone; nothing here reads the clock.
@@ -6,30 +6,13 @@ The caller converts the time to the centre's timezone; nothing here reads the cl
 from __future__ import annotations
 
 from functools import lru_cache
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from ivr.core.holiday_calendar import Calendar
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """Public holidays (closed on a weekday) and make-up working days (open on a weekend)."""
-
-    holidays: dict[date, str] = field(default_factory=dict)
-    workdays: frozenset[date] = frozenset()
-
-    def holiday(self, day: date) -> str | None:
-        """The holiday's name when ``day`` is one, else None."""
-        return self.holidays.get(day)
-
-    def is_working_day(self, day: date) -> bool:
-        """A working day: Monday to Friday unless a holiday, or a make-up working day."""
-        if day in self.workdays:
-            return True
-        if day in self.holidays:
-            return False
-        return day.weekday() < 5
+__all__ = ["WEEKDAYS", "Calendar", "Schedule", "parse_hours"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +29,7 @@ class Schedule:
         day = local.date()
         if calendar.holiday(day) is not None:
             return False
-        if day not in calendar.workdays and day.weekday() not in self.weekdays:
+        if day.weekday() not in self.weekdays and not calendar.is_workday(day):
             return False
         now = local.time().replace(tzinfo=None)
         return any(start <= now < end for start, end in self.hours)
