@@ -10,7 +10,10 @@ from pathlib import Path
 
 import click
 
+from ivr.cli.calendar_views import calendar_record, echo_warnings, echo_year, today
+from ivr.clock import make_clock
 from ivr.core.decision import Mode
+from ivr.core.holiday_calendar import DayStatus
 from ivr.core.routing import Call, decide
 from ivr.core.rules import Line, Rules
 from ivr.rules_file import load_rules, read_text
@@ -58,6 +61,7 @@ def check(file: str | None) -> None:
     loaded = checked.rules
     for notice in checked.notices:
         click.echo(f"notice: {notice}", err=True)
+    echo_warnings(loaded, today(loaded))
     counts = {mode.value: sum(1 for line in loaded.lines.values() if line.mode is mode) for mode in Mode
               if mode is not Mode.UNKNOWN}
     summary = ", ".join(f"{n} {m}" for m, n in counts.items())
@@ -111,12 +115,39 @@ def show(file: str | None, as_json: bool, version: int | None, as_text: bool) ->
         params = ", ".join(f"{k}={r[k]}" for k in _MODE_PARAMS.get(Mode(r["mode"]), ()) if r.get(k) is not None)
         dept = f"{r['department_name_en']}{' (assumed)' if r['assumed'] else ''}"
         click.echo(f"{r['number']:<14} {r['mode']:<10} {dept:<34} {params}")
+    day = today(loaded)
+    click.echo(f"\nholiday calendar (today {day.isoformat()}; every year: `ivr rules calendar`)")
+    for year in (day.year, day.year + 1):
+        echo_year(loaded, year)
+    echo_warnings(loaded, day)
+
+
+@rules.command("calendar")
+@click.argument("years", nargs=-1, type=click.IntRange(1950, 2100))
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False), help="Rules file to use.")
+@click.option("--json", "as_json", is_flag=True, help="Print the calendar as JSON.")
+def calendar_cmd(years: tuple[int, ...], rules_file: str | None, as_json: bool) -> None:
+    """The holiday calendar of YEARS (default: this year and the next): each year confirmed by the
+    rules or provisional (the statutory holidays), its holidays and make-up working days, and for a
+    confirmed year how its list differs from the statutory calendar the library computes."""
+    loaded = load_rules(_rules_path(rules_file))
+    day = today(loaded)
+    chosen = sorted(set(years)) or [day.year, day.year + 1]
+    if as_json:
+        click.echo(json.dumps(calendar_record(loaded, chosen, day), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"holiday calendar of {_rules_path(rules_file)} (today {day.isoformat()}); "
+               f"confirmed years: {', '.join(map(str, sorted(loaded.calendar.confirmed_years))) or 'none'}")
+    for year in chosen:
+        echo_year(loaded, year, compare=True)
+    echo_warnings(loaded, day)
 
 
 def parse_at(text: str | None, rules_: Rules) -> datetime:
-    """``--at`` as an aware time: ISO text (naive means the centre's zone), default now."""
+    """``--at`` as an aware time: ISO text (naive means the centre's zone), default now (the
+    project's clock: ``IVR_CLOCK`` when set)."""
     if not text:
-        return datetime.now(rules_.centre.timezone)
+        return make_clock(Settings.from_env().clock, rules_.centre.timezone)().astimezone(rules_.centre.timezone)
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
@@ -136,9 +167,11 @@ def route(number: str, at_text: str | None, caller: str, rules_file: str | None,
     loaded = load_rules(_rules_path(rules_file))
     at = parse_at(at_text, loaded)
     decision = decide(Call(line=number, caller=caller), loaded, at)
+    day = loaded.calendar.status(at.astimezone(loaded.centre.timezone).date())
     if as_json:
         data = decision.to_dict()
         data["at"] = at.isoformat()
+        data["calendar"] = day.to_dict()
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(f"call to {number} at {at.isoformat()}")
@@ -150,6 +183,15 @@ def route(number: str, at_text: str | None, caller: str, rules_file: str | None,
             click.echo(f"  {key:<11} {value}")
     if decision.prompts:
         click.echo(f"  prompts     {' '.join(decision.prompts)}")
+    click.echo(f"  calendar    {_day_words(day)}")
     click.echo(f"  why         {decision.reason}")
     for warning in decision.warnings:
         click.echo(f"  warning     {warning}")
+
+
+def _day_words(day: DayStatus) -> str:
+    what = (f"public holiday ({day.holiday})" if day.holiday is not None
+            else "make-up working day" if day.workday else "working day" if day.working else "weekend")
+    standing = (f"provisional: {day.day.year} has no confirmed holiday list, the statutory holidays apply"
+                if day.provisional else "confirmed")
+    return f"{day.day.isoformat()} {what}, {standing}"
