@@ -24,8 +24,12 @@ asterisk:
 browser:
 	@bash tools/install-browser.sh
 
-prompts:
+# espeak-ng and sox, then the stand-in prompts the shipped rules name, in the default data folder
+# ($IVR_DATA_DIR, var/): so `ivr rules check routing_rules.yaml` finds them after `make demo` or
+# `make test` (the demo and the tests build their own in their own folders)
+prompts: install
 	@bash tools/install-prompts.sh
+	$(BIN)/ivr prompts build
 
 postgresql:
 	@bash tools/install-postgresql.sh

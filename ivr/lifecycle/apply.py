@@ -36,7 +36,7 @@ from ivr.core.rules import Rules
 from ivr.errors import IvrError, RulesError, StoreError
 from ivr.lifecycle import parts
 from ivr.lifecycle.asterisk_part import AsteriskPart, AsteriskReport
-from ivr.lifecycle.candidate import Checked, check_candidate
+from ivr.lifecycle.candidate import Checked, build_stand_ins, check_candidate
 from ivr.logs import get_logger
 from ivr.rules_file import digest, read_text, rules_from_text
 from ivr.settings import Settings
@@ -171,6 +171,9 @@ class Lifecycle:
             return self._refuse(actor, action, sha, message, f"{len(checked.problems)} problem(s) in {name}",
                                 checked, detail={"problems": [str(p) for p in checked.problems]})
         new = checked.rules
+        unmade = build_stand_ins(checked, self.settings, by=actor.name)
+        if unmade:
+            return self._refuse(actor, action, sha, message, unmade, checked)
         try:
             old_text = read_text(self.path)
             old = rules_from_text(old_text, str(self.path))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -35,7 +36,7 @@ def test_check_accepts_the_shipped_file(built_prompts):
     assert "OK: 31 lines (1 main, 5 forward, 7 sunset, 4 dedicated, 14 parallel)" in result.stdout
 
 
-def test_check_names_a_prompt_the_asterisk_of_this_machine_cannot_play(tmp_path, built_prompts):
+def _needs_asterisk() -> None:
     from ivr.asterisk.install import locate
     from ivr.errors import AsteriskError
     from ivr.settings import Settings
@@ -44,17 +45,54 @@ def test_check_names_a_prompt_the_asterisk_of_this_machine_cannot_play(tmp_path,
         locate(Settings.from_env().asterisk_cache)
     except AsteriskError:
         pytest.skip("no Asterisk on this machine: the prompts cannot be checked (a notice says so)")
-    empty = run("rules", "check", str(RULES_FILE), env={"IVR_DATA_DIR": str(tmp_path)})
-    assert empty.returncode == 1
-    assert "routing_rules.yaml:39: prompts.sunset_notice[0]: prompt 'hotline/sunset_notice_20200728'" in empty.stderr
-    assert "`ivr prompts build` makes it" in empty.stderr and "Traceback" not in empty.stderr
-    text = RULES_FILE.read_text(encoding="utf-8").replace("rating_thanks: [hotline/rating_thanks]",
-                                                          "rating_thanks: [hotline/rating_thanks, digits/1, no-such-sound]")
+
+
+def test_a_fresh_data_folder_has_stand_ins_to_build_not_broken_rules(tmp_path):
+    """The newcomer's path: on a fresh machine the shipped rules check clean; the stand-ins not
+    built yet are named as such, and `ivr prompts build` (the Makefile's prompts step) makes them."""
+    _needs_asterisk()
+    env = {"IVR_DATA_DIR": str(tmp_path / "fresh")}
+    fresh = run("rules", "check", str(RULES_FILE), env=env)
+    assert fresh.returncode == 0, fresh.stderr
+    assert "problem" not in fresh.stdout + fresh.stderr and "OK: 31 lines" in fresh.stdout
+    assert "6 stand-in prompt(s) not built on this machine yet" in fresh.stderr
+    assert "hotline/sunset_notice_20200728" in fresh.stderr and "`ivr prompts build`" in fresh.stderr
+    assert run("prompts", "build", env=env).returncode == 0
+    built = run("rules", "check", str(RULES_FILE), env=env)
+    assert built.returncode == 0, built.stderr
+    assert "stand-in" not in built.stderr and "OK: 31 lines" in built.stdout
+
+
+@pytest.mark.parametrize("target", ["demo", "test"])
+def test_make_demo_and_make_test_build_the_stand_ins_of_the_default_data_folder(target):
+    planned = subprocess.run(["make", "-n", "-C", str(REPO), target], capture_output=True, text=True, timeout=60)
+    assert planned.returncode == 0, planned.stderr
+    assert ".venv/bin/ivr prompts build" in planned.stdout
+
+
+def test_a_missing_recording_or_a_prompt_nobody_can_make_is_still_a_problem(tmp_path, built_prompts):
+    _needs_asterisk()
+    if not shutil.which("sox"):
+        pytest.skip("needs sox (bash tools/install-prompts.sh)")
+    env = {"IVR_DATA_DIR": str(tmp_path / "data")}
+    recording = tmp_path / "greeting.wav"
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", str(recording), "synth", "1", "sine", "440"], check=True)
+    assert run("prompts", "add", "hotline/greeting", str(recording), env=env).returncode == 0
+    (tmp_path / "data" / "asterisk" / "sounds" / "hotline" / "greeting.wav").unlink()
+    gone = run("rules", "check", str(RULES_FILE), env=env)
+    assert gone.returncode == 1
+    assert "routing_rules.yaml:38: prompts.greeting[0]: prompt 'hotline/greeting'" in gone.stderr
+    assert "the centre's recording" in gone.stderr and "1 problem(s)" in gone.stderr
+    assert "Traceback" not in gone.stderr
+    text = RULES_FILE.read_text(encoding="utf-8").replace(
+        "rating_thanks: [hotline/rating_thanks]", "rating_thanks: [hotline/rating_thanks, digits/1, no-such-sound, "
+        "hotline/thanks_again]")
     rules = tmp_path / "rules.yaml"
     rules.write_text(text, encoding="utf-8")
     stock = run("rules", "check", str(rules), env=built_prompts)
-    assert stock.returncode == 1 and stock.stderr.count("does not exist") == 1
+    assert stock.returncode == 1 and stock.stderr.count("does not exist") == 2
     assert "prompts.rating_thanks[2]: prompt 'no-such-sound'" in stock.stderr
+    assert "prompts.rating_thanks[3]: prompt 'hotline/thanks_again'" in stock.stderr
 
 
 def test_check_names_both_lines_of_a_duplicate_number_and_a_misspelt_key(tmp_path, shipped_text):
@@ -102,10 +140,12 @@ def test_show_json_lists_the_inventory():
 
 
 def test_show_prints_a_table():
-    result = run("rules", "show", str(RULES_FILE))
+    result = run("rules", "show", str(RULES_FILE), env={"IVR_CLOCK": "2020-06-01T10:00"})
     assert result.returncode == 0
-    assert len(result.stdout.splitlines()) == 32  # header + 31 lines
+    table = result.stdout.split("\n\n")[0].splitlines()
+    assert len(table) == 32  # header + 31 lines
     assert "Gas Company (assumed)" in result.stdout
+    assert "holiday calendar (today 2020-06-01" in result.stdout
 
 
 @pytest.mark.parametrize("number,at,expected", [
