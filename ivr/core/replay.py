@@ -26,7 +26,7 @@ from ivr.core.decision import Action, Decision
 from ivr.core.numbers import normalize_number
 from ivr.core.routing import Call, decide, time_key
 from ivr.core.rules import Line, Rules
-from ivr.core.rules_diff import day_ranges
+from ivr.core.holiday_calendar import runs
 
 NAMED_CALLS = 1000  # calls named one by one in a preview; the counts are always over every call
 
@@ -182,11 +182,17 @@ class Scheduled:
     new: bool = False  # not so under the rules in force
     department: str = ""         # a sunset line's department
     after_retirement: str = ""   # a retired line: "redirect" or "prompt_only"
+    provisional: bool = False    # a holiday or make-up day of a year the rules do not confirm
 
     def to_dict(self) -> dict:
         return {"first": self.first.isoformat(), "last": self.last.isoformat(), "kind": self.kind,
                 "subject": self.subject, "text": self.text, "new": self.new, "department": self.department,
-                "after_retirement": self.after_retirement}
+                "after_retirement": self.after_retirement, "provisional": self.provisional}
+
+    @property
+    def key(self) -> tuple:
+        """What makes two events the same (a holiday confirmed where it was provisional is news)."""
+        return (self.first, self.last, self.kind, self.subject, self.provisional)
 
 
 def _events(rules: Rules, start: date, end: date) -> list[Scheduled]:
@@ -202,12 +208,13 @@ def _events(rules: Rules, start: date, end: date) -> list[Scheduled]:
             out.append(Scheduled(line.retire_on, line.retire_on, "retired", line.number,
                                  f"{line.number} ({line.department}) is retired: {after}",
                                  department=line.department, after_retirement=line.after_retirement or ""))
-    for kind, days, text in (
-            ("holiday", rules.holidays, "public holiday: parallel lines go to 12345 all day; not a working day for deadlines"),
-            ("workday", dict.fromkeys(rules.workdays, "make-up working day"),
-             "departments open, counts for deadlines")):
-        for first, last, name in day_ranges({d: n for d, n in days.items() if start <= d <= end}):
-            out.append(Scheduled(first, last, kind, name, f"{name}: {text}"))
+    words = {"holiday": "public holiday: parallel lines go to 12345 all day; not a working day for deadlines",
+             "workday": "departments open, counts for deadlines"}
+    for run in runs(rules.calendar, start, end):
+        mark = (f" (provisional: statutory, {run.first.year} has no confirmed holiday list)"
+                if run.provisional else "")
+        out.append(Scheduled(run.first, run.last, run.kind, run.name, f"{run.name}: {words[run.kind]}{mark}",
+                             provisional=run.provisional))
     return out
 
 
@@ -215,6 +222,6 @@ def upcoming(new: Rules, in_force: Rules, today: date, days: int = 90) -> list[S
     """The dated events of the ``days`` days from ``today`` on under ``new``, in date order;
     ``new`` marks those the rules in force do not have (a moved sunset date, an added holiday)."""
     end = today + timedelta(days=days - 1)
-    known = {(e.first, e.last, e.kind, e.subject) for e in _events(in_force, today, end)}
-    events = [replace(e, new=(e.first, e.last, e.kind, e.subject) not in known) for e in _events(new, today, end)]
+    known = {e.key for e in _events(in_force, today, end)}
+    events = [replace(e, new=e.key not in known) for e in _events(new, today, end)]
     return sorted(events, key=lambda e: (e.first, e.kind, e.subject))

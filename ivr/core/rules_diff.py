@@ -31,7 +31,8 @@ class Change:
 
     ``kind`` is one of: line_added, line_removed, line_changed, agent_added, agent_removed,
     agent_moved, queue_added, queue_removed, queue_changed, hours_added, hours_removed,
-    hours_changed, holiday_added, holiday_removed, workday_added, workday_removed,
+    hours_changed, calendar_confirmed, calendar_unconfirmed, days_closed, days_opened,
+    holiday_added, holiday_removed, workday_added, workday_removed,
     prompt_changed, department_added, department_removed, department_changed, centre_changed.
     """
 
@@ -58,7 +59,7 @@ def _text(value: object) -> str:
 def diff(old: Rules, new: Rules) -> list[Change]:
     """Every change from ``old`` to ``new``, lines first; empty when nothing changes for anyone."""
     return (_lines(old, new) + _agents(old, new) + _queues(old, new) + _schedules(old, new)
-            + _days("holiday", old.holidays, new.holidays)
+            + _calendar(old, new) + _days("holiday", old.holidays, new.holidays)
             + _days("workday", dict.fromkeys(old.workdays, ""), dict.fromkeys(new.workdays, ""))
             + _prompts(old, new) + _departments(old, new) + _centre(old, new))
 
@@ -146,6 +147,35 @@ def _days(kind: str, old: dict[date, str], new: dict[date, str]) -> list[Change]
             + [Change(f"{kind}_added", _range_text(a, b), new=n) for a, b, n in day_ranges(added)])
 
 
+def _calendar(old: Rules, new: Rules) -> list[Change]:
+    """A year whose standing changes: confirmed by the new rules (a State Council notice entered),
+    or back to provisional; then what that does to the departments' days, against the calendar
+    in force (days closed that were working, days working that were closed)."""
+    before, after = old.calendar, new.calendar
+    out: list[Change] = []
+    for year in sorted(before.confirmed_years ^ after.confirmed_years):
+        confirmed = year in after.confirmed_years
+        closed: dict[date, str] = {}
+        opened: dict[date, str] = {}
+        day = date(year, 1, 1)
+        while day.year == year:
+            was, now = before.is_working_day(day), after.is_working_day(day)
+            if was and not now:
+                closed[day] = after.holiday(day) or ""
+            elif now and not was:
+                opened[day] = "make-up working day" if after.is_workday(day) else "no longer a holiday"
+            day += timedelta(days=1)
+        holidays = sum(1 for d in new.holidays if d.year == year)
+        workdays = sum(1 for d in new.workdays if d.year == year)
+        out.append(Change("calendar_confirmed", str(year), "calendar", "provisional (statutory holidays)",
+                          f"{holidays} holiday day(s), {workdays} make-up working day(s)")
+                   if confirmed else
+                   Change("calendar_unconfirmed", str(year), "calendar", "confirmed", "provisional (statutory holidays)"))
+        out += [Change("days_closed", _range_text(a, b), new=n) for a, b, n in day_ranges(closed)]
+        out += [Change("days_opened", _range_text(a, b), new=n) for a, b, n in day_ranges(opened)]
+    return out
+
+
 def _prompts(old: Rules, new: Rules) -> list[Change]:
     keys = list(new.prompts) + [k for k in old.prompts if k not in new.prompts]
     return [Change("prompt_changed", k, "prompts", " ".join(old.prompts.get(k, ())), " ".join(new.prompts.get(k, ())))
@@ -177,6 +207,13 @@ _WORDS = {
     "hours_added": "new opening hours {subject}: {new}",
     "hours_removed": "opening hours {subject} removed (were {old})",
     "hours_changed": "opening hours {subject}: {old} -> {new}",
+    "calendar_confirmed": "{subject} holiday calendar confirmed (the State Council's notice entered): {new}; "
+                          "it replaces the provisional statutory holidays for routing and deadlines",
+    "calendar_unconfirmed": "{subject} holiday calendar no longer confirmed: routing and deadlines go back to "
+                            "the provisional statutory holidays",
+    "days_closed": "{subject}: departments closed, parallel lines go to 12345, not a working day for deadlines "
+                   "({new}; a working day under the rules in force)",
+    "days_opened": "{subject}: departments open, a working day for deadlines ({new}; closed under the rules in force)",
     "holiday_added": "public holiday {subject} ({new}) added",
     "holiday_removed": "public holiday {subject} ({old}) removed",
     "workday_added": "make-up working day {subject} added",
