@@ -27,6 +27,7 @@ from ivr.rules_file import MAX_RULES_BYTES, decode, read_text
 from ivr.store.users import User
 from ivr.web import labels
 from ivr.web.auth import csrf_ok, current_user, page, to_login
+from ivr.web.holiday_banner import calendar_warning, calendar_years
 from ivr.web.render import error_page, render
 
 R = labels.RULES
@@ -56,9 +57,11 @@ def overview(request: Request, user: User) -> Response:
         broken = None
     except RulesError as err:
         text, broken = "", str(err)
+    console = request.app.state.console
     return render(request, "rules.html", text=text, broken=broken, in_force=admin.versions.in_force(),
                   parts=admin.lifecycle.status(), versions=admin.versions.history(50),
-                  trail=admin.versions.trail(50), flash=request.session.pop("flash", None))
+                  trail=admin.versions.trail(50), flash=request.session.pop("flash", None),
+                  calendar_warning=calendar_warning(console), calendar_years=calendar_years(console))
 
 
 def _take(request: Request, user: User, text: str, how: str) -> Response:

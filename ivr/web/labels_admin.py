@@ -65,6 +65,8 @@ CHANGE = {
     "agent_added": "新增坐席", "agent_removed": "删除坐席", "agent_moved": "坐席调整队列",
     "queue_added": "新增队列", "queue_removed": "删除队列", "queue_changed": "队列变更",
     "hours_added": "新增工作时间", "hours_removed": "删除工作时间", "hours_changed": "工作时间变更",
+    "calendar_confirmed": "节假日安排已确认", "calendar_unconfirmed": "节假日安排改为暂定",
+    "days_closed": "改为休息日", "days_opened": "改为工作日",
     "holiday_added": "新增节假日", "holiday_removed": "删除节假日",
     "workday_added": "新增调休工作日", "workday_removed": "删除调休工作日",
     "prompt_changed": "提示音变更", "department_added": "新增部门", "department_removed": "删除部门",
@@ -86,6 +88,44 @@ LINE_FIELD = {"mode": "模式", "department": "部门", "queue": "队列", "over
               "general_queue": "综合队列", "timezone": "时区", "area_code": "区号"}
 EVENT = {"sunset_starts": "过渡期开始", "retired": "号码停用", "holiday": "节假日", "workday": "调休工作日"}
 
+# The holiday calendar (ivr.core.holiday_calendar): a year is confirmed when the rules list its
+# holidays (the State Council's notice entered), provisional otherwise (the statutory holidays).
+CALENDAR = {
+    "title": "节假日日历",
+    "hint": "规则文件中列出某一年的节假日，即视为该年放假安排已确认；未列出的年份按法定节假日推算（暂定），"
+            "并联线路和工单办理期限照此执行。国务院办公厅发布次年放假通知后，请将节假日和调休工作日录入规则文件，检查并发布。",
+    "confirmed": "已确认（规则文件中的放假安排）",
+    "provisional": "按法定节假日推算，尚未录入{year}年国务院放假通知",
+    "provisional_known": "按法定节假日推算（含已知的调休安排），规则文件未列出{year}年放假安排",
+    "provisional_tag": "暂定",
+    "holiday": "放假", "workday": "调休上班",
+    "none": "本年没有节假日或调休工作日。",
+    "warning": "节假日日历即将用完：{year}年的放假安排尚未录入路由规则（还剩 {days} 天）。届时并联线路和工单办理期限"
+               "将按法定节假日推算（暂定），调休上班日未知。请在国务院办公厅发布{year}年放假通知后，将节假日和调休工作日"
+               "录入路由规则，检查并发布。",
+    "warning_now": "{year}年的放假安排尚未录入路由规则：并联线路和工单办理期限正按法定节假日推算（暂定）。请尽快将"
+                   "国务院办公厅{year}年放假通知中的节假日和调休工作日录入路由规则，检查并发布。",
+    "changed_confirmed": "{year}年放假安排已录入，取代按法定节假日推算的暂定日历",
+    "changed_unconfirmed": "{year}年不再有已确认的放假安排，改按法定节假日推算（暂定）",
+    "changed_closed": "部门休息，并联线路全天转12345，不计入办理期限的工作日（{name}；现行规则下为工作日）",
+    "changed_opened": "部门上班，计入办理期限的工作日（{why}；现行规则下为休息日）",
+    "make-up working day": "调休上班", "no longer a holiday": "不再是节假日",
+}
+
+
+def calendar_change(change) -> str | None:
+    """A diff line about the calendar (ivr.core.rules_diff) in words; None for the other kinds."""
+    c = CALENDAR
+    if change.kind == "calendar_confirmed":
+        return c["changed_confirmed"].format(year=change.subject)
+    if change.kind == "calendar_unconfirmed":
+        return c["changed_unconfirmed"].format(year=change.subject)
+    if change.kind == "days_closed":
+        return c["changed_closed"].format(name=change.new or c["holiday"])
+    if change.kind == "days_opened":
+        return c["changed_opened"].format(why=c.get(change.new, change.new))
+    return None
+
 
 def route(value: str) -> str:
     """Where a call goes (ivr.core.replay.route_of: "queue:q12345", "dial:0513...>q12345") in words."""
@@ -106,6 +146,7 @@ def scheduled(event, departments) -> str:
         return f"{event.subject}（{name}）停用：{after}"
     if event.kind == "sunset_starts":
         return f"{event.subject}（{name}）进入过渡期：先播放停用预告，再转12345"
+    mark = f"（{CALENDAR['provisional_tag']}：按法定节假日推算）" if getattr(event, "provisional", False) else ""
     if event.kind == "holiday":
-        return f"{event.subject}：并联线路全天转12345，不计入办理期限的工作日"
-    return "部门上班，计入办理期限的工作日"
+        return f"{event.subject}：并联线路全天转12345，不计入办理期限的工作日{mark}"
+    return f"部门上班，计入办理期限的工作日{mark}"

@@ -6,7 +6,8 @@
   the console started (counters: Prometheus's ``rate()`` and ``increase()`` handle the restart);
 * the routing decision's latency histogram (the FastAGI server's stats file, written every second);
 * the work-order pipeline: facts pending in the spool, the age of the oldest (the lag), the
-  spool's size, facts set aside, whether the engine's intake runs (``ivr tickets intake``'s figures).
+  spool's size, facts set aside, whether the engine's intake runs (``ivr tickets intake``'s figures);
+* the days of confirmed holiday calendar left (``ivr_calendar_confirmed_days_left``).
 
 A scraper cannot log in to the console, and these figures must not leak to whoever reaches the
 port: every request needs ``Authorization: Bearer <token>``, the token being generated at first
@@ -29,6 +30,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from ivr.agi.stats import BUCKETS_US
+from ivr.core.holiday_calendar import days_left
 from ivr.core.presence import AgentState
 from ivr.web.session import load_or_create_secret
 
@@ -126,6 +128,21 @@ class Figures:
             yield gauge
 
 
+class CalendarFigure:
+    """Days of confirmed holiday calendar left (:func:`ivr.core.holiday_calendar.days_left`): at 0
+    routing and deadlines run on the provisional statutory holidays; alert well before."""
+
+    def __init__(self, days: int) -> None:
+        self.days = days
+
+    def collect(self):
+        gauge = GaugeMetricFamily("ivr_calendar_confirmed_days_left",
+                                  "Days from today to the first day of a year routing_rules.yaml has no "
+                                  "confirmed holiday list for (0: this year is provisional)")
+        gauge.add_metric([], self.days)
+        yield gauge
+
+
 def _files(console) -> tuple[dict | None, dict | None]:
     from ivr.cli.intake_cmd import report
 
@@ -150,6 +167,7 @@ async def metrics(request: Request) -> Response:
     agi, intake = await run_in_threadpool(_files, console)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(Figures(live, agi, intake))
+    registry.register(CalendarFigure(days_left(console.rules.calendar, console.now().date())))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST,
                     headers={"Cache-Control": "no-store"})
 

@@ -24,6 +24,7 @@ from ivr.errors import IvrError
 from ivr.logs import get_logger
 from ivr.store.users import User
 from ivr.web.auth import page
+from ivr.web.holiday_banner import calendar_warning
 from ivr.web.render import environment, render
 
 BOARD_TIMEOUT_S = 5.0
@@ -83,7 +84,7 @@ def wallboard_page(request: Request, user: User) -> Response:
     console = request.app.state.console
     board, connected = current_board(console)
     return render(request, "wallboard.html", board=board, connected=connected, rules=console.rules,
-                  kpi=kpis(console, "today"))
+                  kpi=kpis(console, "today"), calendar_warning=calendar_warning(console))
 
 
 @page(Role.SUPERVISOR)
