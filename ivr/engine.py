@@ -12,7 +12,9 @@ watcher (reloaded on change), one clock and one ticket store:
   console that cannot start is logged and leaves the rest running;
 * the callback worker (:mod:`ivr.ami.callbacks`) dials the citizens who asked to be called back
   as agents free up; routing reads the incident notices from a board refreshed from the database
-  (:mod:`ivr.agi.notice_board`).
+  (:mod:`ivr.agi.notice_board`);
+* the holiday calendar's warning, logged once a day while a year without a confirmed list is
+  near (:mod:`ivr.lifecycle.calendar_watch`).
 
 Every part follows routing_rules.yaml (:func:`follow`): routing swaps the rules in, the work
 orders' deadline calendar is rebuilt from them, each part reports the version it holds
@@ -197,7 +199,7 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
     settings.secure()
     server, watcher, clock = build_agi(settings, options)
     store = _open_store(settings, options)
-    listener = scheduler = intake = console = watching = callbacks = None
+    listener = scheduler = intake = console = watching = callbacks = calendar = None
     call_log = server.context.call_log
     followers = follow(settings, options, watcher, store, clock)
     try:
@@ -236,12 +238,16 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
         if "web" in options.parts:
             from ivr.web.service import run_console
             console = asyncio.create_task(run_console(settings, store, watcher, clock, stop), name="console")
+        from ivr.lifecycle.calendar_watch import CalendarWatch
+        calendar = asyncio.create_task(CalendarWatch(lambda: watcher.rules, clock).run(stop), name="calendar")
         await stop.wait()
         log.info("engine.stopping")
     finally:
         stop.set()
         if console is not None:
             await asyncio.gather(console, return_exceptions=True)
+        if calendar is not None:
+            await asyncio.gather(calendar, return_exceptions=True)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         if callbacks is not None:
