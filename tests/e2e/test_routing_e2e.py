@@ -20,6 +20,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,28 @@ def test_parallel_line_when_the_department_is_closed_goes_to_12345(clean_queues,
     assert where(hangup) == {"IVR_REACHED": "queue:q12345", "IVR_ANSWERED_BY": "agent4",
                              "IVR_MODE": "parallel", "IVR_DEPARTMENT": department_id, "IVR_FAILSAFE": ""}
     assert playbacks.played_since(mark) == list(lab.rules.prompts["closed_notice"])
+
+
+def test_a_2027_statutory_holiday_from_the_library_sends_a_parallel_line_to_12345(clean_queues, engine, playbacks):
+    """Mid-Autumn 2027 (Wednesday 15 September, a lunar date the shipped rules do not list: 2027
+    has no confirmed holiday list) closes the Justice Bureau: the call goes to the 12345 queue,
+    not the department, and the engine logs that 2027's calendar is provisional."""
+    lab = clean_queues
+    day = lab.rules.calendar.status(date(2027, 9, 15))
+    assert day.holiday == "Mid-Autumn 2027" and day.provisional
+    lab.login("agent3")
+    mark = playbacks.mark()
+    with engine("2027-09-15T10:00") as running, lab.department_line("answer") as department, \
+            lab.agent("agent3") as agent3:
+        result, hangup = lab.call("0513-80000401", talk_ms=9000, caller="13900010427")
+        assert result.ok, result.output[-2000:]
+        assert answered_by(agent3) == ["agent3"]
+        log = running.log()
+    assert department.calls() == []
+    assert where(hangup) == {"IVR_REACHED": "queue:q12345", "IVR_ANSWERED_BY": "agent3",
+                             "IVR_MODE": "parallel", "IVR_DEPARTMENT": "justice", "IVR_FAILSAFE": ""}
+    assert playbacks.played_since(mark) == list(lab.rules.prompts["closed_notice"])
+    assert "calendar.unconfirmed" in log and "year=2027" in log and "days_left=0" in log
 
 
 @pytest.mark.parametrize("behaviour, seen", [("busy", "busy"), ("no_answer", "ringing")])
