@@ -20,7 +20,7 @@ from ivr.core.rules import Rules
 
 # The modules whose code decides what a YAML file turns into.
 _BUILDERS = ("rules.py", "rules_schema.py", "schedule.py", "numbers.py", "yaml_source.py",
-             "decision.py")
+             "decision.py", "holiday_calendar.py", "statutory.py")
 
 
 def cache_key(yaml_bytes: bytes) -> str:

@@ -64,8 +64,9 @@ def notices(rules: Rules, day: date) -> list[str]:
 
 
 def echo_warnings(rules: Rules, day: date) -> None:
+    """The warning and notices on stderr, with the check's problems and notices (stdout is the result)."""
     for text in warnings(rules, day):
-        click.echo(f"warning: {text}")
+        click.echo(f"warning: {text}", err=True)
     for text in notices(rules, day):
         click.echo(f"notice: {text}", err=True)
 

@@ -45,7 +45,7 @@ def test_check_warns_from_60_days_before_a_year_without_a_confirmed_list(clock, 
     result = run("rules", "check", str(RULES_FILE), clock=clock)
     assert result.returncode == 0, result.stderr
     assert "OK: 31 lines" in result.stdout
-    lines = [l for l in result.stdout.splitlines() if l.startswith("warning:")]
+    lines = [l for l in result.stderr.splitlines() if l.startswith("warning:")]
     if warned:
         [line] = lines
         assert "2027" in line and "provisional" in line and "holiday" in line
@@ -96,7 +96,7 @@ def test_show_lists_this_year_and_the_next_marking_the_provisional_one():
     assert "2026  confirmed" in calendar and "2027  PROVISIONAL" in calendar
     assert "2027-10-01..2027-10-05  holiday  National Day 2027  (provisional)" in calendar
     assert "2026-10-01..2026-10-07  holiday  National Day 2026\n" in calendar
-    assert "warning: no confirmed holiday calendar for 2027" in calendar
+    assert "warning: no confirmed holiday calendar for 2027" in result.stderr
 
 
 def test_calendar_compares_confirmed_years_with_the_library():
