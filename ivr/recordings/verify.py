@@ -87,14 +87,14 @@ def verify(recordings_dir: Path, tickets: Iterable[TicketRecording] = (),
             report.leftovers.append(f"{on_disk}: {why}")
         else:
             report.unlisted.append(on_disk)
-    flagged_paths = set()
+    flagged_numbers = set()
     for item in flagged:
         report.flagged.append(f"{item.number}: {item.reason}" + (f" ({item.path})" if item.path else ""))
-        flagged_paths.add((item.number, item.path))
+        flagged_numbers.add(item.number)
     for ticket in tickets:
         entry = listed.get(ticket.path)
         if entry is None:
-            if (ticket.number, ticket.path) not in flagged_paths:  # a missing recording: flagged already
+            if ticket.number not in flagged_numbers:  # a missing recording: its flag says so already
                 report.problems.append(f"work order {ticket.number}: its recording {ticket.path} is not in the manifest")
         elif (ticket.sha256 and ticket.sha256 != entry.sha256) or \
                 (ticket.size is not None and ticket.size != entry.size):
