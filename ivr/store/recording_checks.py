@@ -83,6 +83,8 @@ class RecordingChecks(StoreBase):
             if sha256 is not None:
                 row.recording_path, row.recording_sha256 = clean(path, 512), clean(sha256, 64)
                 row.recording_size = check.size
+            if found.talk_seconds is None and check.talk_seconds is not None:
+                found.talk_seconds = int(check.talk_seconds)
             found.verdict, found.reason, found.checked_at = check.verdict.value, clean(check.reason, 300), at
             found.recorded_seconds, found.size, found.path = check.recorded_seconds, check.size, clean(path, 512)
             session.flush()
