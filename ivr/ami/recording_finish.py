@@ -9,7 +9,10 @@ For each Ended fact of an answered call the ledger asks :class:`RecordingFinishe
 3. read its length from the file (:mod:`ivr.recordings.length`) and judge it against the talk time
    (:func:`ivr.core.recording_check.judge`): complete, or short, empty, unreadable, missing;
 4. list it in the manifest (which hashes it) and put the hash on the order with the verdict
-   beside it, in one transaction: no order gets a good-looking hash without its verdict.
+   beside it, in one transaction: no order gets a good-looking hash without its verdict;
+5. remove the WAV an Opus was made from, once that Opus is vouched for as the whole recording
+   (the compression's last step, which the dialplan leaves to the engine for this reason), before
+   the order is written: an order with its hash never has a WAV beside it.
 
 It waits, by raising :class:`~ivr.ami.intake.RecordingNotReady` (the intake applies the facts
 behind it meanwhile), while the file may still change: written to within :data:`SETTLE_S`; a WAV
@@ -34,6 +37,7 @@ from ivr.core.recording_check import Check, Measured, judge, keeps_compressed
 from ivr.errors import TicketNotFound
 from ivr.logs import get_logger
 from ivr.recordings import digest
+from ivr.recordings.leftovers import STALE_S, remove
 from ivr.recordings.length import measure
 
 log = get_logger("ivr.ledger")
@@ -44,9 +48,8 @@ SETTLE_S = 1.0
 # A WAV that has not turned into its compressed form this long after it was last written never
 # will (the encoder failed, or Asterisk stopped): the WAV is then the recording.
 COMPRESS_WAIT_S = 60.0
-# The encoder writes a page of its output (<call>.opus.part) every second of audio, many times
-# faster than real time: output that stopped growing this long ago belongs to a dead encoder.
-PART_QUIET_S = 20.0
+# Output of the encoder (<call>.opus.part) that stopped growing this long ago belongs to a dead one.
+PART_QUIET_S = STALE_S
 TALK_WAIT_S = 10.0        # a hangup waits this long for the AgentComplete with the talk time
 MISSING_WAIT_S = 5.0      # no file yet: looked for again this long, then flagged missing
 FULL_DISK_RETRY_S = 5.0
@@ -171,6 +174,8 @@ class RecordingFinisher:
                     raise
                 log.error("ledger.manifest_no_space", linkedid=call.linkedid, path=path, error=err.strerror)
                 raise RecordingNotReady(Path(path), FULL_DISK_RETRY_S) from None
+            if path.endswith(".opus"):  # the WAV it was made from goes before the order says it is done
+                remove(Path(path).with_suffix(".wav"), "the WAV of a compressed recording", linkedid=call.linkedid)
         ticket = self.store.finish_recording(call.linkedid, check, path=path, at=fact.at, sha256=sha256)
         for what in ("talk", "file"):
             self._first_tried.pop((call.linkedid, what), None)

@@ -14,7 +14,7 @@ Asterisk stopped half-way, leaves files that are no recording of their own:
 
 The sweep (the scheduler, ``ivr recordings clean``, ``ivr recordings verify --clean``) removes
 them, each removal logged. Never removed: anything the manifest lists; a file written to within
-:data:`STALE_S` seconds (a call or an encoder still at work); a WAV longer than the Opus beside it;
+:data:`STALE_S` seconds (an encoder still at work); a WAV longer than the Opus beside it;
 a ``.opus.part`` with neither the WAV nor the Opus beside it. A WAV that is the only copy of a
 recording is never a leftover.
 """
@@ -31,7 +31,11 @@ from ivr.recordings.manifest import IGNORED, read_all
 from ivr.recordings.length import measure
 
 PART = ".opus.part"
-STALE_S = 300.0   # untouched this long: no call (MixMonitor) nor encoder (opusenc) is writing it
+# The encoder (opusenc) writes a page of its output every second of audio, many times faster than
+# real time: output untouched this long belongs to an encoder that is dead (the ledger then takes
+# the WAV as the recording). Removing a stalled encoder's output loses nothing either way: its
+# rename fails and the WAV stays; an Opus that comes late beside a listed WAV is a leftover too.
+STALE_S = 20.0
 log = get_logger("ivr.recordings")
 
 
@@ -92,21 +96,27 @@ def sweep(recordings_dir: Path, wall_now: float, *, dry_run: bool = False,
         if keep:
             result.kept.append(f"{rel}: {why}, kept: {keep}")
             continue
-        if dry_run:
+        failed = "" if dry_run else remove(path, why, shown=rel)
+        if failed:
+            result.failed.append(f"{rel}: {failed}")
+        else:
             result.removed.append(f"{rel}: {why}")
-            continue
-        try:
-            size = path.lstat().st_size
-            path.unlink()
-        except FileNotFoundError:
-            continue
-        except OSError as err:
-            result.failed.append(f"{rel}: {err.strerror}")
-            log.error("recordings.leftover_not_removed", path=rel, error=err.strerror)
-            continue
-        result.removed.append(f"{rel}: {why}")
-        log.warning("recordings.leftover_removed", path=rel, why=why, size=size)
     return result
+
+
+def remove(path: Path, why: str, shown: str = "", **fields) -> str:
+    """Remove one leftover, logged with ``why`` (and ``shown`` as its path); the reason it could
+    not be ('' when removed or already gone)."""
+    try:
+        size = path.lstat().st_size
+        path.unlink()
+    except FileNotFoundError:
+        return ""
+    except OSError as err:
+        log.error("recordings.leftover_not_removed", path=shown or str(path), why=why, error=err.strerror, **fields)
+        return err.strerror or str(err)
+    log.warning("recordings.leftover_removed", path=shown or str(path), why=why, size=size, **fields)
+    return ""
 
 
 def _longer(recordings_dir: Path, rel: str, length: Callable[[Path], Measured]) -> str:

@@ -129,14 +129,17 @@ def test_with_the_wav_and_a_short_opus_the_longer_complete_wav_is_kept(ledger, t
     assert verify(tmp_path / "recordings").leftovers == ["2026/09/09/5.7.opus: an Opus beside the listed WAV"]
 
 
-def test_with_the_wav_and_a_whole_opus_the_opus_is_the_recording(ledger, tmp_path):
+def test_with_the_wav_and_a_whole_opus_the_opus_is_the_recording_and_the_wav_goes(ledger, tmp_path):
+    """The dialplan renames the Opus into place and leaves the WAV: the engine removes it once the
+    Opus is listed as the whole recording."""
     call, opus = answered(ledger, tmp_path, "5.8")
     wav = make_wav(opus.with_suffix(".wav"), 3.0)
     make_opus(opus, 3.0)
     quiet(ledger, wav, opus)
     ledger.apply(ce.Ended(call, AT, "agent", talk_seconds=3))
     assert ledger.store.by_linkedid("5.8").recording_path == str(opus)
-    assert verify(tmp_path / "recordings").leftovers == ["2026/09/09/5.8.wav: the WAV of a compressed recording"]
+    assert not wav.exists() and opus.exists()
+    assert verify(tmp_path / "recordings").ok
 
 
 def test_a_manifest_the_full_disk_refuses_is_tried_again_not_set_aside(ledger, tmp_path, monkeypatch):
