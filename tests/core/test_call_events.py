@@ -48,20 +48,28 @@ def test_event_kinds(event, kind):
     assert isinstance(ce.interpret(event, NOW), kind)
 
 
+# Captured from Asterisk 22.10 (the lab): the caller hung up 3 s into the conversation.
 AGENT_COMPLETE = {
-    "Event": "AgentComplete", "Channel": "PJSIP/carrier-00000004", "Uniqueid": "1788000000.8",
-    "Linkedid": "1788000000.8", "CallerIDNum": "13900000001", "Queue": "seat_water",
-    "MemberName": "agent8", "Interface": "PJSIP/agent8", "HoldTime": "3", "TalkTime": "42",
-    "Reason": "caller", "DestChannel": "PJSIP/agent8-00000005", "DestUniqueid": "1788000000.9",
-    "ChanVariable": ["IVR_LINE=051380000304", "IVR_RECORDING=/r/2026/09/09/1788000000.8.opus"],
+    "Event": "AgentComplete", "Privilege": "agent,all", "SystemName": "ivr12345",
+    "Channel": "PJSIP/carrier-00000000", "ChannelState": "6", "CallerIDNum": "13900000001",
+    "Context": "ivr-queue", "Exten": "s", "Priority": "8",
+    "Uniqueid": "ivr12345-1796409009.0", "Linkedid": "ivr12345-1796409009.0",
+    "ChanVariable": ["IVR_LINE=12345", "IVR_MODE=", "IVR_DEPARTMENT=", "IVR_QUEUE=q12345",
+                     "IVR_REACHED=queue:q12345", "IVR_ANSWERED_BY=agent1",
+                     "IVR_RECORDING=/r/2026/12/05/ivr12345-1796409009.0.opus", "IVR_FAILSAFE=1"],
+    "DestChannel": "PJSIP/agent1-00000001", "DestContext": "ivr-agent",
+    "DestUniqueid": "ivr12345-1796409012.1", "DestLinkedid": "ivr12345-1796409009.0",
+    "DestChanVariable": ["IVR_LINE=", "IVR_RECORDING=/r/2026/12/05/ivr12345-1796409009.0.opus"],
+    "Queue": "q12345", "Interface": "PJSIP/agent1", "MemberName": "agent1", "HoldTime": "0",
+    "TalkTime": "3", "Reason": "caller",
 }
 
 
 def test_agent_complete_ends_the_conversation_with_asterisks_talk_time():
     fact = ce.interpret(AGENT_COMPLETE, NOW)
     assert isinstance(fact, ce.Ended)
-    assert (fact.call.linkedid, fact.cause, fact.talk_seconds) == ("1788000000.8", "caller", 42)
-    assert fact.call.recording == "/r/2026/09/09/1788000000.8.opus"
+    assert (fact.call.linkedid, fact.cause, fact.talk_seconds) == ("ivr12345-1796409009.0", "caller", 3)
+    assert (fact.call.line, fact.call.recording) == ("12345", "/r/2026/12/05/ivr12345-1796409009.0.opus")
 
 
 @pytest.mark.parametrize("talk, seconds", [(None, None), ("", None), ("-3", None), ("4x", None),
