@@ -94,10 +94,10 @@ RECORDING = {
     "empty": "录音为空：{size} 字节，录音 {recorded} 秒 / 通话 {talk} 秒",
     "unreadable": "录音文件无法读取：{size} 字节 / 通话 {talk} 秒",
     "missing": "录音缺失：没有录音文件 / 通话 {talk} 秒",
-    "unknown": "未知", "pending": "录音尚未核对（通话刚结束）", "completeness": "完整性",
+    "unknown": "未知", "pending": "录音尚未核对（通话刚结束）",
     "storage": "录音存储", "free": "剩余空间 {free} / 共 {total}（低于 {threshold} 时告警）",
     "low": "录音磁盘空间不足！磁盘写满后，通话录音会不完整或丢失。请尽快清理或扩容。",
-    "unreadable_disk": "无法读取录音磁盘的剩余空间：{error}", "flagged": "录音不完整的工单：{n} 个（ivr recordings verify 列出全部）",
+    "unreadable_disk": "无法读取录音磁盘的剩余空间：{error}", "flagged": "录音不完整的工单：{n} 个（下列最近的 {shown} 个）",
     "flagged_unknown": "录音不完整的工单：暂时无法查询（工单数据库不可用）", "none_flagged": "没有录音不完整的工单。",
 }
 
