@@ -36,6 +36,7 @@ from ivr.core.recording_check import tolerance
 from ivr.rules_file import load_rules
 from ivr.sipp import Party, place_calls
 from ivr.store import open_store, policy_for
+from support import wait_until
 
 pytestmark = pytest.mark.asterisk
 
@@ -124,6 +125,20 @@ def fill(folder: Path) -> Path:
     return filler
 
 
+def encoders_at_work(folder: Path) -> bool:
+    """True while an opusenc started by Asterisk's MixMonitor is compressing a file in ``folder``."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"opusenc") and any(str(folder).encode() in arg for arg in argv):
+            return True
+    return False
+
+
 def orders_of(lab: DiskLab) -> dict[str, dict]:
     """caller -> the order's fields and its recording check, read from the engine's database."""
     store = open_store(lab.database, policy_for(lab.rules))
@@ -166,7 +181,9 @@ def test_recordings_cut_by_a_full_disk_are_flagged_and_leftovers_swept(disk_lab,
             for thread in threads:
                 thread.join(90)
             assert all(r is not None and r.ok for r in results), [r and r.output[-1500:] for r in results]
-            time.sleep(3)  # the recordings close and their compression fails on the full disk
+            # the recordings close and their compression runs, and fails, on the full disk
+            assert wait_until(lambda: len(list(lab.recordings.rglob("*.opus.part"))) == len(during)
+                              and not encoders_at_work(lab.recordings), timeout=30)
             filler.unlink()
             filler = None
 
