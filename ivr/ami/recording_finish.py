@@ -2,7 +2,8 @@
 
 For each Ended fact of an answered call the ledger asks :class:`RecordingFinisher` to
 
-1. keep the talk time Asterisk reported (AgentComplete, or the queue log's COMPLETE* line);
+1. keep the talk time Asterisk reported (AgentComplete, or the queue log's COMPLETE* line); when
+   none comes, the time from the answer (on the order) to the caller's hangup bounds it;
 2. find the file MixMonitor and the compression left (``dialplan/answered.conf``): the Opus once
    it is in place, or the WAV when the compression failed; with both on disk, the longer complete
    one (:func:`ivr.core.recording_check.keeps_compressed`);
@@ -33,7 +34,7 @@ from typing import Protocol
 
 from ivr.ami.intake import RecordingNotReady
 from ivr.core import call_events as ce
-from ivr.core.recording_check import Check, Measured, judge, keeps_compressed
+from ivr.core.recording_check import TRANSFER, Check, Measured, judge, keeps_compressed
 from ivr.errors import TicketNotFound
 from ivr.logs import get_logger
 from ivr.recordings import digest
@@ -87,8 +88,13 @@ class RecordingFinisher:
         if (check is not None and check.verdict) or ticket.recording_sha256:
             return  # judged already (a replayed fact, or the other end of the same conversation)
         recorded = ticket.recording_path or call.recording
+        bound = None
         if talk is None:
             self._wait(call.linkedid, "talk", TALK_WAIT_S, recorded)
+            # no talk time came: the answer to this hangup bounds it (the same clock stamped both)
+            bound = (fact.at - ticket.created_at).total_seconds() if fact.talk_seconds is None else None
+            if any(e.event == "transfer" for e in ticket.history):
+                ended_by = TRANSFER
         if not recorded:
             log.error("ledger.no_recording_path", linkedid=call.linkedid, number=ticket.number)
             self._save(call, judge(None, talk, ended_by), "", fact)
@@ -103,7 +109,7 @@ class RecordingFinisher:
             self._save(call, judge(None, talk, ended_by), str(path), fact)
             return
         chosen, measured = found
-        self._save(call, judge(measured, talk, ended_by), str(chosen), fact, listed=True)
+        self._save(call, judge(measured, talk, ended_by, bound), str(chosen), fact, listed=True)
 
     # --- which file --------------------------------------------------------------------------
 

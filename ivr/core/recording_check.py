@@ -26,8 +26,12 @@ playing audio throughout: a complete recording lasts the bridge minus 0.1 to 0.3
   nothing is expected of it;
 * after a transfer (``ended_by`` "transfer") the talk time includes the agent's consultation with
   the department, which MixMonitor may not hear whole: only emptiness and readability are judged;
-* when the talk time is not known (no AgentComplete, no queue-log line), the same: the file must
-  hold audio and be readable.
+* when the talk time is not known (no AgentComplete, no queue-log line), the time from the answer
+  to the caller's hangup is an upper bound of it: it also holds the rating prompt
+  (``dialplan/rating.conf``: the request at most twice with 5 s for a key each, then the thanks;
+  20 s with the stand-in prompts), so only a recording shorter than that time less
+  :data:`RATING_ALLOWANCE_S` and the tolerance is flagged; without either, the file must hold audio
+  and be readable.
 
 A recording is made from the call's audio frames: a phone that stops sending audio while nobody
 speaks (silence suppression, VAD or DTX) leaves a recording shorter than the talk time. The
@@ -46,6 +50,7 @@ EMPTY_S = 0.1              # a recording shorter than this holds no audio worth 
 MIN_BYTES = 100            # the size floor: less than a WAV header and 3 ms of audio, or an Ogg
                            # Opus file's two header pages: no audio can be in it
 SAME_LENGTH_S = 0.5        # an Opus this close to its WAV's length is the whole of it
+RATING_ALLOWANCE_S = 40.0  # the most the rating after the agent hangs up may add to answer-to-hangup
 TRANSFER = "transfer"      # AgentComplete's Reason when the agent put the caller through
 
 
@@ -91,8 +96,10 @@ def tolerance(talk_seconds: float) -> float:
     return max(TOLERANCE_S, TOLERANCE_SHARE * talk_seconds)
 
 
-def judge(measured: Measured | None, talk_seconds: float | None, ended_by: str = "") -> Check:
-    """The verdict on a recording (``None``: no file) of a call that talked ``talk_seconds``."""
+def judge(measured: Measured | None, talk_seconds: float | None, ended_by: str = "",
+          answer_to_hangup: float | None = None) -> Check:
+    """The verdict on a recording (``None``: no file) of a call that talked ``talk_seconds``
+    (``answer_to_hangup``: the bound used when the talk time is not known)."""
     talk = None if talk_seconds is None or talk_seconds < 0 else float(talk_seconds)
     of_talk = f" of {_s(talk)} talk" if talk is not None else " (talk time not known)"
     talked = f" ({_s(talk)} talk)" if talk is not None else " (talk time not known)"
@@ -112,6 +119,11 @@ def judge(measured: Measured | None, talk_seconds: float | None, ended_by: str =
         cut = ", the file cut off" if measured.cut else ""
         return Check(Verdict.SHORT, talk, recorded, size,
                      f"recording short: {_s(seconds)} recorded{of_talk}{cut}")
+    bound = None if judged or answer_to_hangup is None or answer_to_hangup < 0 else float(answer_to_hangup)
+    if bound is not None and ended_by != TRANSFER and \
+            seconds < bound - RATING_ALLOWANCE_S - tolerance(max(0.0, bound - RATING_ALLOWANCE_S)):
+        return Check(Verdict.SHORT, talk, recorded, size, f"recording short: {_s(seconds)} recorded of up to "
+                     f"{_s(bound)} from the answer to the hangup (talk time not known)")
     if measured.cut and not judged and expects_audio:
         return Check(Verdict.SHORT, talk, recorded, size,
                      f"recording cut off: the file ends before its header says, {_s(seconds)} recorded{talked}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -106,16 +106,25 @@ def test_a_hangup_waits_for_the_talk_time_which_the_agents_complete_brings(ledge
     assert (check.verdict, check.talk_seconds, check.ended_by) == ("short", 9, "caller")
 
 
-def test_without_any_talk_time_only_emptiness_is_judged(ledger, tmp_path):
-    call, wav = answered(ledger, tmp_path, "5.6", "wav")
+def hung_up_with_no_talk_time(ledger, tmp_path, linkedid: str, after_s: int):
+    """A call answered at AT whose 2 s recording ends with a hangup ``after_s`` later, and no
+    AgentComplete ever comes: its check once the wait for the talk time is over."""
+    call, wav = answered(ledger, tmp_path, linkedid, "wav")
     make_wav(wav, 2.0)
     quiet(ledger, wav)
+    hangup = ce.Ended(call, AT + timedelta(seconds=after_s), "Normal Clearing")
     with pytest.raises(RecordingNotReady):
-        ledger.apply(ce.Ended(call, AT, "Normal Clearing"))
+        ledger.apply(hangup)
     ledger.clock["now"] += rf.TALK_WAIT_S + 0.1
-    ledger.apply(ce.Ended(call, AT, "Normal Clearing"))
-    check = check_of(ledger, "5.6")
+    ledger.apply(hangup)
+    return check_of(ledger, linkedid)
+
+
+def test_without_any_talk_time_the_answer_to_hangup_bounds_it(ledger, tmp_path):
+    check = hung_up_with_no_talk_time(ledger, tmp_path, "5.6", 30)  # 2 s of talk and the rating
     assert (check.verdict, check.talk_seconds) == ("complete", None)
+    check = hung_up_with_no_talk_time(ledger, tmp_path, "5.7", 300)  # 2 s of a five-minute call
+    assert check.verdict == "short" and "from the answer to the hangup" in check.reason
 
 
 def test_with_the_wav_and_a_short_opus_the_longer_complete_wav_is_kept(ledger, tmp_path):

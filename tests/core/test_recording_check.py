@@ -54,6 +54,24 @@ def test_verdicts(measured, talk, ended_by, verdict):
     assert check.reason.startswith("recording ")
 
 
+@pytest.mark.parametrize("recorded, answer_to_hangup, ended_by, verdict", [
+    (2.3, 6.0, "", Verdict.COMPLETE),        # the hangup may come after the rating prompt: no use
+    (5.0, 45.0, "", Verdict.COMPLETE),       # 45 s might be 5 s of talk and the rating's 40
+    (2.3, 120.0, "", Verdict.SHORT),         # not even 120 - 40 - 4 s
+    (77.0, 120.0, "", Verdict.COMPLETE),     # at least 80 s of talk, less the tolerance
+    (2.3, 120.0, "transfer", Verdict.COMPLETE),
+    (2.3, -3.0, "", Verdict.COMPLETE),       # clocks that disagree: no bound
+])
+def test_without_the_talk_time_answer_to_hangup_bounds_it(recorded, answer_to_hangup, ended_by, verdict):
+    check = judge(opus(recorded), None, ended_by, answer_to_hangup=answer_to_hangup)
+    assert check.verdict is verdict, check.reason
+    assert check.talk_seconds is None
+
+
+def test_the_talk_time_wins_over_the_answer_to_hangup_bound():
+    assert judge(opus(6.0), 6, "caller", answer_to_hangup=300.0).verdict is Verdict.COMPLETE
+
+
 def test_the_figures_and_words_of_a_flag():
     check = judge(opus(2.3), 6, "caller")
     assert (check.talk_seconds, check.recorded_seconds, check.size) == (6.0, 2.3, int(400 + OPUS * 2.3))
@@ -61,6 +79,8 @@ def test_the_figures_and_words_of_a_flag():
     assert judge(None, 6).reason == "recording missing: no file was written (6.0 s talk)"
     assert judge(Measured(0, 0.0), 6).reason == "recording empty: 0 bytes, 0.0 s of audio (6.0 s talk)"
     assert judge(opus(2.3), None).reason == "recording complete: 2.3 s recorded (talk time not known)"
+    assert judge(opus(2.3), None, answer_to_hangup=120).reason == \
+        "recording short: 2.3 s recorded of up to 120.0 s from the answer to the hangup (talk time not known)"
 
 
 @pytest.mark.parametrize("talk, allowed", [(1, TOLERANCE_S), (6, TOLERANCE_S), (40, TOLERANCE_S),
