@@ -1,7 +1,7 @@
 """The overdue sweep as a scheduled job: marks missed deadlines and escalates the orders.
 With IVR_RECORDINGS_KEEP_DAYS set, a second job removes recordings past that period every hour
 (:mod:`ivr.retention`; never those under a legal hold). Two jobs look after the recordings' disk:
-every ten minutes the leftovers of failed steps are removed (:mod:`ivr.recordings.leftovers`), and
+every hour the leftovers of failed steps are removed (:mod:`ivr.recordings.leftovers`), and
 every minute its free space is held against IVR_RECORDINGS_MIN_FREE_MB (:class:`SpaceWatch`).
 
 The decision is pure (:func:`ivr.core.workflow.sweep_steps`); :meth:`TicketStore.sweep` applies
@@ -26,7 +26,7 @@ DEFAULT_INTERVAL_S = 60.0
 RETENTION_JOB = "ivr.recordings.retention"
 RETENTION_INTERVAL_S = 3600.0
 LEFTOVERS_JOB = "ivr.recordings.leftovers"
-LEFTOVERS_INTERVAL_S = 600.0
+LEFTOVERS_INTERVAL_S = 3600.0   # like the retention: the manifest is read whole each time
 SPACE_JOB = "ivr.recordings.space"
 SPACE_INTERVAL_S = 60.0
 SPACE_REPEAT_S = 600.0   # while the space stays low, the warning is logged again this often

@@ -60,7 +60,7 @@ def verify(directory: str | None, no_tickets: bool, clean: bool, as_json: bool) 
 def clean(directory: str | None, dry_run: bool) -> None:
     """Remove what failed steps left behind: encoder output never renamed into place (.opus.part),
     WAVs whose Opus is listed and as long, an Opus beside the listed WAV. A WAV that is the only
-    copy is never removed. The running engine does this every ten minutes by itself."""
+    copy is never removed. The running engine does this every hour by itself."""
     from pathlib import Path
 
     c = command_context()
