@@ -62,8 +62,8 @@ def live_figures(console) -> dict:
 class Figures:
     """A prometheus_client collector over one snapshot (the live figures and the files)."""
 
-    def __init__(self, live: dict, agi: dict | None, intake: dict | None, recordings=None) -> None:
-        self.live, self.agi, self.intake, self.recordings = live, agi, intake, recordings
+    def __init__(self, live: dict, agi: dict | None, intake: dict | None) -> None:
+        self.live, self.agi, self.intake = live, agi, intake
 
     def collect(self):
         live = self.live
@@ -90,26 +90,6 @@ class Figures:
         yield calls
         yield from self._routing()
         yield from self._pipeline()
-        yield from self._recordings()
-
-    def _recordings(self):
-        storage = self.recordings
-        if storage is None:
-            return
-        space = storage.space
-        for name, help_text, value in (
-                ("ivr_recordings_free_bytes", "Free space of the recordings' file system", space.free_bytes),
-                ("ivr_recordings_min_free_bytes", "Below this free space the engine warns (IVR_RECORDINGS_MIN_FREE_MB)",
-                 space.min_free_bytes),
-                ("ivr_recordings_disk_low", "1 when the recordings' free space is under the threshold or unreadable",
-                 1 if space.low else 0),
-                ("ivr_recordings_incomplete", "Work orders whose recording was found short, empty, unreadable or "
-                 "missing", storage.flagged)):
-            if value is None:  # the database cannot say: no figure rather than a wrong one
-                continue
-            gauge = GaugeMetricFamily(name, help_text)
-            gauge.add_metric([], value)
-            yield gauge
 
     def _routing(self):
         decision = (self.agi or {}).get("decision")
@@ -166,6 +146,31 @@ class CalendarFigure:
         yield gauge
 
 
+class RecordingFigures:
+    """The recordings' disk against its threshold, and the orders with an incomplete recording
+    (:func:`ivr.web.replay_flags.storage`: the figures of the engine's own check)."""
+
+    def __init__(self, storage) -> None:
+        self.storage = storage
+
+    def collect(self):
+        storage = self.storage
+        space = storage.space
+        for name, help_text, value in (
+                ("ivr_recordings_free_bytes", "Free space of the recordings' file system", space.free_bytes),
+                ("ivr_recordings_min_free_bytes", "Below this free space the engine warns (IVR_RECORDINGS_MIN_FREE_MB)",
+                 space.min_free_bytes),
+                ("ivr_recordings_disk_low", "1 when the recordings' free space is under the threshold or unreadable",
+                 1 if space.low else 0),
+                ("ivr_recordings_incomplete", "Work orders whose recording was found short, empty, unreadable or "
+                 "missing", storage.flagged)):
+            if value is None:  # the database cannot say: no figure rather than a wrong one
+                continue
+            gauge = GaugeMetricFamily(name, help_text)
+            gauge.add_metric([], value)
+            yield gauge
+
+
 def _files(console) -> tuple[dict | None, dict | None]:
     from ivr.cli.intake_cmd import report
 
@@ -188,10 +193,10 @@ async def metrics(request: Request) -> Response:
                                  headers={"WWW-Authenticate": 'Bearer realm="ivr metrics"'})
     live = live_figures(console)
     agi, intake = await run_in_threadpool(_files, console)
-    recordings = await run_in_threadpool(storage, console)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(Figures(live, agi, intake, recordings))
+    registry.register(Figures(live, agi, intake))
     registry.register(CalendarFigure(days_left(console.rules.calendar, console.now().date())))
+    registry.register(RecordingFigures(await run_in_threadpool(storage, console)))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST,
                     headers={"Cache-Control": "no-store"})
 
