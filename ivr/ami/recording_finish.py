@@ -124,7 +124,7 @@ class RecordingFinisher:
         if path.exists():
             self._settled(path)
             compressed = measure(path)
-            if source.exists():  # the compression's last step (removing the WAV) did not run
+            if source.exists():  # the WAV it was made from (removed once the Opus is listed): compare
                 self._settled(source)
                 kept = measure(source)
                 if not keeps_compressed(compressed, kept):

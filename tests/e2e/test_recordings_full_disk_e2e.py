@@ -71,7 +71,7 @@ class DiskLab:
         def one(index: int, caller: str) -> None:
             results[index] = place_calls("12345", self.base / "sipp", asterisk=("127.0.0.1", SIP_PORT),
                                          caller=caller, talk_ms=talk_ms, local_port=CARRIER_PORT + 20 + index,
-                                         timeout=60)
+                                         timeout=60, media_port=free_media_port())
         threads = [threading.Thread(target=one, args=(i, c)) for i, c in enumerate(callers)]
         for thread in threads:
             thread.start()
@@ -105,6 +105,31 @@ def disk_lab(tmp_path):
 async def _login(session, rules) -> None:
     for agent in AGENTS:
         await ami.login(session, rules, agent)
+
+
+def free_media_port() -> int:
+    """Four free UDP ports in a row for a SIPp party's RTP, from the kernel's ephemeral range:
+    the fixed ones (30000 and up) fall inside the RTP ranges of other Asterisks on a shared
+    machine, which made SIPp fail to start when one of them was busy."""
+    import socket
+
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1] & ~3
+        held = []
+        try:
+            for port in range(base, base + 4):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                held.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+    raise RuntimeError("no four free UDP ports in a row")
 
 
 def fill(folder: Path) -> Path:
@@ -156,7 +181,8 @@ def test_recordings_cut_by_a_full_disk_are_flagged_and_leftovers_swept(disk_lab,
     lab = disk_lab
     before, during, after = ["13955550001", "13955550002"], [f"1395555010{n}" for n in range(4)], \
         ["13955550201", "13955550202"]
-    agents = [Party(a, AGENT_PORT_BASE + int(a[5:]), tmp_path / "sipp").start() for a in AGENTS]
+    agents = [Party(a, AGENT_PORT_BASE + int(a[5:]), tmp_path / "sipp", media_port=free_media_port()).start()
+              for a in AGENTS]
     filler = None
     try:
         with running_engine(lab.settings, tmp_path / "engine.log", database_url=lab.database,
