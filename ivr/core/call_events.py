@@ -196,7 +196,12 @@ def interpret(event: Mapping, now: datetime) -> Fact | None:
             return Reached(call_info(event), destination, now)
         return None
     if name == "AgentComplete":  # the bridge with the agent ended: the recording stopped
-        return Ended(call_info(event), now, text_of(event.get("Reason")), seconds_of(event.get("TalkTime")))
+        info = call_info(event)
+        if not info.linkedid:  # the caller's channel was gone: Asterisk sent only the agent's side
+            info = replace(call_info(event, "Dest"), uniqueid="", caller="")
+        if not info.linkedid:
+            return None
+        return Ended(info, now, text_of(event.get("Reason")), seconds_of(event.get("TalkTime")))
     if name == "Hangup":
         info = call_info(event)
         if info.uniqueid and info.uniqueid == info.linkedid:  # the caller's own channel

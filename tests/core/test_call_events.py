@@ -72,6 +72,18 @@ def test_agent_complete_ends_the_conversation_with_asterisks_talk_time():
     assert (fact.call.line, fact.call.recording) == ("12345", "/r/2026/12/05/ivr12345-1796409009.0.opus")
 
 
+def test_an_agent_complete_without_the_callers_side_names_the_call_by_the_agents():
+    """Seen from the lab's Asterisk 22 when the caller's channel is gone as the bridge ends: the
+    event has only the agent's channel (Dest*), whose linkedid is the call's."""
+    event = {k: v for k, v in AGENT_COMPLETE.items()
+             if k.startswith("Dest") or k in ("Event", "Queue", "MemberName", "Interface", "HoldTime",
+                                              "TalkTime", "Reason")}
+    fact = ce.interpret(event, NOW)
+    assert (fact.call.linkedid, fact.call.uniqueid, fact.talk_seconds) == ("ivr12345-1796409009.0", "", 3)
+    assert fact.call.recording == "/r/2026/12/05/ivr12345-1796409009.0.opus"
+    assert ce.interpret({"Event": "AgentComplete", "TalkTime": "3"}, NOW) is None  # no call named at all
+
+
 @pytest.mark.parametrize("talk, seconds", [(None, None), ("", None), ("-3", None), ("4x", None),
                                            ("９", None), ("9" * 12, None), ("0", 0), ("3600", 3600)])
 def test_a_talk_time_asterisk_did_not_say_is_none_not_zero(talk, seconds):
