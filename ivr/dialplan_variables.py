@@ -122,7 +122,7 @@ CALLBACK_OFFERED: Final = "IVR_CALLBACK_OFFERED"  # internal: "notice" or "wait"
 # listener acts on. Everything else (Newexten, VarSet, ... dozens per call) would cost the event
 # loop, which also answers FastAGI, parsing time for nothing.
 AMI_EVENTS: Final = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup", "UserEvent",
-                     "BlindTransfer", "AttendedTransfer", "OriginateResponse")
+                     "BlindTransfer", "AttendedTransfer", "OriginateResponse", "AgentComplete")
 
 # The staff console's AMI account gets only the queue events that say where agents and waiting
 # callers are (ivr.core.presence_events): membership, pause, ringing, talking, callers waiting.

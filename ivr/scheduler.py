@@ -1,6 +1,8 @@
 """The overdue sweep as a scheduled job: marks missed deadlines and escalates the orders.
 With IVR_RECORDINGS_KEEP_DAYS set, a second job removes recordings past that period every hour
-(:mod:`ivr.retention`; never those under a legal hold).
+(:mod:`ivr.retention`; never those under a legal hold). Two jobs look after the recordings' disk:
+every hour the leftovers of failed steps are removed (:mod:`ivr.recordings.leftovers`), and
+every minute its free space is held against IVR_RECORDINGS_MIN_FREE_MB (:class:`SpaceWatch`).
 
 The decision is pure (:func:`ivr.core.workflow.sweep_steps`); :meth:`TicketStore.sweep` applies
 it order by order; this module only runs that on a timer. ``build_scheduler(store, clock)`` gives
@@ -8,6 +10,7 @@ a long-running service an APScheduler job; ``ivr tickets sweep`` calls :func:`ru
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -22,6 +25,11 @@ SWEEP_JOB = "ivr.tickets.sweep"
 DEFAULT_INTERVAL_S = 60.0
 RETENTION_JOB = "ivr.recordings.retention"
 RETENTION_INTERVAL_S = 3600.0
+LEFTOVERS_JOB = "ivr.recordings.leftovers"
+LEFTOVERS_INTERVAL_S = 3600.0   # like the retention: the manifest is read whole each time
+SPACE_JOB = "ivr.recordings.space"
+SPACE_INTERVAL_S = 60.0
+SPACE_REPEAT_S = 600.0   # while the space stays low, the warning is logged again this often
 
 Clock = Callable[[], datetime]
 
@@ -63,6 +71,41 @@ def retention_job(settings, store: TicketStore, clock: Clock):
         return None
 
 
+def leftovers_job(settings):
+    """The scheduled sweep of what failed steps left beside the recordings (each removal logged)."""
+    from ivr.recordings.leftovers import sweep
+
+    try:
+        return sweep(settings.recordings_dir, time.time())
+    except OSError as err:
+        get_logger("ivr.scheduler").error("leftovers.failed", error=str(err))
+        return None
+
+
+class SpaceWatch:
+    """The free space of the recordings' disk, checked each minute: a warning when it goes under
+    the threshold (again every :data:`SPACE_REPEAT_S` while it stays there), a line when it is back."""
+
+    def __init__(self, settings, wall_clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings, self.wall_clock = settings, wall_clock
+        self._warned_at: float | None = None
+
+    def __call__(self):
+        from ivr.recordings.space import recordings_space
+
+        space = recordings_space(self.settings)
+        logger, now = get_logger("ivr.scheduler"), self.wall_clock()
+        if space.low:
+            if self._warned_at is None or now - self._warned_at >= SPACE_REPEAT_S:
+                self._warned_at = now
+                logger.warning("recordings.disk_low", path=space.path, free_mb=space.free_bytes // (1 << 20),
+                               min_free_mb=space.min_free_bytes // (1 << 20), error=space.error or None)
+        elif self._warned_at is not None:
+            self._warned_at = None
+            logger.info("recordings.disk_ok", path=space.path, free_mb=space.free_bytes // (1 << 20))
+        return space
+
+
 def build_scheduler(store: TicketStore, clock: Clock, *, interval_s: float = DEFAULT_INTERVAL_S,
                     scheduler: BaseScheduler | None = None, run_now: bool = True,
                     settings=None) -> BaseScheduler:
@@ -82,4 +125,9 @@ def build_scheduler(store: TicketStore, clock: Clock, *, interval_s: float = DEF
     if settings is not None and settings.recordings_keep_days:
         scheduler.add_job(retention_job, "interval", seconds=RETENTION_INTERVAL_S, args=(settings, store, clock),
                           id=RETENTION_JOB, max_instances=1, coalesce=True, replace_existing=True, **options)
+    if settings is not None:
+        once = dict(max_instances=1, coalesce=True, replace_existing=True, **options)
+        scheduler.add_job(leftovers_job, "interval", seconds=LEFTOVERS_INTERVAL_S, args=(settings,),
+                          id=LEFTOVERS_JOB, **once)
+        scheduler.add_job(SpaceWatch(settings), "interval", seconds=SPACE_INTERVAL_S, id=SPACE_JOB, **once)
     return scheduler

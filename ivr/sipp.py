@@ -63,7 +63,7 @@ class Party:
     """A SIPp uas on ``127.0.0.1:port`` behaving as ``behaviour`` (answer, busy, no_answer)."""
 
     def __init__(self, name: str, port: int, workdir: Path, behaviour: str = "answer",
-                 host: str = "127.0.0.1", audio: Path = AUDIO) -> None:
+                 host: str = "127.0.0.1", audio: Path = AUDIO, media_port: int | None = None) -> None:
         if behaviour not in BEHAVIOURS:
             raise SippError(f"unknown party behaviour {behaviour!r} (known: {', '.join(BEHAVIOURS)})")
         self.name, self.port, self.host, self.behaviour = name, port, host, behaviour
@@ -71,6 +71,7 @@ class Party:
         self.log_file = self.workdir / f"{name}.calls.log"
         self.err_file = self.workdir / f"{name}.errors.log"
         self.audio = audio
+        self.media_port = media_port or _media_port(port)  # its RTP (and the next three ports)
         self._proc: subprocess.Popen | None = None
 
     def start(self, ready_timeout: float = 5) -> "Party":
@@ -79,7 +80,7 @@ class Party:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_file.write_text("")
         argv = [sipp_binary(), "-sf", str(SCENARIOS / f"{self.behaviour}.xml"),
-                "-i", self.host, "-p", str(self.port), "-mp", str(_media_port(self.port)),
+                "-i", self.host, "-p", str(self.port), "-mp", str(self.media_port),
                 "-key", "pcap", str(self.audio), "-nostdin", "-trace_logs",
                 "-log_file", str(self.log_file), "-trace_err", "-error_file", str(self.err_file)]
         self._out = open(self.workdir / f"{self.name}.sipp.out", "wb")
@@ -175,13 +176,15 @@ def place_calls(number: str, workdir: Path, *, asterisk: tuple[str, int] = ("127
                 caller: str = "13900000001", talk_ms: int = 3000, calls: int = 1,
                 rate: float = 1.0, max_concurrent: int | None = None, local_port: int = 5070,
                 timeout: float = 60, trace_rtt: bool = False, audio: Path = AUDIO,
-                rating: int | None = None, local_host: str = "127.0.0.1") -> CarrierResult:
+                rating: int | None = None, local_host: str = "127.0.0.1",
+                media_port: int | None = None) -> CarrierResult:
     """Play the carrier: place ``calls`` calls to ``number`` at ``rate`` per second, each talking
     ``talk_ms`` after the answer, and wait for SIPp to finish (killed after ``timeout`` s).
 
     With ``rating`` the caller instead stays on the line after the agent hangs up: ``talk_ms``
     after the answer it presses that key (RFC 2833) and waits for Asterisk to end the call.
-    ``local_host`` is the address the carrier's SIP comes from (a loopback address of its own)."""
+    ``local_host`` is the address the carrier's SIP comes from (a loopback address of its own);
+    ``media_port`` its RTP port (default: one derived from ``local_port``)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     tag = f"carrier-{local_port}-{int(time.time() * 1000)}"
@@ -189,7 +192,7 @@ def place_calls(number: str, workdir: Path, *, asterisk: tuple[str, int] = ("127
     scenario = "carrier_call.xml" if rating is None else "carrier_rate.xml"
     argv = [sipp_binary(), f"{asterisk[0]}:{asterisk[1]}", "-sf", str(SCENARIOS / scenario),
             "-s", number, "-key", "dtmf", str(DTMF_PCAP.with_name(f"dtmf_2833_{rating if rating is not None else 0}.pcap")), "-key", "caller", caller, "-key", "pcap", str(audio),
-            "-i", local_host, "-p", str(local_port), "-mp", str(_media_port(local_port)),
+            "-i", local_host, "-p", str(local_port), "-mp", str(media_port or _media_port(local_port)),
             "-m", str(calls), "-r", str(rate), "-d", str(talk_ms), "-nostdin",
             "-trace_stat", "-stf", str(stat_file), "-fd", "1",
             "-trace_err", "-error_file", str(workdir / f"{tag}.errors.log"),

@@ -25,6 +25,17 @@ def wait_until(predicate, timeout: float = 5.0, step: float = 0.01) -> bool:
     return bool(predicate())
 
 
+def migrate(engine, how, revision: str) -> None:
+    """Run an Alembic command (``alembic.command.upgrade``/``downgrade``) to ``revision`` on ``engine``."""
+    from ivr.store.engine import _alembic_config
+
+    config = _alembic_config()
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        how(config, revision)
+        connection.commit()
+
+
 def at(text: str) -> datetime:
     """A time in the centre's zone from 'YYYY-MM-DD HH:MM'."""
     return datetime.fromisoformat(text).replace(tzinfo=CST)

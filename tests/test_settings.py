@@ -27,6 +27,8 @@ IVR = str(Path(sys.executable).with_name("ivr"))
     ("IVR_RECORDINGS_KEEP_DAYS", "0", "a whole number of days from 1 to 36500"),
     ("IVR_RECORDINGS_KEEP_DAYS", "half a year", "a whole number of days"),
     ("IVR_RECORDING_FORMAT", "mp3", "one of opus, wav"),
+    ("IVR_RECORDINGS_MIN_FREE_MB", "0", "a number from 1 to 999999"),
+    ("IVR_RECORDINGS_MIN_FREE_MB", "lots", "a number from 1 to 999999"),
 ])
 def test_a_bad_setting_is_named_with_what_it_may_hold(name, value, expected):
     with pytest.raises(SettingsError) as err:
@@ -38,6 +40,8 @@ def test_good_settings_are_read():
     s = Settings.from_env({"IVR_AGI_PORT": " 4600 ", "IVR_AGI_TIMEOUT": "2.5", "IVR_AMI_HOST": "::1"})
     assert (s.agi_port, s.agi_timeout, s.ami_host) == (4600, 2.5, "::1")
     assert s.recordings_keep_days is None
+    assert s.recordings_min_free_mb == 1024.0  # a gigabyte: about 18 hours of one call's WAV
+    assert Settings.from_env({"IVR_RECORDINGS_MIN_FREE_MB": "200"}).recordings_min_free_mb == 200.0
     assert Settings.from_env({"IVR_RECORDINGS_KEEP_DAYS": "180"}).recordings_keep_days == 180
 
 

@@ -4,7 +4,8 @@
 * Answered  -> one work order (keyed on Linkedid) and the call counts as answered
 * Abandoned -> the call counts as abandoned (against the connection rate)
 * Reached   -> the department's own line answered a parallel call: logged only (12345 did not take it)
-* Ended     -> the recording is complete: its size and SHA-256 go on the order and in the manifest
+* Ended     -> the conversation is over: the recording is judged against the talk time and listed,
+               its size and SHA-256 on the order with the verdict (:mod:`ivr.ami.recording_finish`)
 * Rated     -> the citizen's 1..5 goes on the order (after its Answered: the facts keep their order)
 * Transferred -> the department's line the agent put the caller through to goes on the order's
                history (to whom, how, by whom, when); the status does not change
@@ -21,27 +22,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ivr.ami.intake import RecordingNotReady
+from ivr.ami.intake import RecordingNotReady  # noqa: F401 - raised by the finisher, named here for callers
+from ivr.ami.recording_finish import SETTLE_S, RecordingFinisher
 from ivr.core import call_events as ce
 from ivr.core.agent_phone import department_line
 from ivr.core.numbers import normalize_number
 from ivr.core.rules import Rules
 from ivr.errors import TicketError, TicketNotFound
 from ivr.logs import get_logger
-from ivr.recordings import digest
 from ivr.store.surges import SurgeStore
 from ivr.store.tickets import TicketStore
 
 log = get_logger("ivr.ledger")
-
-# MixMonitor writes and closes the file in its own thread, a moment after the caller's Hangup
-# event: a file touched less than this long ago may still be growing, so it is not hashed yet.
-SETTLE_S = 1.0
-# A recording kept compressed (Ogg Opus) is first written as WAV, compressed by Asterisk when the
-# call ends and renamed into place (dialplan/answered.conf). A WAV that has not turned into its
-# compressed form this long after it was last written never will (the encoder failed, or
-# Asterisk stopped): the WAV is then the recording, hashed and listed as it is.
-COMPRESS_WAIT_S = 60.0
 
 
 class StoreLedger:
@@ -53,6 +45,7 @@ class StoreLedger:
         self.store, self.rules, self.recordings_dir = store, rules, Path(recordings_dir)
         self.manifest, self.wall_clock, self.settle_s = manifest, wall_clock, settle_s
         self.surges = SurgeStore(store.engine)
+        self.recordings = RecordingFinisher(store, self.recordings_dir, manifest, wall_clock, settle_s)
 
     def _details(self, call: ce.CallInfo) -> tuple[str, str, str]:
         """(line, department, mode), completed from the rules when the dialplan gave none."""
@@ -91,7 +84,7 @@ class StoreLedger:
             # the department's own line took it: not a call offered to 12345, no work order
             log.info("ledger.department_answered", linkedid=call.linkedid, line=line, department=department)
         elif isinstance(fact, ce.Ended):
-            self._finish_recording(call)
+            self.recordings.finish(fact)
         elif isinstance(fact, ce.Rated):
             self.store.rate(call.linkedid, fact.rating, fact.at, source="ivr")
         elif isinstance(fact, ce.Transferred):
@@ -121,46 +114,3 @@ class StoreLedger:
                               "which has no work order") from None
         log.info("ledger.transfer", number=ticket.number, linkedid=fact.call.linkedid, to=fact.to,
                  kind=fact.kind, agent=fact.agent)
-
-    def _uncompressed(self, path: Path, call: ce.CallInfo) -> Path | None:
-        """The WAV a compressed recording is made from, while it is being compressed (or when its
-        compression failed); None when neither file is there."""
-        source = path.with_suffix(".wav")
-        if path.suffix == ".wav" or not source.exists():
-            log.warning("ledger.recording_missing", linkedid=call.linkedid, path=str(path))
-            return None
-        waited = self.wall_clock() - source.stat().st_mtime
-        if waited < COMPRESS_WAIT_S:
-            raise RecordingNotReady(path, min(1.0, COMPRESS_WAIT_S - waited))
-        log.error("ledger.recording_not_compressed", linkedid=call.linkedid, path=str(source),
-                  waited_s=round(waited, 1))
-        return source
-
-    def _finish_recording(self, call: ce.CallInfo) -> None:
-        try:
-            ticket = self.store.by_linkedid(call.linkedid)
-        except TicketNotFound:
-            return  # nobody answered: no order, no recording
-        if ticket.recording_sha256:
-            return  # already done (a replayed hangup)
-        recorded = ticket.recording_path or call.recording
-        if not recorded:
-            log.warning("ledger.no_recording", linkedid=call.linkedid, number=ticket.number)
-            return
-        path = Path(recorded)
-        if not path.is_absolute():
-            path = self.recordings_dir / path
-        if not path.exists():
-            path = self._uncompressed(path, call)
-            if path is None:
-                return
-        quiet_for = self.wall_clock() - path.stat().st_mtime
-        if quiet_for < self.settle_s:
-            raise RecordingNotReady(path, self.settle_s - quiet_for)
-        if self.manifest is not None:  # lists the file and hashes it, once
-            entry = self.manifest(path=path, linkedid=call.linkedid)
-            size, sha256 = entry.size, entry.sha256
-        else:
-            size, sha256 = digest(path)
-        self.store.attach_recording(call.linkedid, str(path), sha256, size)
-        log.info("ledger.recording", linkedid=call.linkedid, number=ticket.number, path=str(path), size=size)

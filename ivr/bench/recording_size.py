@@ -3,40 +3,36 @@
 Two measurements, both of real files: the recordings the benchmark's own calls left (whatever
 audio the lab's SIPp parties sent), and speech, the centre's own prompts (8 kHz 16-bit WAV, as
 MixMonitor writes) put through exactly the dialplan's command (``opusenc --quiet --bitrate 12``).
-A recording's length comes from its own header (WAV) or its last Ogg page's granule position.
+A recording's length comes from its own header (WAV) or its last Ogg page's granule position
+(:mod:`ivr.recordings.length`, the reader the engine judges recordings with).
 """
 from __future__ import annotations
 
 import shutil
 import subprocess
 import tempfile
-import wave
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-OPUS_RATE = 48_000        # an Ogg Opus granule position counts 48 kHz samples, whatever the input
+from ivr.recordings.length import measure as read_length
+
 BITRATE_KBPS = 12         # dialplan/answered.conf
 
 
-def wav_seconds(path: Path) -> float:
-    with wave.open(str(path), "rb") as w:
-        return w.getnframes() / float(w.getframerate())
+def seconds(path: Path) -> float:
+    """Playing time of a WAV or Ogg Opus recording; ValueError for anything else."""
+    found = read_length(path)
+    if found.seconds is None:
+        raise ValueError(f"{path}: {found.problem}")
+    return found.seconds
 
 
 def ogg_opus_seconds(path: Path) -> float:
     """Playing time of an Ogg Opus file: the last page's granule position less the pre-skip."""
-    data = path.read_bytes()
-    last = data.rfind(b"OggS")
-    head = data.find(b"OpusHead")
-    if last < 0 or head < 0:
+    found = read_length(path)
+    if found.format != "opus" or found.seconds is None:
         raise ValueError(f"{path}: not an Ogg Opus file")
-    granule = int.from_bytes(data[last + 6:last + 14], "little")
-    pre_skip = int.from_bytes(data[head + 10:head + 12], "little")
-    return max(0, granule - pre_skip) / OPUS_RATE
-
-
-def seconds(path: Path) -> float:
-    return ogg_opus_seconds(path) if path.suffix == ".opus" else wav_seconds(path)
+    return found.seconds
 
 
 @dataclass(frozen=True)
@@ -58,7 +54,7 @@ def measure(paths: list[Path]) -> Size:
     for path in paths:
         try:
             total_s += seconds(path)
-        except (OSError, ValueError, wave.Error, EOFError):
+        except (OSError, ValueError):
             continue
         total_b += path.stat().st_size
         n += 1

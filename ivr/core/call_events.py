@@ -11,7 +11,10 @@ Facts:
     Answered   an agent answered: create the work order, once
     Abandoned  the caller hung up while waiting in a queue
     Reached    a parallel call was answered by the department's own line
-    Ended      the caller's channel hung up (the recording is complete: hash it)
+    Ended      the conversation ended (the recording is complete: hash it, judge it): the agent's
+               AgentComplete, with Asterisk's talk time and why it ended (caller, agent, transfer),
+               or the caller's channel hung up (no talk time); COMPLETECALLER/COMPLETEAGENT lines
+               of the queue log carry the talk time too
     Rated      the caller rated the handling after the agent hung up (the dialplan's UserEvent
                IvrRating on the caller's channel, or its IVRRATE queue-log line)
     Transferred  the agent put the caller through to a department's own line (BlindTransfer or
@@ -82,7 +85,8 @@ class Reached:
 class Ended:
     call: CallInfo
     at: datetime
-    cause: str = ""
+    cause: str = ""                   # Hangup's Cause-txt, or AgentComplete's Reason
+    talk_seconds: int | None = None   # the bridge's length as Asterisk counted it (None: not said)
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,12 @@ def int_of(value: object) -> int:
         return 0
 
 
+def seconds_of(value: object) -> int | None:
+    """A whole number of seconds Asterisk reported, or None when it said none (or nonsense)."""
+    text = text_of(value).strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
 def channel_variables(event: Mapping, header: str = "ChanVariable",
                       names: tuple[str, ...] = CALL_VARIABLES) -> dict[str, str]:
     """The ``ChanVariable: NAME=value`` headers of an event (manager.conf ``channelvars``)."""
@@ -185,6 +195,13 @@ def interpret(event: Mapping, now: datetime) -> Fact | None:
         if destination.startswith("PJSIP/departments"):
             return Reached(call_info(event), destination, now)
         return None
+    if name == "AgentComplete":  # the bridge with the agent ended: the recording stopped
+        info = call_info(event)
+        if not info.linkedid:  # the caller's channel was gone: Asterisk sent only the agent's side
+            info = replace(call_info(event, "Dest"), uniqueid="", caller="")
+        if not info.linkedid:
+            return None
+        return Ended(info, now, text_of(event.get("Reason")), seconds_of(event.get("TalkTime")))
     if name == "Hangup":
         info = call_info(event)
         if info.uniqueid and info.uniqueid == info.linkedid:  # the caller's own channel
@@ -299,8 +316,9 @@ def from_queue_log(entries: list[QueueLogEntry]) -> list[Fact]:
             info[e.callid] = replace(known, recording=e.data[0] if e.data else "")
             continue
         call = info.get(e.callid, CallInfo(e.callid, e.callid))
-        if e.event in ("COMPLETECALLER", "COMPLETEAGENT"):  # the conversation (and recording) ended
-            facts.append(Ended(call, e.at, e.event))
+        if e.event in ("COMPLETECALLER", "COMPLETEAGENT"):  # holdtime|calltime|position: the bridge ended
+            talk = seconds_of(e.data[1]) if len(e.data) > 1 else None
+            facts.append(Ended(call, e.at, e.event.removeprefix("COMPLETE").lower(), talk))
         elif e.event == "ENTERQUEUE":
             facts.append(Entered(call, e.queue, e.at))
         elif e.event == "CONNECT":

@@ -301,14 +301,16 @@ def check_tickets(calls: list[dict], tickets: list[dict]) -> list[dict]:
 def check_recordings(verify: dict, calls: list[dict], tickets: list[dict]) -> dict[str, Any]:
     """The work orders' recordings, from ``ivr recordings verify --json``.
 
-    Every order's recording must be listed in the manifest, present and unchanged, and no other
-    file may lie in the recordings folder: only calls answered by the centre's agents are
-    recorded (a department's own line that takes a parallel call is the department's call).
+    Every order's recording must be listed in the manifest, present, unchanged and complete (as
+    long as the call talked), and no other file may lie in the recordings folder: only calls
+    answered by the centre's agents are recorded (a department's own line that takes a parallel
+    call is the department's call).
     """
     with_recording = sum(1 for t in tickets if t.get("recording_sha256"))
     problems = [f"missing: {m}" for m in verify.get("missing", [])]
     problems += [f"altered: {a}" for a in verify.get("altered", [])]
-    problems += [f"not listed: {u}" for u in verify.get("unlisted", [])]
+    problems += [f"incomplete: {f}" for f in verify.get("flagged", [])]
+    problems += [f"not listed: {u}" for u in verify.get("unlisted", []) + verify.get("leftovers", [])]
     problems += [str(p) for p in verify.get("problems", [])]
     if int(verify.get("checked", 0) or 0) < with_recording:
         problems.append(f"{verify.get('checked', 0)} recordings listed, {with_recording} work orders have one")

@@ -51,7 +51,7 @@ def render_text(result: dict[str, Any]) -> list[str]:
             if not d["ok"]:
                 lines.append(f"  DESK PROBLEM {d['number']} ({d['login']}): {d['message']}")
     rec = result["recordings_check"]
-    verdict = "all present and unchanged" if rec["ok"] else "PROBLEMS: " + "; ".join(rec["problems"])
+    verdict = "all present, unchanged and complete" if rec["ok"] else "PROBLEMS: " + "; ".join(rec["problems"])
     lines += ["", (f"Recordings (ivr recordings verify): {rec['checked']} work-order recording(s) checked "
                   f"against the manifest's checksums: {verdict}")]
     total = (result.get("report") or {}).get("total") or {}

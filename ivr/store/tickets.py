@@ -29,6 +29,7 @@ from ivr.core.workflow import Event, Status, WorkOrder
 from ivr.errors import StoreError, TicketError, TicketNotFound
 from ivr.store.models import CallRow, RatingRow, TicketRow
 from ivr.store.queries import TicketQueries
+from ivr.store.recording_checks import RecordingChecks
 from ivr.store.ticket import (
     Ticket,
     check_linkedid,
@@ -44,7 +45,7 @@ _OUTCOME_RANK = {"offered": 0, "abandoned": 1, "answered": 2}  # answered wins (
 INTAKE_ACTOR = "ami"
 
 
-class TicketStore(TicketQueries):
+class TicketStore(RecordingChecks, TicketQueries):
     """Work orders and calls in one SQL database (the AMI spool is a file: see ivr.ami.spool)."""
 
     # --- intake ---------------------------------------------------------------------------

@@ -85,3 +85,35 @@ def duration(seconds: int | float | None) -> str:
 
 def percent(value: float | None) -> str:
     return WALLBOARD["none"] if value is None else f"{value * 100:.1f}%"
+
+
+# A recording held against its call's talk time (ivr.core.recording_check), and the recordings' disk
+RECORDING = {
+    "complete": "录音完整：录音 {recorded} 秒 / 通话 {talk} 秒",
+    "short": "录音不完整：录音 {recorded} 秒 / 通话 {talk} 秒",
+    "empty": "录音为空：{size} 字节，录音 {recorded} 秒 / 通话 {talk} 秒",
+    "unreadable": "录音文件无法读取：{size} 字节 / 通话 {talk} 秒",
+    "missing": "录音缺失：没有录音文件 / 通话 {talk} 秒",
+    "unknown": "未知", "pending": "录音尚未核对（通话刚结束）",
+    "storage": "录音存储", "free": "剩余空间 {free} / 共 {total}（低于 {threshold} 时告警）",
+    "low": "录音磁盘空间不足！磁盘写满后，通话录音会不完整或丢失。请尽快清理或扩容。",
+    "unreadable_disk": "无法读取录音磁盘的剩余空间：{error}", "flagged": "录音不完整的工单：{n} 个（下列最近的 {shown} 个）",
+    "flagged_unknown": "录音不完整的工单：暂时无法查询（工单数据库不可用）", "none_flagged": "没有录音不完整的工单。",
+}
+
+
+def recording_flag(check) -> str:
+    """A recording check in words: 录音不完整：录音 2.3 秒 / 通话 6.0 秒 (None: not judged yet)."""
+    if check is None or not check.verdict:
+        return RECORDING["pending"]
+    return RECORDING.get(check.verdict, check.verdict).format(
+        recorded=_tenths(check.recorded_seconds), talk=_tenths(check.talk_seconds), size=f"{check.size or 0:,}")
+
+
+def megabytes(n: int) -> str:
+    """Bytes as a supervisor reads them: 950 MB, 12.5 GB."""
+    return f"{n / (1 << 30):,.1f} GB" if n >= 1 << 30 else f"{n / (1 << 20):,.0f} MB"
+
+
+def _tenths(seconds: float | None) -> str:
+    return RECORDING["unknown"] if seconds is None else f"{seconds:.1f}"

@@ -7,7 +7,9 @@
 * the routing decision's latency histogram (the FastAGI server's stats file, written every second);
 * the work-order pipeline: facts pending in the spool, the age of the oldest (the lag), the
   spool's size, facts set aside, whether the engine's intake runs (``ivr tickets intake``'s figures);
-* the days of confirmed holiday calendar left (``ivr_calendar_confirmed_days_left``).
+* the days of confirmed holiday calendar left (``ivr_calendar_confirmed_days_left``);
+* the recordings: the free space of their disk and its threshold (IVR_RECORDINGS_MIN_FREE_MB), and
+  how many work orders have a recording found short, empty, unreadable or missing.
 
 A scraper cannot log in to the console, and these figures must not leak to whoever reaches the
 port: every request needs ``Authorization: Bearer <token>``, the token being generated at first
@@ -32,6 +34,7 @@ from starlette.routing import Route
 from ivr.agi.stats import BUCKETS_US
 from ivr.core.holiday_calendar import days_left
 from ivr.core.presence import AgentState
+from ivr.web.replay_flags import storage
 from ivr.web.session import load_or_create_secret
 
 TOKEN_FILE = "metrics.token"
@@ -143,6 +146,31 @@ class CalendarFigure:
         yield gauge
 
 
+class RecordingFigures:
+    """The recordings' disk against its threshold, and the orders with an incomplete recording
+    (:func:`ivr.web.replay_flags.storage`: the figures of the engine's own check)."""
+
+    def __init__(self, storage) -> None:
+        self.storage = storage
+
+    def collect(self):
+        storage = self.storage
+        space = storage.space
+        for name, help_text, value in (
+                ("ivr_recordings_free_bytes", "Free space of the recordings' file system", space.free_bytes),
+                ("ivr_recordings_min_free_bytes", "Below this free space the engine warns (IVR_RECORDINGS_MIN_FREE_MB)",
+                 space.min_free_bytes),
+                ("ivr_recordings_disk_low", "1 when the recordings' free space is under the threshold or unreadable",
+                 1 if space.low else 0),
+                ("ivr_recordings_incomplete", "Work orders whose recording was found short, empty, unreadable or "
+                 "missing", storage.flagged)):
+            if value is None:  # the database cannot say: no figure rather than a wrong one
+                continue
+            gauge = GaugeMetricFamily(name, help_text)
+            gauge.add_metric([], value)
+            yield gauge
+
+
 def _files(console) -> tuple[dict | None, dict | None]:
     from ivr.cli.intake_cmd import report
 
@@ -168,6 +196,7 @@ async def metrics(request: Request) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(Figures(live, agi, intake))
     registry.register(CalendarFigure(days_left(console.rules.calendar, console.now().date())))
+    registry.register(RecordingFigures(await run_in_threadpool(storage, console)))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST,
                     headers={"Cache-Control": "no-store"})
 

@@ -17,6 +17,7 @@ from ivr.store.ticket import Ticket
 from ivr.store.users import User
 from ivr.web.auth import page
 from ivr.web.render import error_page, render
+from ivr.web.replay_flags import check_of
 
 READERS = (Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
 
@@ -52,7 +53,8 @@ def order_in_address(handler):
 def order_page(request: Request, user: User, console, ticket: Ticket) -> Response:
     article = console.kb.get(ticket.order.article) if ticket.order.article else None
     return render(request, "order.html", ticket=ticket, order=ticket.order, article=article,
-                  departments=console.rules.departments, allowed=workflow.allowed(ticket.order))
+                  departments=console.rules.departments, allowed=workflow.allowed(ticket.order),
+                  recording_check=check_of(console, ticket.number))
 
 
 routes = [

@@ -25,6 +25,7 @@ from ivr.web import labels
 from ivr.web.auth import page
 from ivr.web.desk import units
 from ivr.web.render import render
+from ivr.web.replay_flags import storage
 
 S = labels.SUPERVISION
 CALLBACK_DAYS = 30
@@ -63,7 +64,7 @@ def supervision(request: Request, user: User) -> Response:
                   callbacks=store.rated(workflow.CALLBACK_RATINGS, now - timedelta(days=CALLBACK_DAYS), LIMIT),
                   units=units(console), departments=console.rules.departments, last_of=last_of,
                   overdue_steps=overdue_steps, flash=request.session.pop("flash", None),
-                  problem=request.session.pop("problem", None))
+                  problem=request.session.pop("problem", None), storage=storage(console))
 
 
 @page(Role.SUPERVISOR)

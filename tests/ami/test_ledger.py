@@ -2,49 +2,36 @@
 MixMonitor has finished writing them."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 
 import pytest
 
-from ivr.ami.ledger import RecordingNotReady, StoreLedger
+from audio import make_opus, make_wav
+from ivr.ami.ledger import RecordingNotReady
 from ivr.core import call_events as ce
 from ivr.errors import TicketError
-from ivr.recordings import Manifest, verify
-from ivr.store import open_store, policy_for
+from ivr.recordings import verify
 
 AT = datetime(2026, 9, 9, 3, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def ledger(tmp_path, shipped_rules):
-    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite3'}", policy_for(shipped_rules))
-    recordings = tmp_path / "recordings"
-    clock = {"now": time.time()}
-    made = StoreLedger(store, lambda: shipped_rules, recordings, Manifest(recordings, lambda: AT),
-                       wall_clock=lambda: clock["now"])
-    made.clock = clock
-    yield made
-    store.close()
-
-
 def test_a_recording_is_hashed_once_it_has_stopped_growing(ledger, tmp_path):
     wav = tmp_path / "recordings" / "2026" / "09" / "09" / "1.1.wav"
-    wav.parent.mkdir(parents=True)
-    wav.write_bytes(b"RIFF" + b"\0" * 100)
+    make_wav(wav, 2.0)
     call = ce.CallInfo("1.1", "1.1", "139", "051380000304", "", "", str(wav))
     ledger.apply(ce.Answered(call, "seat_water", "agent8", "", 2, AT))
     ledger.apply(ce.Answered(call, "seat_water", "agent8", "", 2, AT))  # a replay: nothing new
     ledger.clock["now"] = wav.stat().st_mtime + 0.2  # MixMonitor may still be writing
     with pytest.raises(RecordingNotReady) as wait:
-        ledger.apply(ce.Ended(call, AT))
+        ledger.apply(ce.Ended(call, AT, "caller", talk_seconds=3))  # AgentComplete: 3 s of talk
     assert 0.7 < wait.value.retry_in <= 0.8
-    with wav.open("ab") as fh:  # the last frames land
-        fh.write(b"\1" * 50)
+    make_wav(wav, 3.0)  # the last frames land
     ledger.clock["now"] = wav.stat().st_mtime + 1.5
-    ledger.apply(ce.Ended(call, AT))
+    ledger.apply(ce.Ended(call, AT, "Normal Clearing"))  # the caller's hangup
     ticket = ledger.store.by_linkedid("1.1")
-    assert (ticket.department, ticket.mode, ticket.recording_size) == ("water", "dedicated", 154)
+    assert (ticket.department, ticket.mode, ticket.recording_size) == ("water", "dedicated", 44 + 48_000)
+    check = ledger.store.recording_check(ticket.number)
+    assert (check.verdict, check.talk_seconds, check.recorded_seconds) == ("complete", 3, 3.0)
     report = verify(tmp_path / "recordings")
     assert report.ok and report.checked == 1
 
@@ -60,26 +47,28 @@ def _answered_opus(ledger, tmp_path, linkedid: str):
 
 def test_a_compressed_recording_is_hashed_once_asterisk_has_put_it_in_place(ledger, tmp_path):
     call, opus, wav = _answered_opus(ledger, tmp_path, "3.1")
-    wav.write_bytes(b"RIFF" + b"\0" * 400)  # MixMonitor's WAV, not yet compressed
+    make_wav(wav, 4.0)  # MixMonitor's WAV, not yet compressed
     ledger.clock["now"] = wav.stat().st_mtime + 5
     with pytest.raises(RecordingNotReady):
-        ledger.apply(ce.Ended(call, AT))
-    opus.write_bytes(b"OggS" + b"\2" * 40)  # the encoder's output renamed into place
+        ledger.apply(ce.Ended(call, AT, "agent", talk_seconds=4))
+    make_opus(opus, 4.0)  # the encoder's output renamed into place
     wav.unlink()
     ledger.clock["now"] = opus.stat().st_mtime + 1.5
-    ledger.apply(ce.Ended(call, AT))
+    ledger.apply(ce.Ended(call, AT, "agent", talk_seconds=4))
     ticket = ledger.store.by_linkedid("3.1")
-    assert (ticket.recording_path, ticket.recording_size) == (str(opus), 44)
+    assert (ticket.recording_path, ticket.recording_size) == (str(opus), opus.stat().st_size)
+    assert ledger.store.recording_check(ticket.number).verdict == "complete"
     assert verify(tmp_path / "recordings").ok
 
 
 def test_a_recording_whose_compression_failed_keeps_its_wav_hashed_and_listed(ledger, tmp_path):
     call, opus, wav = _answered_opus(ledger, tmp_path, "3.2")
-    wav.write_bytes(b"RIFF" + b"\0" * 400)
+    make_wav(wav, 4.0)
     ledger.clock["now"] = wav.stat().st_mtime + 61  # the encoder never delivered
-    ledger.apply(ce.Ended(call, AT))
+    ledger.apply(ce.Ended(call, AT, "caller", talk_seconds=4))
     ticket = ledger.store.by_linkedid("3.2")
-    assert (ticket.recording_path, ticket.recording_size) == (str(wav), 404)
+    assert (ticket.recording_path, ticket.recording_size) == (str(wav), 64_044)
+    assert ledger.store.recording_check(ticket.number).verdict == "complete"
     report = verify(tmp_path / "recordings")
     assert report.ok and report.checked == 1
 

@@ -22,8 +22,16 @@ def linkedids(records) -> list[str]:
 def test_round_trip():
     for fact in (answered(1), ce.Ended(ce.CallInfo("1.1"), AT, "Normal"),
                  ce.Abandoned(ce.CallInfo("1.2"), "q", 3, AT), ce.Rated(ce.CallInfo("1.3", "1.3"), 4, AT),
-                 ce.Transferred(ce.CallInfo("1.4", "1.4"), "80002401", "blind", "agent3", AT)):
+                 ce.Transferred(ce.CallInfo("1.4", "1.4"), "80002401", "blind", "agent3", AT),
+                 ce.Ended(ce.CallInfo("1.5", "1.5"), AT, "caller", talk_seconds=42)):
         assert decode(encode(fact)) == fact
+
+
+def test_a_line_spooled_before_facts_had_a_talk_time_still_reads():
+    import json
+
+    line = json.dumps({"kind": "Ended", "fact": {"call": {"linkedid": "1.1"}, "at": AT.isoformat(), "cause": "x"}})
+    assert decode(line) == ce.Ended(ce.CallInfo("1.1"), AT, "x", None)
 
 
 def test_applying_moves_the_cursor_and_never_rewrites_the_data(tmp_path):

@@ -48,6 +48,56 @@ def test_event_kinds(event, kind):
     assert isinstance(ce.interpret(event, NOW), kind)
 
 
+# Captured from Asterisk 22.10 (the lab): the caller hung up 3 s into the conversation.
+AGENT_COMPLETE = {
+    "Event": "AgentComplete", "Privilege": "agent,all", "SystemName": "ivr12345",
+    "Channel": "PJSIP/carrier-00000000", "ChannelState": "6", "CallerIDNum": "13900000001",
+    "Context": "ivr-queue", "Exten": "s", "Priority": "8",
+    "Uniqueid": "ivr12345-1796409009.0", "Linkedid": "ivr12345-1796409009.0",
+    "ChanVariable": ["IVR_LINE=12345", "IVR_MODE=", "IVR_DEPARTMENT=", "IVR_QUEUE=q12345",
+                     "IVR_REACHED=queue:q12345", "IVR_ANSWERED_BY=agent1",
+                     "IVR_RECORDING=/r/2026/12/05/ivr12345-1796409009.0.opus", "IVR_FAILSAFE=1"],
+    "DestChannel": "PJSIP/agent1-00000001", "DestContext": "ivr-agent",
+    "DestUniqueid": "ivr12345-1796409012.1", "DestLinkedid": "ivr12345-1796409009.0",
+    "DestChanVariable": ["IVR_LINE=", "IVR_RECORDING=/r/2026/12/05/ivr12345-1796409009.0.opus"],
+    "Queue": "q12345", "Interface": "PJSIP/agent1", "MemberName": "agent1", "HoldTime": "0",
+    "TalkTime": "3", "Reason": "caller",
+}
+
+
+def test_agent_complete_ends_the_conversation_with_asterisks_talk_time():
+    fact = ce.interpret(AGENT_COMPLETE, NOW)
+    assert isinstance(fact, ce.Ended)
+    assert (fact.call.linkedid, fact.cause, fact.talk_seconds) == ("ivr12345-1796409009.0", "caller", 3)
+    assert (fact.call.line, fact.call.recording) == ("12345", "/r/2026/12/05/ivr12345-1796409009.0.opus")
+
+
+def test_an_agent_complete_without_the_callers_side_names_the_call_by_the_agents():
+    """Seen from the lab's Asterisk 22 when the caller's channel is gone as the bridge ends: the
+    event has only the agent's channel (Dest*), whose linkedid is the call's."""
+    event = {k: v for k, v in AGENT_COMPLETE.items()
+             if k.startswith("Dest") or k in ("Event", "Queue", "MemberName", "Interface", "HoldTime",
+                                              "TalkTime", "Reason")}
+    fact = ce.interpret(event, NOW)
+    assert (fact.call.linkedid, fact.call.uniqueid, fact.talk_seconds) == ("ivr12345-1796409009.0", "", 3)
+    assert fact.call.recording == "/r/2026/12/05/ivr12345-1796409009.0.opus"
+    assert ce.interpret({"Event": "AgentComplete", "TalkTime": "3"}, NOW) is None  # no call named at all
+
+
+@pytest.mark.parametrize("talk, seconds", [(None, None), ("", None), ("-3", None), ("4x", None),
+                                           ("９", None), ("9" * 12, None), ("0", 0), ("3600", 3600)])
+def test_a_talk_time_asterisk_did_not_say_is_none_not_zero(talk, seconds):
+    event = {k: v for k, v in AGENT_COMPLETE.items() if k != "TalkTime"}
+    if talk is not None:
+        event["TalkTime"] = talk
+    assert ce.interpret(event, NOW).talk_seconds == seconds
+
+
+def test_a_hangup_ends_the_call_without_a_talk_time():
+    fact = ce.interpret({"Event": "Hangup", "Uniqueid": "1.1", "Linkedid": "1.1", "Cause-txt": "Normal Clearing"}, NOW)
+    assert (fact.cause, fact.talk_seconds) == ("Normal Clearing", None)
+
+
 def test_hostile_values_are_cut_and_cleaned():
     event = dict(AGENT_CONNECT, CallerIDNum="1\n2\x00" + "9" * 500, HoldTime="-5",
                  ChanVariable="IVR_LINE=05\r\n13")
@@ -60,6 +110,7 @@ QUEUE_LOG = """\
 1788000000|1788000000.8|seat_water|NONE|IVRINFO|051380000304|water|dedicated|/r/x.wav|13900000001
 1788000000|1788000000.8|seat_water|NONE|ENTERQUEUE||13900000001|1
 1788000003|1788000000.8|seat_water|PJSIP/agent8|CONNECT|3|1788000000.9|0
+1788000045|1788000000.8|seat_water|PJSIP/agent8|COMPLETECALLER|3|42|1
 1788000100|1788000100.1|q12345|NONE|ENTERQUEUE||13900000002|1
 1788000110|1788000100.1|q12345|NONE|ABANDON|1|1|10
 garbage line
@@ -69,14 +120,15 @@ notatime|x|q|a|CONNECT|1
 
 def test_queue_log_gives_the_same_facts():
     entries = [e for e in map(ce.parse_queue_log_line, QUEUE_LOG.splitlines()) if e]
-    assert len(entries) == 5
+    assert len(entries) == 6
     facts = ce.from_queue_log(entries)
     kinds = [type(f).__name__ for f in facts]
-    assert kinds == ["Entered", "Answered", "Entered", "Abandoned"]
+    assert kinds == ["Entered", "Answered", "Ended", "Entered", "Abandoned"]
     answered = facts[1]
     assert (answered.queue, answered.agent, answered.hold_time) == ("seat_water", "agent8", 3)
     assert (answered.call.linkedid, answered.call.line, answered.call.department) == ("1788000000.8", "051380000304", "water")
-    assert facts[3].hold_time == 10
+    assert (facts[2].cause, facts[2].talk_seconds, facts[2].call.recording) == ("caller", 42, "/r/x.wav")
+    assert facts[4].hold_time == 10
 
 
 # Captured from Asterisk 22.10 (the lab, ``SystemName`` set): a softphone's REFER to 80002401.

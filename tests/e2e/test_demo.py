@@ -163,6 +163,11 @@ def test_check_recordings_faults_anything_unlisted_missing_or_altered():
     altered = dict(clean, altered=["2020/06/01/ivr-1.0.wav"])
     assert not demo.check_recordings(altered, calls, tickets)["ok"]
     assert not demo.check_recordings(dict(clean, checked=0), calls, tickets)["ok"]
+    cut = dict(clean, flagged=["12345-20200601-000001: recording short: 0.3 s recorded of 6.0 s talk"])
+    assert demo.check_recordings(cut, calls, tickets)["problems"] == [
+        "incomplete: 12345-20200601-000001: recording short: 0.3 s recorded of 6.0 s talk"]
+    left = dict(clean, leftovers=["2020/06/01/ivr-1.0.opus.part: an unfinished compression"])
+    assert not demo.check_recordings(left, calls, tickets)["ok"]
 
 
 def test_text_report_says_mismatch_and_the_verdict():

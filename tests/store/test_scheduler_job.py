@@ -56,3 +56,55 @@ def test_the_job_survives_a_database_outage(policy):
 def test_interval_must_be_positive(store):
     with pytest.raises(ValueError):
         build_scheduler(store, lambda: T0, interval_s=0)
+
+
+def test_the_recordings_jobs_are_scheduled_with_the_settings(store, tmp_path):
+    from ivr.scheduler import LEFTOVERS_JOB, SPACE_JOB
+    from ivr.settings import Settings
+
+    settings = Settings.from_env({"IVR_RECORDINGS_DIR": str(tmp_path), "IVR_DATA_DIR": str(tmp_path)})
+    scheduler = build_scheduler(store, lambda: T0, settings=settings, run_now=False)
+    assert scheduler.get_job(LEFTOVERS_JOB) is not None and scheduler.get_job(SPACE_JOB) is not None
+    assert build_scheduler(store, lambda: T0, run_now=False).get_job(SPACE_JOB) is None
+
+
+def test_the_leftovers_job_sweeps_and_survives_a_missing_folder(tmp_path):
+    import os
+
+    from ivr.recordings.leftovers import STALE_S
+    from ivr.scheduler import leftovers_job
+    from ivr.settings import Settings
+
+    settings = Settings.from_env({"IVR_RECORDINGS_DIR": str(tmp_path / "recordings")})
+    assert leftovers_job(settings).removed == []       # no folder yet: nothing to do
+    (tmp_path / "recordings").mkdir()
+    (tmp_path / "recordings" / "1.wav").write_bytes(b"RIFF")
+    (tmp_path / "recordings" / "1.opus.part").write_bytes(b"")
+    then = time.time() - STALE_S - 1
+    os.utime(tmp_path / "recordings" / "1.opus.part", (then, then))
+    assert leftovers_job(settings).removed == ["1.opus.part: an unfinished compression"]
+    assert (tmp_path / "recordings" / "1.wav").exists()
+
+
+def test_the_space_watch_warns_when_low_again_while_low_and_says_when_it_is_back(tmp_path):
+    import structlog
+
+    from ivr.scheduler import SPACE_REPEAT_S, SpaceWatch
+    from ivr.settings import Settings
+
+    clock = {"now": 0.0}
+    low = Settings.from_env({"IVR_RECORDINGS_DIR": str(tmp_path), "IVR_RECORDINGS_MIN_FREE_MB": "999999"})
+    watch = SpaceWatch(low, wall_clock=lambda: clock["now"])
+    with structlog.testing.capture_logs() as logs:
+        assert watch().low
+        clock["now"] = 60
+        watch()                                      # still low: said a minute ago already
+        clock["now"] = 60 + SPACE_REPEAT_S
+        watch()                                      # still low, ten minutes on: said again
+        watch.settings = Settings.from_env({"IVR_RECORDINGS_DIR": str(tmp_path), "IVR_RECORDINGS_MIN_FREE_MB": "1"})
+        assert not watch().low
+        watch()
+    assert [e["event"] for e in logs] == ["recordings.disk_low", "recordings.disk_low", "recordings.disk_ok"]
+    assert logs[0]["min_free_mb"] == 999999 and logs[0]["log_level"] == "warning"
+    gone = SpaceWatch(Settings.from_env({"IVR_RECORDINGS_DIR": str(tmp_path / "nowhere")}))()
+    assert gone.low and gone.error        # a folder that cannot be read is no reassurance

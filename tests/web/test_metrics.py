@@ -52,3 +52,18 @@ def test_the_figures_in_prometheus_text_format(client, app):
     assert families["ivr_workorder_pipeline_lag_seconds"].samples[0].value > 0
     assert families["ivr_workorder_intake_running"].samples[0].value == 0
     assert json.loads((settings.data_dir / "agi-stats.json").read_text())["decision"]["sum_us"] == 5130.0
+
+
+def test_the_recordings_disk_and_the_incomplete_recordings(client, app, store):
+    from ivr.core.recording_check import Measured, judge
+    from web.helpers import answered
+
+    ticket = answered(store)
+    store.finish_recording(ticket.linkedid, judge(Measured(4096, 0.25, "wav"), 6), path="/r/x.wav",
+                           at=at("2020-06-01 10:05"), sha256="0" * 64)
+    answer = client.get("/metrics", headers={"Authorization": f"Bearer {token_of(app)}"})
+    families = {f.name: f for f in text_string_to_metric_families(answer.text)}
+    assert families["ivr_recordings_free_bytes"].samples[0].value > 0
+    assert families["ivr_recordings_min_free_bytes"].samples[0].value == 1024 * 1024 * 1024
+    assert families["ivr_recordings_disk_low"].samples[0].value in (0, 1)
+    assert families["ivr_recordings_incomplete"].samples[0].value == 1

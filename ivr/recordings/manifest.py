@@ -1,4 +1,4 @@
-"""The recordings manifest: an append-only JSON-lines list of every call recording, and its audit.
+"""The recordings manifest: an append-only JSON-lines list of every call recording.
 
 Auditors replay recordings months later and must be able to trust that a file is the one made
 during the call. Each finished recording is listed once in ``<recordings dir>/manifest.jsonl``::
@@ -7,15 +7,9 @@ during the call. Each finished recording is listed once in ``<recordings dir>/ma
      "at": "2020-06-01T10:00:03+08:00"}
 
 Lines are only ever appended (``O_APPEND`` under an exclusive ``flock``, then ``fsync``), never
-rewritten. :func:`verify` reports files that are listed but *missing*, files whose size or hash
-changed (*altered*), files in the directory that were never listed (*unlisted*), and manifest
-lines that cannot be read or list a path twice (*problems*). Work orders that name a recording
-can be cross-checked against the manifest too.
-
-A recording removed on purpose (the retention period, :mod:`ivr.retention`) gets a second,
-appended line, ``{"event": "removed", "path": …, "at": …, "reason": …, "by": …}``, written before
-the file is deleted: :func:`verify` then counts it as *removed*, never as missing, and reports a
-removed file still on disk (a deletion that failed) as a problem.
+rewritten. A recording removed on purpose (the retention period, :mod:`ivr.retention`) gets a
+second, appended line, ``{"event": "removed", "path": …, "at": …, "reason": …, "by": …}``, written
+before the file is deleted. The audit of the manifest against the disk is :mod:`.verify`.
 """
 from __future__ import annotations
 
@@ -23,8 +17,8 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -65,33 +59,6 @@ class Removal:
 
     def to_json(self) -> str:
         return json.dumps({"event": "removed", **asdict(self)}, ensure_ascii=False, sort_keys=True)
-
-
-@dataclass(frozen=True)
-class TicketRecording:
-    """What a work order says about its recording, for the cross-check."""
-
-    number: str
-    path: str
-    sha256: str | None
-    size: int | None
-
-
-@dataclass
-class Report:
-    checked: int = 0
-    missing: list[str] = field(default_factory=list)
-    altered: list[str] = field(default_factory=list)
-    unlisted: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)   # on purpose, recorded in the manifest
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.altered or self.unlisted or self.problems)
-
-    def as_dict(self) -> dict:
-        return {**asdict(self), "ok": self.ok}
 
 
 def digest(path: Path) -> tuple[int, str]:
@@ -154,7 +121,7 @@ def append_removal(recordings_dir: Path, path: str, at: datetime, reason: str, b
     rel = relative_path(recordings_dir, path)
     with open(recordings_dir / LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        entries, removals, _ = _read(recordings_dir)
+        entries, removals, _ = read_all(recordings_dir)
         listed = next((e for e in entries if e.path == rel), None)
         if listed is None:
             raise ManifestError(f"{rel} is not listed in the manifest: only a listed recording is removed")
@@ -168,7 +135,7 @@ def append_removal(recordings_dir: Path, path: str, at: datetime, reason: str, b
 
 def removals(recordings_dir: Path) -> list[Removal]:
     """Every removal the manifest records."""
-    return _read(recordings_dir)[1]
+    return read_all(recordings_dir)[1]
 
 
 def _write_line(recordings_dir: Path, line: str) -> None:
@@ -201,11 +168,11 @@ class Manifest:
 
 def read_manifest(recordings_dir: Path) -> tuple[list[Entry], list[str]]:
     """The manifest's entries, and a problem (with its line number) for every unusable line."""
-    entries, _removals, problems = _read(recordings_dir)
+    entries, _removals, problems = read_all(recordings_dir)
     return entries, problems
 
 
-def _read(recordings_dir: Path) -> tuple[list[Entry], list[Removal], list[str]]:
+def read_all(recordings_dir: Path) -> tuple[list[Entry], list[Removal], list[str]]:
     path = Path(recordings_dir) / MANIFEST
     entries: list[Entry] = []
     removed: list[Removal] = []
@@ -237,111 +204,3 @@ def _read(recordings_dir: Path) -> tuple[list[Entry], list[Removal], list[str]]:
             continue
         (removed if isinstance(item, Removal) else entries).append(item)
     return entries, removed, problems
-
-
-def verify(recordings_dir: Path, tickets: Iterable[TicketRecording] = ()) -> Report:
-    """Compare the manifest with the files on disk (and with what work orders say)."""
-    recordings_dir = Path(recordings_dir)
-    report = Report()
-    if not recordings_dir.is_dir():
-        report.problems.append(f"recordings directory {recordings_dir} does not exist")
-        return report
-    entries, removed, report.problems = _read(recordings_dir)
-    gone = {r.path: r for r in removed}
-    listed: dict[str, Entry] = {}
-    for entry in entries:
-        if entry.path in listed:
-            report.problems.append(f"{entry.path}: listed more than once")
-            continue
-        listed[entry.path] = entry
-        report.checked += 1
-        target = recordings_dir / entry.path
-        if entry.path in gone:
-            report.removed.append(entry.path)
-            if target.exists() or target.is_symlink():
-                report.problems.append(f"{entry.path}: removed on {gone[entry.path].at} "
-                                       f"({gone[entry.path].reason}) but still on disk")
-            continue
-        if target.is_symlink():
-            report.altered.append(f"{entry.path}: is now a symbolic link")
-            continue
-        try:
-            size, sha = digest(target)
-        except FileNotFoundError:
-            report.missing.append(entry.path)
-            continue
-        except OSError as err:
-            report.altered.append(f"{entry.path}: cannot read: {err.strerror}")
-            continue
-        if size != entry.size:
-            report.altered.append(f"{entry.path}: size {size} bytes, listed {entry.size}")
-        elif sha != entry.sha256:
-            report.altered.append(f"{entry.path}: content changed (sha256 {sha[:12]}…, listed {entry.sha256[:12]}…)")
-    for on_disk in _files(recordings_dir):
-        if on_disk not in listed:
-            report.unlisted.append(on_disk)
-    for ticket in tickets:
-        entry = listed.get(ticket.path)
-        if entry is None:
-            report.problems.append(f"work order {ticket.number}: its recording {ticket.path} is not in the manifest")
-        elif (ticket.sha256 and ticket.sha256 != entry.sha256) or \
-                (ticket.size is not None and ticket.size != entry.size):
-            report.problems.append(f"work order {ticket.number}: recording {ticket.path} differs from the manifest")
-    for path in sorted(set(gone) - set(listed)):
-        report.problems.append(f"{path}: a removal is recorded for a recording the manifest never listed")
-    report.missing.sort()
-    report.unlisted.sort()
-    report.removed.sort()
-    return report
-
-
-@dataclass(frozen=True)
-class Checked:
-    """One recording checked against the manifest now (the replay page, each play)."""
-
-    status: str                  # ok | altered | missing | removed | unlisted | outside
-    path: str                    # relative to the recordings directory ("" when outside)
-    entry: Entry | None = None
-    removal: Removal | None = None
-    size: int | None = None      # as found now
-    sha256: str = ""             # as found now
-
-    @property
-    def playable(self) -> bool:
-        return self.status in ("ok", "altered", "unlisted")
-
-
-def check_recording(recordings_dir: Path, path: Path | str) -> Checked:
-    """Hash the recording at ``path`` now and compare it with its manifest line."""
-    recordings_dir = Path(recordings_dir)
-    try:
-        rel = relative_path(recordings_dir, path)
-    except ManifestError:
-        return Checked("outside", "")
-    entries, removed, _ = _read(recordings_dir)
-    entry = next((e for e in reversed(entries) if e.path == rel), None)
-    removal = next((r for r in removed if r.path == rel), None)
-    if removal is not None:
-        return Checked("removed", rel, entry, removal)
-    target = recordings_dir.resolve() / rel
-    try:
-        size, sha = digest(target)
-    except FileNotFoundError:
-        return Checked("missing", rel, entry)
-    except OSError:
-        return Checked("missing", rel, entry)
-    if entry is None:
-        return Checked("unlisted", rel, None, size=size, sha256=sha)
-    return Checked("ok" if (size, sha) == (entry.size, entry.sha256) else "altered", rel, entry, size=size, sha256=sha)
-
-
-def _files(recordings_dir: Path) -> list[str]:
-    if not recordings_dir.is_dir():
-        return []
-    found = []
-    for root, _dirs, files in os.walk(recordings_dir):
-        for name in files:
-            if name in IGNORED:
-                continue
-            found.append((Path(root) / name).relative_to(recordings_dir).as_posix())
-    return sorted(found)
