@@ -22,7 +22,8 @@ import jinja2
 from ivr import dialplan_variables as dv
 from ivr.asterisk.install import Install
 from ivr.asterisk.layout import Layout
-from ivr.asterisk.phones import Phones, contact_host, permitted_sources
+from ivr.asterisk.phones import (CONSOLE_RELAY, RELAY_HOST, Phones, contact_host, identity_problems,
+                                 permitted_sources)
 from ivr.asterisk.secrets import Secrets, write_private
 from ivr.asterisk.site import Site
 from ivr.core import agent_phone
@@ -166,6 +167,9 @@ def _environment() -> jinja2.Environment:
 
 def _context(inp: RenderInput) -> dict:
     rules = inp.rules
+    problems = identity_problems(inp.site, inp.phones)
+    if problems:
+        raise AsteriskError("the carrier could not be told apart by its address:\n  " + "\n  ".join(problems))
     centre = rules.centre
     general = _check_id("queue", centre.general_queue)
     queues = [{"id": _check_id("queue", q.id), "name_zh": safe_text(q.name_zh),
@@ -232,6 +236,7 @@ def _context(inp: RenderInput) -> dict:
         "channelvars": dv.AMI_CHANNEL_VARIABLES,
         "phones": inp.phones,
         "acl": permitted_sources(inp.site, inp.phones),
+        "relay": CONSOLE_RELAY, "relay_host": RELAY_HOST,
         "tls": {"cert": inp.layout.etc / "keys" / "asterisk.crt", "key": inp.layout.etc / "keys" / "asterisk.key"},
         "department_lines": _department_lines(rules),
         "feature_codes": agent_phone.FEATURE_CODES,
