@@ -193,3 +193,27 @@ def test_bad_trunk_files_are_reported_with_file_line_and_field(tmp_path, name, t
     with pytest.raises(AsteriskError) as err:
         load_site(tmp_path, {f"agent{i}" for i in range(1, 9)})
     assert expected in str(err.value)
+
+
+# Every global the dialplan reads, rendered on every reload (clearglobalvars = no sets each in place).
+GLOBALS = (dv.AGI, dv.AGI_TIMEOUT, dv.GENERAL_QUEUE, dv.FAILSAFE_PROMPTS, dv.RATING_PROMPTS, dv.RATING_THANKS,
+           dv.RECORDINGS, dv.TIMEZONE, dv.RECORDING_FORMAT, dv.RULES_SHA256)
+
+
+def _globals(text: str) -> dict[str, str]:
+    block = text.split("[globals]\n", 1)[1].split("\n\n", 1)[0]
+    return dict(line.split(" = ", 1) if " = " in line else (line.rstrip(" ="), "")
+                for line in block.splitlines() if line and not line.startswith(";"))
+
+
+def test_a_reload_sets_globals_in_place_and_none_outlives_the_rules(rendered):
+    # cleared, every global would be empty while pbx_config reads the files (calls went to the fail-safe)
+    assert "\nclearglobalvars = no\n" in rendered["extensions.conf"]
+    assert set(_globals(rendered["extensions.conf"])) == set(GLOBALS)
+    # the rules drop the rating prompts: the global is still written, empty, so the old value goes
+    rules = dataclasses.replace(load_rules(RULES_FILE), sha256=FIXED_SHA256)
+    prompts = {k: v for k, v in rules.prompts.items() if k not in ("rating_request", "rating_thanks")}
+    text = render(_input(dataclasses.replace(rules, prompts=prompts)))["extensions.conf"]
+    found = _globals(text)
+    assert set(found) == set(GLOBALS) and found[dv.RATING_PROMPTS] == "" and found[dv.RATING_THANKS] == ""
+    assert f"\n{dv.RATING_PROMPTS} = \n" in text
