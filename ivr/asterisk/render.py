@@ -27,6 +27,7 @@ from ivr.asterisk.phones import (CONSOLE_RELAY, RELAY_HOST, Phones, contact_host
 from ivr.asterisk.secrets import Secrets, write_private
 from ivr.asterisk.site import Site
 from ivr.core import agent_phone
+from ivr.core.callbacks import dialling_plan
 from ivr.core.decision import Mode
 from ivr.core.rules import Rules
 from ivr.core.text import printable
@@ -79,17 +80,22 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                             "func_timeout.so", "func_dialplan.so")),
 )
 
-# AMI: the engine's account. read: call and agent events, and the dialplan's UserEvent (user: the
-# citizen's rating); write: queue membership (agent) and the read-only status queries its resync
-# needs (reporting: CoreShowChannels, Getvar, QueueStatus). The event whitelist is part of the
-# dialplan contract (ivr.dialplan_variables.AMI_EVENTS).
+# AMI accounts (manager_secrets.conf says what each may do). The engine's events and actions:
+# read call and agent events and the dialplan's UserEvents (user: ratings, callback requests);
+# write queue membership (agent) and the read-only status queries its resync needs (reporting:
+# CoreShowChannels, Getvar). No originate. The event whitelist is part of the dialplan contract
+# (ivr.dialplan_variables.AMI_EVENTS).
 AMI_READ = ("call", "agent", "user")
-AMI_WRITE = ("agent", "reporting", "originate")  # originate: the callbacks (ivr.ami.callbacks)
+AMI_WRITE = ("agent", "reporting")
 AMI_EVENTS = dv.AMI_EVENTS
 # The staff console's account (agents' states, queue login and pause): ivr.ami.presence.
 CONSOLE_AMI_READ = ("agent",)
 CONSOLE_AMI_WRITE = ("agent", "reporting")
 CONSOLE_AMI_EVENTS = dv.CONSOLE_AMI_EVENTS
+# The callbacks' account (ivr.ami.callbacks): Originate only, and its OriginateResponse (class call).
+CALLBACKS_AMI_READ = ("call",)
+CALLBACKS_AMI_WRITE = ("originate",)
+CALLBACKS_AMI_EVENTS = ("OriginateResponse",)
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NUMBER = re.compile(r"^\+?[0-9]{2,20}$")
@@ -233,12 +239,16 @@ def _context(inp: RenderInput) -> dict:
         "console_ami_read": CONSOLE_AMI_READ,
         "console_ami_write": CONSOLE_AMI_WRITE,
         "console_ami_events": CONSOLE_AMI_EVENTS,
+        "callbacks_ami_read": CALLBACKS_AMI_READ,
+        "callbacks_ami_write": CALLBACKS_AMI_WRITE,
+        "callbacks_ami_events": CALLBACKS_AMI_EVENTS,
         "channelvars": dv.AMI_CHANNEL_VARIABLES,
         "phones": inp.phones,
         "acl": permitted_sources(inp.site, inp.phones),
         "relay": CONSOLE_RELAY, "relay_host": RELAY_HOST,
         "tls": {"cert": inp.layout.etc / "keys" / "asterisk.crt", "key": inp.layout.etc / "keys" / "asterisk.key"},
         "department_lines": _department_lines(rules),
+        "callback_plan": dialling_plan(centre.area_code),
         "feature_codes": agent_phone.FEATURE_CODES,
         "in_call_keys": agent_phone.IN_CALL_KEYS,
     }
