@@ -123,8 +123,8 @@ QUEUE_LOGGED_IN: Final = "IVR_QUEUE_LOGGED_IN"  # internal to the offer: agents 
 OFFER_KEY: Final = "IVR_OFFER_KEY"              # internal to the offer: the key pressed
 CALLBACK_OFFERED: Final = "IVR_CALLBACK_OFFERED"  # internal: "notice" or "wait" once a callback was offered
 
-# The only AMI events sent to the engine's account (manager_secrets.conf eventfilter): those the
-# listener acts on. Everything else (Newexten, VarSet, ... dozens per call) would cost the event
+# The only AMI events sent to the engine's account (manager_secrets.conf eventfilter, by name;
+# ivr/asterisk/ami_events.py): those the listener acts on. Everything else (Newexten, VarSet, ... dozens per call) would cost the event
 # loop, which also answers FastAGI, parsing time for nothing.
 AMI_EVENTS: Final = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup", "UserEvent",
                      "BlindTransfer", "AttendedTransfer", "OriginateResponse")

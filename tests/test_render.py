@@ -80,7 +80,10 @@ def test_secrets_live_only_in_the_secret_files(rendered):
 
 def _account(text: str, name: str) -> dict[str, str]:
     body = text.split(f"\n[{name}]\n", 1)[1].split("\n\n", 1)[0]
-    return dict(line.split(" = ", 1) for line in body.splitlines() if " = " in line and not line.startswith(";"))
+    found = dict(line.split(" = ", 1) for line in body.splitlines()
+                 if " = " in line and not line.startswith(("; ", "eventfilter")))
+    found["eventfilter"] = ",".join(re.findall(r"(?m)^eventfilter\(action\(include\),name\((\w+)\)\) =$", body))
+    return found
 
 
 def test_only_the_callbacks_account_may_originate(rendered):
@@ -239,3 +242,22 @@ def test_a_reload_sets_globals_in_place_and_none_outlives_the_rules(rendered):
     found = _globals(text)
     assert set(found) == set(GLOBALS) and found[dv.RATING_PROMPTS] == "" and found[dv.RATING_THANKS] == ""
     assert f"\n{dv.RATING_PROMPTS} = \n" in text
+
+
+def test_asterisk_sends_only_what_the_project_reads(rendered):
+    from ivr.asterisk import ami_events
+
+    consumed = ami_events.consumed()
+    declined = {event for d in ami_events.DECLINED.values() for event in d.ami}
+    assert not consumed & declined and not consumed & set(ami_events.DISABLED_EVENTS)
+    assert not declined & set(ami_events.DISABLED_EVENTS)   # a declined type's event is never made anyway
+    stasis = rendered["stasis.conf"]
+    assert re.findall(r"(?m)^decline = (\w+)$", stasis) == list(ami_events.DECLINED)
+    for kept in ("ast_channel_snapshot_type", "ast_security_event_type", "ast_blind_transfer_type",
+                 "ast_local_optimization_begin_type", "queue_agent_connect_type", "ast_channel_dial_type",
+                 *ami_events.NOT_DECLINABLE):
+        # app_queue, res_security_log (fail2ban), transfers and the intake need the first; the
+        # manager's own router would refuse to start without the others
+        assert kept not in stasis
+    disabled = re.search(r"(?m)^disabledevents = (.+)$", rendered["manager.conf"]).group(1).split(",")
+    assert disabled == list(ami_events.DISABLED_EVENTS) and "Newexten" in disabled

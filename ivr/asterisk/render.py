@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 
 from ivr import dialplan_variables as dv
+from ivr.asterisk import ami_events
 from ivr.asterisk.install import Install
 from ivr.asterisk.layout import Layout
 from ivr.asterisk.phones import (CONSOLE_RELAY, RELAY_HOST, Phones, contact_host, identity_problems,
@@ -79,23 +80,6 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                             "func_logic.so", "func_global.so", "func_cut.so", "func_math.so",
                             "func_timeout.so", "func_dialplan.so")),
 )
-
-# AMI accounts (manager_secrets.conf says what each may do). The engine's events and actions:
-# read call and agent events and the dialplan's UserEvents (user: ratings, callback requests);
-# write queue membership (agent) and the read-only status queries its resync needs (reporting:
-# CoreShowChannels, Getvar). No originate. The event whitelist is part of the dialplan contract
-# (ivr.dialplan_variables.AMI_EVENTS).
-AMI_READ = ("call", "agent", "user")
-AMI_WRITE = ("agent", "reporting")
-AMI_EVENTS = dv.AMI_EVENTS
-# The staff console's account (agents' states, queue login and pause): ivr.ami.presence.
-CONSOLE_AMI_READ = ("agent",)
-CONSOLE_AMI_WRITE = ("agent", "reporting")
-CONSOLE_AMI_EVENTS = dv.CONSOLE_AMI_EVENTS
-# The callbacks' account (ivr.ami.callbacks): Originate only, and its OriginateResponse (class call).
-CALLBACKS_AMI_READ = ("call",)
-CALLBACKS_AMI_WRITE = ("originate",)
-CALLBACKS_AMI_EVENTS = ("OriginateResponse",)
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NUMBER = re.compile(r"^\+?[0-9]{2,20}$")
@@ -233,15 +217,10 @@ def _context(inp: RenderInput) -> dict:
         "v": dv,
         "ami_host": inp.ami_host,
         "ami_port": int(inp.ami_port),
-        "ami_read": AMI_READ,
-        "ami_write": AMI_WRITE,
-        "ami_events": AMI_EVENTS,
-        "console_ami_read": CONSOLE_AMI_READ,
-        "console_ami_write": CONSOLE_AMI_WRITE,
-        "console_ami_events": CONSOLE_AMI_EVENTS,
-        "callbacks_ami_read": CALLBACKS_AMI_READ,
-        "callbacks_ami_write": CALLBACKS_AMI_WRITE,
-        "callbacks_ami_events": CALLBACKS_AMI_EVENTS,
+        "accounts": {"engine": ami_events.ENGINE, "console": ami_events.CONSOLE,
+                     "callbacks": ami_events.CALLBACKS},
+        "declined": ami_events.DECLINED,
+        "disabled_events": ami_events.DISABLED_EVENTS,
         "channelvars": dv.AMI_CHANNEL_VARIABLES,
         "phones": inp.phones,
         "acl": permitted_sources(inp.site, inp.phones),
