@@ -127,6 +127,9 @@ def build_callbacks(settings: Settings, store, watcher: RulesWatcher, clock):
     from ivr.store.surges import SurgeStore
 
     secrets = load_secrets(secrets_path(settings.data_dir))
+    if not secrets.callbacks_ami_secret:  # secrets of a version before the callbacks had their own account
+        log.error("engine.no_callbacks_account", reason="no AMI account for the callbacks yet: "
+                  "`ivr asterisk up` renders it; until then no callback is dialled")
     policy = CallbackPolicy(tries=settings.callback_tries, retry_after_s=int(settings.callback_retry_after),
                             ring_s=int(settings.callback_ring))
     return CallbackWorker(host=settings.ami_host, port=settings.ami_port, username=secrets.callbacks_ami_user,
