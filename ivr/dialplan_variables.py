@@ -103,6 +103,11 @@ CALLBACK_NUMBER: Final = "IVR_CALLBACK_NUMBER"  # the citizen's number, shown to
 CALLBACK_VIA: Final = "IVR_CALLBACK_VIA"    # internal to callback.conf: queue_key, notice_key or wait_offer
 NOTICE_KEY: Final = "IVR_NOTICE_KEY"        # internal to notice.conf: the key pressed after the notice
 QUEUE_KEYS_CONTEXT: Final = "ivr-queue-keys"    # queues.conf `context`: one key leaves the queue
+# The callbacks' only way out (dialplan/callback.conf): the worker originates
+# Local/<number>@ivr-callback-out/n, which dials the carrier only for a number that matches the
+# dialling plan rendered into ivr-callback-plan (ivr.core.callbacks.dialling_plan).
+CALLBACK_OUT_CONTEXT: Final = "ivr-callback-out"
+CALLBACK_PLAN_CONTEXT: Final = "ivr-callback-plan"
 # The callback offer on a long expected wait (dialplan/callback.conf [ivr-callback-offer]): one
 # extension per queue that sets it (rendered from routing_rules.yaml's queues into
 # extensions.conf), read when a caller first joins a queue. The offer is the dialplan's, so it
@@ -118,8 +123,8 @@ QUEUE_LOGGED_IN: Final = "IVR_QUEUE_LOGGED_IN"  # internal to the offer: agents 
 OFFER_KEY: Final = "IVR_OFFER_KEY"              # internal to the offer: the key pressed
 CALLBACK_OFFERED: Final = "IVR_CALLBACK_OFFERED"  # internal: "notice" or "wait" once a callback was offered
 
-# The only AMI events sent to the engine's account (manager_secrets.conf eventfilter): those the
-# listener acts on. Everything else (Newexten, VarSet, ... dozens per call) would cost the event
+# The only AMI events sent to the engine's account (manager_secrets.conf eventfilter, by name;
+# ivr/asterisk/ami_events.py): those the listener acts on. Everything else (Newexten, VarSet, ... dozens per call) would cost the event
 # loop, which also answers FastAGI, parsing time for nothing.
 AMI_EVENTS: Final = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "DialEnd", "Hangup", "UserEvent",
                      "BlindTransfer", "AttendedTransfer", "OriginateResponse", "AgentComplete")

@@ -120,7 +120,8 @@ def build_listener(settings: Settings, intake, clock):
 
 
 def build_callbacks(settings: Settings, store, watcher: RulesWatcher, clock):
-    """The callback worker on its own AMI connection (the engine's account), not yet started."""
+    """The callback worker on its own AMI connection (the callbacks' account, the only one that may
+    originate), not yet started."""
     from ivr.ami.callbacks import CallbackWorker
     from ivr.asterisk.secrets import load as load_secrets
     from ivr.asterisk.secrets import secrets_path
@@ -128,10 +129,13 @@ def build_callbacks(settings: Settings, store, watcher: RulesWatcher, clock):
     from ivr.store.surges import SurgeStore
 
     secrets = load_secrets(secrets_path(settings.data_dir))
+    if not secrets.callbacks_ami_secret:  # secrets of a version before the callbacks had their own account
+        log.error("engine.no_callbacks_account", reason="no AMI account for the callbacks yet: "
+                  "`ivr asterisk up` renders it; until then no callback is dialled")
     policy = CallbackPolicy(tries=settings.callback_tries, retry_after_s=int(settings.callback_retry_after),
                             ring_s=int(settings.callback_ring))
-    return CallbackWorker(host=settings.ami_host, port=settings.ami_port, username=secrets.ami_user,
-                          secret=secrets.ami_secret, surges=SurgeStore(store.engine),
+    return CallbackWorker(host=settings.ami_host, port=settings.ami_port, username=secrets.callbacks_ami_user,
+                          secret=secrets.callbacks_ami_secret, surges=SurgeStore(store.engine),
                           rules=lambda: watcher.rules, policy=policy, clock=clock)
 
 

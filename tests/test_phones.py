@@ -167,19 +167,53 @@ def test_certificate_is_made_once_with_a_private_key(tmp_path):
     assert installed[1].stat().st_mode & 0o777 == 0o600
 
 
-def test_a_browser_phone_is_a_webrtc_endpoint_on_asterisks_http_server():
-    files = _production(dataclasses.replace(CENTRE, webrtc=("agent4",)))
+def _with_carrier(match: tuple[str, ...], phones: Phones) -> dict[str, str]:
+    inp = _input()
+    site = dataclasses.replace(inp.site, agent_contacts={},
+                               carrier=dataclasses.replace(inp.site.carrier, match=match))
+    return render(dataclasses.replace(inp, site=site, phones=phones))
+
+
+def test_a_browser_phone_is_a_webrtc_endpoint_reached_only_through_the_console():
+    files = _with_carrier(("10.20.0.1",), dataclasses.replace(CENTRE, webrtc=("agent4",)))
     text = files["pjsip.conf"]
     browser = _section(text, "agent4", "endpoint")
     assert "webrtc = yes\nrewrite_contact = yes\n" in browser
     assert "contact_deny" not in browser and "media_encryption" not in browser  # DTLS-SRTP instead
-    assert "deny = 0.0.0.0/0.0.0.0\npermit = 10.12.0.0/16\n" in browser
+    # its SIP comes only from the console's relay on loopback, never from the agents' LAN
+    assert "deny = 0.0.0.0/0.0.0.0\npermit = 127.0.0.1/32\n" in browser and "10.12.0.0/16" not in browser
+    assert "identify_by = username\n" in browser
     assert "webrtc" not in _section(text, "agent3", "endpoint")
-    assert "[transport-ws]\ntype = transport\nprotocol = ws\n" in text and "[transport-wss]" in text
+    assert "[transport-ws]\ntype = transport\nprotocol = ws\n" in text and "[transport-wss]" not in text
+    assert "permit = 127.0.0.1/32\n" in _section(text, "acl-sources", "acl")
     http = files["http.conf"]
-    assert "enabled = yes\nbindaddr = 127.0.0.1\nbindport = 8088\n" in http
-    assert "tlsbindaddr = 127.0.0.1:8089\n" in http and "tlsprivatekey = /var/lib/ivr-12345/asterisk/etc/keys/asterisk.key" in http
+    assert "enabled = yes\nbindaddr = 127.0.0.1\nbindport = 8088\n" in http and "tls" not in http
+    assert "[/ws]\ntype = restriction\ndeny = 0.0.0.0/0.0.0.0\npermit = 127.0.0.1/32\n" in http
+    assert "servername = ivr-12345\n" in http and "enable_status = no\n" in http
     assert "enabled = no" in _production()["http.conf"] and "transport-ws" not in _production()["pjsip.conf"]
+
+
+def test_only_the_carriers_addresses_speak_as_the_carrier():
+    text = _production()["pjsip.conf"]
+    assert "endpoint_identifier_order = ip,username\n" in text
+    for name in ("carrier", "departments"):
+        assert "\nidentify_by = ip\n" in _section(text, name, "endpoint"), name
+    assert "[departments]\ntype = identify" not in text   # it takes no calls: never identified
+    for agent in ("agent1", "agent8"):   # softphones: their From user, then their password
+        section = _section(text, agent, "endpoint")
+        assert "identify_by = username\n" in section and f"auth = {agent}-auth\n" in section
+    lab = _section(render(_input())["pjsip.conf"], "agent1", "endpoint")   # SIPp answers, never calls
+    assert "identify_by = ip\n" in lab
+
+
+@pytest.mark.parametrize("match, phones, overlap", [
+    (("10.12.3.4",), CENTRE, "10.12.0.0/16"),   # a softphone's address
+    (("127.0.0.1",), dataclasses.replace(CENTRE, webrtc=("agent4",)), "127.0.0.1/32"),   # the console's relay
+])
+def test_a_carrier_address_others_send_from_is_refused(match, phones, overlap):
+    with pytest.raises(AsteriskError) as err:
+        _with_carrier(match, phones)
+    assert f"overlaps {overlap}" in str(err.value) and "taken for the carrier" in str(err.value)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -187,6 +221,7 @@ def test_a_browser_phone_is_a_webrtc_endpoint_on_asterisks_http_server():
     ("phones:\n  webrtc: [Agent 4]\n", "phones.yaml:2: phones.webrtc.0: 'Agent 4' is not an agent id"),
     ("phones:\n  webrtc: [agent99]\n", "phones.yaml:2: phones.webrtc.0: no agent 'agent99' in the routing rules"),
     ("phones:\n  http_port: web\n", "phones.yaml:2: phones.http_port: 'web' is not a port number"),
+    ("phones:\n  https_port: 8089\n", "phones.yaml:2: phones.https_port: no longer used"),
 ])
 def test_bad_browser_phones_are_reported(tmp_path, text, expected):
     (tmp_path / "phones.yaml").write_text(text)

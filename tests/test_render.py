@@ -35,7 +35,7 @@ def _input(rules=None, site=None) -> RenderInput:
     site = site or load_site(REPO / "trunks", set(rules.agents))
     secrets = Secrets(ami_user="ivr-engine", ami_secret="TEST-AMI-SECRET",
                       agent_passwords={a: f"TEST-SECRET-{a}" for a in rules.agents},
-                      console_ami_secret="TEST-AMI-SECRET-console")
+                      console_ami_secret="TEST-AMI-SECRET-console", callbacks_ami_secret="TEST-AMI-SECRET-callbacks")
     layout = Layout(runtime=Path("/var/lib/ivr-12345/asterisk"), recordings=Path("/srv/ivr-12345/recordings"))
     return RenderInput(rules=rules, site=site, secrets=secrets, install=DEBIAN_LAYOUT, layout=layout,
                        phones=load_phones(REPO / "trunks"))
@@ -78,16 +78,41 @@ def test_secrets_live_only_in_the_secret_files(rendered):
             assert "TEST-AMI-SECRET" not in text and "TEST-SECRET-" not in text, name
 
 
-def test_ami_account_has_least_privilege(rendered):
+def _account(text: str, name: str) -> dict[str, str]:
+    body = text.split(f"\n[{name}]\n", 1)[1].split("\n\n", 1)[0]
+    found = dict(line.split(" = ", 1) for line in body.splitlines()
+                 if " = " in line and not line.startswith(("; ", "eventfilter")))
+    found["eventfilter"] = ",".join(re.findall(r"(?m)^eventfilter\(action\(include\),name\((\w+)\)\) =$", body))
+    return found
+
+
+def test_only_the_callbacks_account_may_originate(rendered):
     text = rendered["manager_secrets.conf"]
+    engine, console, callbacks = (_account(text, n) for n in ("ivr-engine", "ivr-console", "ivr-callbacks"))
     # user: the dialplan's UserEvent with the citizen's rating; reading it only (no write "user":
     # the engine's own account could not forge one either)
-    assert re.search(r"(?m)^read = call,agent,user$", text)
-    # originate: the callbacks (ivr.ami.callbacks), into [ivr-callback]; no call, command, system, user
-    assert re.search(r"(?m)^write = agent,reporting,originate$", text)
-    console = text[text.index("[ivr-console]"):]
-    assert re.search(r"(?m)^read = agent$", console) and re.search(r"(?m)^write = agent,reporting$", console)
+    assert (engine["read"], engine["write"]) == ("call,agent,user", "agent,reporting")
+    assert (console["read"], console["write"]) == ("agent", "agent,reporting")
+    # originate and nothing else; one event, its calls' OriginateResponse
+    assert (callbacks["read"], callbacks["write"]) == ("call", "originate")
+    assert "OriginateResponse" in callbacks["eventfilter"] and "Hangup" not in callbacks["eventfilter"]
+    assert len({a["secret"] for a in (engine, console, callbacks)}) == 3
+    for account in (engine, console, callbacks):
+        assert (account["deny"], account["permit"]) == ("0.0.0.0/0.0.0.0", "127.0.0.1/255.255.255.255")
+    # the comments say what originate allows and what no class guards
+    assert "cannot\n;   limit the channel or the number dialled" in text and "BridgeKick" in text
     assert "bindaddr = 127.0.0.1" in rendered["manager.conf"]
+
+
+def test_callbacks_dial_only_the_dialling_plan(rendered):
+    from ivr.core.callbacks import dialling_plan
+
+    text = rendered["extensions.conf"]
+    block = text.split(f"[{dv.CALLBACK_PLAN_CONTEXT}]\n", 1)[1].split("\n\n", 1)[0]
+    patterns = re.findall(r"(?m)^exten = ([^,]+),1,Hangup\(\)$", block)
+    assert patterns == [form.pattern for form in dialling_plan("0513")] == ["_1[3456789]XXXXXXXXX", "_0513[2345678]XXXXXXX"]
+    out = (REPO / "dialplan" / "callback.conf").read_text(encoding="utf-8")
+    assert f"[{dv.CALLBACK_OUT_CONTEXT}]" in out and f"DIALPLAN_EXISTS({dv.CALLBACK_PLAN_CONTEXT}," in out
 
 
 def _dialplan_texts() -> dict[str, str]:
@@ -193,3 +218,46 @@ def test_bad_trunk_files_are_reported_with_file_line_and_field(tmp_path, name, t
     with pytest.raises(AsteriskError) as err:
         load_site(tmp_path, {f"agent{i}" for i in range(1, 9)})
     assert expected in str(err.value)
+
+
+# Every global the dialplan reads, rendered on every reload (clearglobalvars = no sets each in place).
+GLOBALS = (dv.AGI, dv.AGI_TIMEOUT, dv.GENERAL_QUEUE, dv.FAILSAFE_PROMPTS, dv.RATING_PROMPTS, dv.RATING_THANKS,
+           dv.RECORDINGS, dv.TIMEZONE, dv.RECORDING_FORMAT, dv.RULES_SHA256)
+
+
+def _globals(text: str) -> dict[str, str]:
+    block = text.split("[globals]\n", 1)[1].split("\n\n", 1)[0]
+    return dict(line.split(" = ", 1) if " = " in line else (line.rstrip(" ="), "")
+                for line in block.splitlines() if line and not line.startswith(";"))
+
+
+def test_a_reload_sets_globals_in_place_and_none_outlives_the_rules(rendered):
+    # cleared, every global would be empty while pbx_config reads the files (calls went to the fail-safe)
+    assert "\nclearglobalvars = no\n" in rendered["extensions.conf"]
+    assert set(_globals(rendered["extensions.conf"])) == set(GLOBALS)
+    # the rules drop the rating prompts: the global is still written, empty, so the old value goes
+    rules = dataclasses.replace(load_rules(RULES_FILE), sha256=FIXED_SHA256)
+    prompts = {k: v for k, v in rules.prompts.items() if k not in ("rating_request", "rating_thanks")}
+    text = render(_input(dataclasses.replace(rules, prompts=prompts)))["extensions.conf"]
+    found = _globals(text)
+    assert set(found) == set(GLOBALS) and found[dv.RATING_PROMPTS] == "" and found[dv.RATING_THANKS] == ""
+    assert f"\n{dv.RATING_PROMPTS} = \n" in text
+
+
+def test_asterisk_sends_only_what_the_project_reads(rendered):
+    from ivr.asterisk import ami_events
+
+    consumed = ami_events.consumed()
+    declined = {event for d in ami_events.DECLINED.values() for event in d.ami}
+    assert not consumed & declined and not consumed & set(ami_events.DISABLED_EVENTS)
+    assert not declined & set(ami_events.DISABLED_EVENTS)   # a declined type's event is never made anyway
+    stasis = rendered["stasis.conf"]
+    assert re.findall(r"(?m)^decline = (\w+)$", stasis) == list(ami_events.DECLINED)
+    for kept in ("ast_channel_snapshot_type", "ast_security_event_type", "ast_blind_transfer_type",
+                 "ast_local_optimization_begin_type", "queue_agent_connect_type", "ast_channel_dial_type",
+                 *ami_events.NOT_DECLINABLE):
+        # app_queue, res_security_log (fail2ban), transfers and the intake need the first; the
+        # manager's own router would refuse to start without the others
+        assert kept not in stasis
+    disabled = re.search(r"(?m)^disabledevents = (.+)$", rendered["manager.conf"]).group(1).split(",")
+    assert disabled == list(ami_events.DISABLED_EVENTS) and "Newexten" in disabled

@@ -1,7 +1,8 @@
 """The callback worker (回拨): calls waiting citizens back when an agent of their queue is free.
 
-Part of ``ivr serve`` (the ``callbacks`` part), on an AMI connection of its own (the engine's
-account). Every round (``interval`` seconds):
+Part of ``ivr serve`` (the ``callbacks`` part), on an AMI connection of its own, with the
+callbacks' account: the only one that may originate (``manager_secrets.conf``). Every round
+(``interval`` seconds):
 
 1. the requests due now are read from the database (:class:`~ivr.store.surges.SurgeStore`),
    where the ledger put them from the dialplan's UserEvent IvrCallback or its queue-log line;
@@ -12,9 +13,12 @@ account). Every round (``interval`` seconds):
    :func:`ivr.core.callbacks.to_dial` picks as many requests as there are free
    agents not already waiting on a callback that rings;
 3. each pick is recorded as a try *before* dialling, then dialled with an asynchronous
-   ``Originate`` of ``PJSIP/<number>@carrier`` into ``[ivr-callback]``; its ``OriginateResponse``
-   says whether the citizen answered; the try's outcome and the request's next state
-   (:func:`ivr.core.callbacks.after_try`) are written back.
+   ``Originate`` of ``Local/<number>@ivr-callback-out/n`` into ``[ivr-callback]``: the dialplan
+   checks the number against the dialling plan again and dials the carrier
+   (``dialplan/callback.conf``), passing the outcome back to the Local channel (answered, busy,
+   congestion; no answer when the ring time is up); its ``OriginateResponse`` says which; the
+   try's outcome and the request's next state (:func:`ivr.core.callbacks.after_try`) are
+   written back.
 
 Nothing lives only in memory: after a restart the worker closes the tries a stopped engine left
 ringing (as "interrupted", counted) and carries on from the database. The number dialled is
@@ -46,7 +50,8 @@ def originate_action(request: Callback, number: str, queue: str, main_line: str,
     """The AMI Originate that calls ``request`` back into ``queue`` (pure: what is sent)."""
     variables = {dv.CALLBACK: str(request.id), dv.CALLBACK_NUMBER: number, dv.QUEUE: queue,
                  dv.LINE: request.line, dv.DEPARTMENT: request.department}
-    return {"Action": "Originate", "Channel": f"PJSIP/{number}@carrier", "Context": CALLBACK_CONTEXT,
+    return {"Action": "Originate", "Channel": f"Local/{number}@{dv.CALLBACK_OUT_CONTEXT}/n",
+            "Context": CALLBACK_CONTEXT,
             "Exten": "s", "Priority": "1", "Timeout": str(int(ring_s * 1000)), "Async": "true",
             "CallerID": f'"12345" <{main_line}>',
             "Variable": [f"{name}={value}" for name, value in variables.items()]}

@@ -18,10 +18,19 @@ networks (:func:`permitted_sources`); a refused request is a ``FailedACL`` secur
       srtp: required                # off | optional | required (SDES keys travel only over TLS)
       qualify_frequency: 30         # seconds between OPTIONS to each registered phone
       webrtc: [agent4]              # agents whose phone is the browser (the console's /phone)
-      http_port: 8088               # Asterisk's HTTP server for them: SIP over WebSocket at /ws
-      https_port: 8089              # the same over TLS (wss), with tls in transports
+      http_port: 8088               # Asterisk's HTTP server for them, on loopback: SIP over
+                                    # WebSocket at /ws, reached only through the console
 
 Without the file no agent can register (the lab's static contacts still work).
+
+Who may speak as whom. Asterisk finds a request's endpoint by its source address first (the
+carrier, ``identify``), then by its From user, which only the agents' endpoints accept (each then
+proves it with its digest password). Identification by address is sound only if no one else sends
+from the carrier's addresses: :func:`identity_problems` refuses a softphones' network, or the
+console's relay of the browser phones (:data:`CONSOLE_RELAY`), that covers one of them.
+Asterisk's HTTP server checks no ``Origin``: its WebSocket is bound to loopback and reached only
+through the console's ``/phone/ws``, which checks the Origin and the agent's session
+(:mod:`ivr.web.phone_relay`).
 """
 from __future__ import annotations
 
@@ -37,6 +46,10 @@ from ivr.errors import AsteriskError
 TRANSPORTS = ("udp", "tcp", "tls")
 SRTP = ("off", "optional", "required")
 _AGENT_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# Where the console's relay of the browser phones reaches Asterisk's WebSocket from (and where
+# Asterisk's HTTP server listens): the browser phones' endpoints accept SIP from here only.
+CONSOLE_RELAY = "127.0.0.1/32"
+RELAY_HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -47,8 +60,7 @@ class Phones:
     srtp: str = "off"
     qualify_frequency: int = 30
     webrtc: tuple[str, ...] = ()            # agents whose phone is the browser (WebRTC)
-    http_port: int = 8088                   # Asterisk's HTTP server (ws) for them
-    https_port: int = 8089                  # and over TLS (wss)
+    http_port: int = 8088                   # Asterisk's HTTP server (ws) for them, on loopback
 
     @property
     def tls(self) -> bool:
@@ -69,6 +81,9 @@ def load_phones(trunks_dir: Path | str, agent_ids: set[str] | None = None) -> Ph
         c.mapping((), {"phones"}, {"phones"})
         c.mapping(("phones",), {"networks", "transports", "tls_port", "srtp", "qualify_frequency",
                                 "webrtc", "http_port", "https_port"})
+        if c.get(("phones", "https_port")) is not None:
+            c.add(("phones", "https_port"), "no longer used: browser phones reach Asterisk through the "
+                  "console (wss when the console is served over https); remove it")
         nets = c.get(("phones", "networks")) or []
         if not isinstance(nets, list):
             c.add(("phones", "networks"), "expected a list of networks, e.g. [10.12.0.0/16]")
@@ -97,7 +112,6 @@ def load_phones(trunks_dir: Path | str, agent_ids: set[str] | None = None) -> Ph
         kw["qualify_frequency"] = int(qualify)
         kw["webrtc"] = _browser_agents(c, agent_ids)
         kw["http_port"] = c.port(("phones", "http_port"), 8088)
-        kw["https_port"] = c.port(("phones", "https_port"), 8089)
     if problems:
         lines = "\n".join(f"  {p}" for p in problems)
         raise AsteriskError(f"{path} has {len(problems)} problem(s):\n{lines}")
@@ -122,12 +136,31 @@ def _browser_agents(c: _Checker, agent_ids: set[str] | None) -> tuple[str, ...]:
 
 def permitted_sources(site: Site, phones: Phones) -> list[str]:
     """Every network Asterisk accepts SIP requests from, in a stable order: the carrier, the
-    departments' trunk (its in-dialog BYEs), the lab's static contacts, the softphones."""
+    departments' trunk (its in-dialog BYEs), the lab's static contacts, the softphones, and the
+    console's relay when an agent's phone is the browser."""
     found: list[str] = list(site.carrier.match)
     contacts = [site.departments.contact] + [c for _, c in sorted(site.agent_contacts.items())]
     found += [host for host in map(contact_host, contacts) if host]
     found += list(phones.networks)
+    if phones.webrtc:
+        found.append(CONSOLE_RELAY)
     return list(dict.fromkeys(found))
+
+
+def identity_problems(site: Site, phones: Phones) -> list[str]:
+    """Why the carrier could not be told apart by its address: a softphones' network (or the
+    console's relay of the browser phones) that covers one of the carrier's addresses would let
+    an agent's phone, or any page in an agent's browser, send citizens' calls as the carrier."""
+    others = [(net, "trunks/phones.yaml networks") for net in phones.networks]
+    if phones.webrtc:
+        others.append((CONSOLE_RELAY, "the console's relay of the browser phones (phones.yaml webrtc)"))
+    problems = []
+    for carrier in site.carrier.match:
+        for net, what in others:
+            if ipaddress.ip_network(carrier).overlaps(ipaddress.ip_network(net)):
+                problems.append(f"trunks/carrier.yaml match {carrier} overlaps {net} ({what}): "
+                                "SIP from there would be taken for the carrier's citizens' calls")
+    return problems
 
 
 def contact_host(contact: str) -> str:

@@ -20,12 +20,15 @@ from pathlib import Path
 import jinja2
 
 from ivr import dialplan_variables as dv
+from ivr.asterisk import ami_events
 from ivr.asterisk.install import Install
 from ivr.asterisk.layout import Layout
-from ivr.asterisk.phones import Phones, contact_host, permitted_sources
+from ivr.asterisk.phones import (CONSOLE_RELAY, RELAY_HOST, Phones, contact_host, identity_problems,
+                                 permitted_sources)
 from ivr.asterisk.secrets import Secrets, write_private
 from ivr.asterisk.site import Site
 from ivr.core import agent_phone
+from ivr.core.callbacks import dialling_plan
 from ivr.core.decision import Mode
 from ivr.core.rules import Rules
 from ivr.core.text import printable
@@ -77,18 +80,6 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
                             "func_logic.so", "func_global.so", "func_cut.so", "func_math.so",
                             "func_timeout.so", "func_dialplan.so")),
 )
-
-# AMI: the engine's account. read: call and agent events, and the dialplan's UserEvent (user: the
-# citizen's rating); write: queue membership (agent) and the read-only status queries its resync
-# needs (reporting: CoreShowChannels, Getvar, QueueStatus). The event whitelist is part of the
-# dialplan contract (ivr.dialplan_variables.AMI_EVENTS).
-AMI_READ = ("call", "agent", "user")
-AMI_WRITE = ("agent", "reporting", "originate")  # originate: the callbacks (ivr.ami.callbacks)
-AMI_EVENTS = dv.AMI_EVENTS
-# The staff console's account (agents' states, queue login and pause): ivr.ami.presence.
-CONSOLE_AMI_READ = ("agent",)
-CONSOLE_AMI_WRITE = ("agent", "reporting")
-CONSOLE_AMI_EVENTS = dv.CONSOLE_AMI_EVENTS
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NUMBER = re.compile(r"^\+?[0-9]{2,20}$")
@@ -166,6 +157,9 @@ def _environment() -> jinja2.Environment:
 
 def _context(inp: RenderInput) -> dict:
     rules = inp.rules
+    problems = identity_problems(inp.site, inp.phones)
+    if problems:
+        raise AsteriskError("the carrier could not be told apart by its address:\n  " + "\n  ".join(problems))
     centre = rules.centre
     general = _check_id("queue", centre.general_queue)
     queues = [{"id": _check_id("queue", q.id), "name_zh": safe_text(q.name_zh),
@@ -223,17 +217,17 @@ def _context(inp: RenderInput) -> dict:
         "v": dv,
         "ami_host": inp.ami_host,
         "ami_port": int(inp.ami_port),
-        "ami_read": AMI_READ,
-        "ami_write": AMI_WRITE,
-        "ami_events": AMI_EVENTS,
-        "console_ami_read": CONSOLE_AMI_READ,
-        "console_ami_write": CONSOLE_AMI_WRITE,
-        "console_ami_events": CONSOLE_AMI_EVENTS,
+        "accounts": {"engine": ami_events.ENGINE, "console": ami_events.CONSOLE,
+                     "callbacks": ami_events.CALLBACKS},
+        "declined": ami_events.DECLINED,
+        "disabled_events": ami_events.DISABLED_EVENTS,
         "channelvars": dv.AMI_CHANNEL_VARIABLES,
         "phones": inp.phones,
         "acl": permitted_sources(inp.site, inp.phones),
+        "relay": CONSOLE_RELAY, "relay_host": RELAY_HOST,
         "tls": {"cert": inp.layout.etc / "keys" / "asterisk.crt", "key": inp.layout.etc / "keys" / "asterisk.key"},
         "department_lines": _department_lines(rules),
+        "callback_plan": dialling_plan(centre.area_code),
         "feature_codes": agent_phone.FEATURE_CODES,
         "in_call_keys": agent_phone.IN_CALL_KEYS,
     }

@@ -6,7 +6,10 @@ carrier's caller id, or anything a caller makes it say): it is hostile input. Li
 departments' trunk, which dials only the departments' own lines the rules name (toll fraud,
 :mod:`ivr.core.agent_phone`), the carrier trunk calls back only what the dialling plan permits:
 a mainland mobile number or a fixed line of the centre's own area. Never an international,
-premium, short or emergency number, whatever the caller id says.
+premium, short or emergency number, whatever the caller id says. The plan is data
+(:func:`dialling_plan`): the engine checks a number against it here, and the dialplan checks it
+again on the way out (rendered as patterns into ``[ivr-callback-plan]``), so a number the engine
+never meant to dial does not ring either.
 
 A request's life::
 
@@ -17,14 +20,44 @@ A request's life::
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ivr.core.numbers import normalize_number
 
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+@dataclass(frozen=True)
+class NumberForm:
+    """One shape of number the dialling plan permits: ``prefix``, one digit of ``first``, then
+    ``rest`` more digits."""
+
+    prefix: str
+    first: str
+    rest: int
+    what: str
+
+    def matches(self, number: str) -> bool:
+        return (len(number) == len(self.prefix) + 1 + self.rest and number.startswith(self.prefix)
+                and number[len(self.prefix)] in self.first and number.isdigit())
+
+    @property
+    def pattern(self) -> str:
+        """The same shape as an Asterisk extension pattern (``_1[3456789]XXXXXXXXX``)."""
+        return f"_{self.prefix}[{self.first}]{'X' * self.rest}"
+
+
+def dialling_plan(area_code: str) -> tuple[NumberForm, ...]:
+    """The numbers a callback may dial: a mainland mobile, or a fixed line of the centre's area.
+
+    >>> [f.pattern for f in dialling_plan("0513")]
+    ['_1[3456789]XXXXXXXXX', '_0513[2345678]XXXXXXX']
+    """
+    if not area_code.isdigit():
+        raise ValueError(f"area code {area_code!r} is not digits")
+    return (NumberForm("1", "3456789", 9, "mainland mobile"),
+            NumberForm(area_code, "2345678", 7, f"fixed line of the area {area_code}"))
 
 
 class CallbackStatus(StrEnum):
@@ -60,13 +93,10 @@ def callback_number(raw: str, area_code: str) -> str | None:
     True
     """
     number = normalize_number(raw or "", area_code)
-    if number.startswith("01") and _MOBILE.fullmatch(number[1:]):  # "+86 139...": the trunk 0 added
+    plan = dialling_plan(area_code)
+    if number.startswith("01") and plan[0].matches(number[1:]):  # "+86 139...": the trunk 0 added
         number = number[1:]
-    if _MOBILE.fullmatch(number):
-        return number
-    if number.startswith(area_code) and len(number) == len(area_code) + 8 and number[len(area_code)] in "2345678":
-        return number
-    return None
+    return number if any(form.matches(number) for form in plan) else None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ address of its own, so Asterisk can tell them apart by source address as it woul
     127.0.2.N      agentN's baresip softphone (the softphones' network, with 127.0.0.1)
     127.0.9.9      a stranger: nobody permitted it
 
+agent7's phone is the browser (``webrtc``): Asterisk's HTTP server (SIP over WebSocket) listens on
+127.0.0.1:HTTP_PORT, for the console's relay (tests/e2e/test_sip_identity_e2e.py).
+
 Its own ports (the lab's offset applies), data folder and trunk files written here as a centre
 would write them: no static contact in lab.yaml, phones.yaml with udp, tcp and tls (SRTP
 optional, so one lab serves phones of every kind).
@@ -42,6 +45,8 @@ TLS_PORT = 4743 + _OFFSET
 DEPARTMENT_PORT = 4744 + _OFFSET
 CARRIER_PORT = 4745 + _OFFSET
 STRANGER_PORT = 4746 + _OFFSET
+HTTP_PORT = 4747 + _OFFSET
+BROWSER_AGENT = "agent7"   # the softphone tests use agent7's address only, never its endpoint
 CARRIER, DEPARTMENTS, STRANGER = "127.0.0.2", "127.0.0.3", "127.0.9.9"
 
 
@@ -55,7 +60,8 @@ def write_centre_trunks(folder: Path) -> Path:
                                      f"rtp:\n  start: {rtp}\n  end: {rtp + 998}\n")
     (folder / "phones.yaml").write_text(
         "phones:\n  networks: [127.0.0.1/32, 127.0.2.0/24]\n  transports: [udp, tcp, tls]\n"
-        f"  tls_port: {TLS_PORT}\n  srtp: optional\n  qualify_frequency: 10\n")
+        f"  tls_port: {TLS_PORT}\n  srtp: optional\n  qualify_frequency: 10\n"
+        f"  webrtc: [{BROWSER_AGENT}]\n  http_port: {HTTP_PORT}\n")
     return folder
 
 

@@ -48,8 +48,7 @@ def test_login_and_queue_membership(clean_queues):
     assert _run(lab, lambda s: ami.logout(s, lab.rules, "agent5")) == [("seat_environment", "was not logged in")]
 
 
-# Originate is granted since the callbacks (ivr.ami.callbacks dials the citizen back); what it may
-# dial is the engine's choice (ivr.core.callbacks.callback_number), not the account's.
+# Originate belongs to the callbacks' account alone (tests/e2e/test_ami_privilege_e2e.py).
 @pytest.mark.parametrize("action", [
     {"Action": "Command", "Command": "core show channels"},
     {"Action": "Setvar", "Variable": "IVR_X", "Value": "1"},   # class call: write not granted

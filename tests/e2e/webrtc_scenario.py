@@ -3,8 +3,8 @@ namespace (``unshare -n``: its own loopback and a veth pair, nothing of the host
 
 Asterisk (the project's own configuration, agent4's phone listed under ``webrtc``), the staff
 console (uvicorn), Debian's Chromium (Playwright, fake microphone) and SIPp as the carrier all
-run here. The agent logs in to the console, opens ``/phone`` (SIP.js over WebSocket to
-Asterisk's HTTP server), a citizen calls 12345, the agent clicks 接听, and the call's audio
+run here. The agent logs in to the console, opens ``/phone`` (SIP.js over the console's WebSocket,
+relayed to Asterisk's HTTP server on loopback), a citizen calls 12345, the agent clicks 接听, and the call's audio
 (SIPp's A-law speech through Asterisk, DTLS-SRTP) arrives in the browser. The last line printed
 is a JSON object of what was seen; the test asserts on it.
 
@@ -43,7 +43,7 @@ def write_trunks(folder: Path) -> Path:
     (folder / "departments.yaml").write_text("departments:\n  contact: sip:127.0.0.3:5301\n")
     (folder / "lab.yaml").write_text("sip:\n  bind: 127.0.0.1\n  port: 5060\nrtp:\n  start: 10000\n  end: 10998\n")
     (folder / "phones.yaml").write_text(
-        f"phones:\n  networks: [127.0.0.0/8, {MEDIA_NET}]\n  transports: [udp]\n"
+        f"phones:\n  networks: [{MEDIA_NET}]\n  transports: [udp]\n"
         f"  webrtc: [{AGENT}]\n  http_port: 8088\n")
     return folder
 

@@ -1,6 +1,7 @@
 """``/phone``: an agent whose phone is the browser gets what it needs to register it, only
 that agent, never cached, and a Content-Security-Policy that lets the page reach that one
-WebSocket; an agent on a softphone is told so."""
+WebSocket (the console's own relay, ``/phone/ws``); an agent on a softphone is told so.
+The relay itself is tested in test_phone_relay.py."""
 from __future__ import annotations
 
 import html
@@ -31,10 +32,12 @@ def test_the_browser_phone_page_carries_its_registration_and_opens_only_that_soc
     page = client.get("/phone")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
-    assert "connect-src 'self' ws://10.12.0.5:8088/ws;" in page.headers["content-security-policy"]
+    # the console's own WebSocket (never Asterisk's, which listens on loopback only)
+    assert "connect-src 'self' ws://testserver/phone/ws;" in page.headers["content-security-policy"]
     assert "script-src 'self';" in page.headers["content-security-policy"]
     text = page.text
-    assert 'data-ws="ws://10.12.0.5:8088/ws"' in text and 'data-user="agent1"' in text
+    assert 'data-ws="ws://testserver/phone/ws"' in text and 'data-user="agent1"' in text
+    assert 'data-domain="10.12.0.5"' in text
     assert f'data-password="{browser_phones.agent_passwords["agent1"]}"' in text
     assert browser_phones.agent_passwords["agent2"] not in text
     words = json.loads(html.unescape(text.split('data-words="', 1)[1].split('"', 1)[0]))
