@@ -86,7 +86,8 @@ def test_ami_account_has_least_privilege(rendered):
     # originate: the callbacks (ivr.ami.callbacks), into [ivr-callback]; no call, command, system, user
     assert re.search(r"(?m)^write = agent,reporting,originate$", text)
     console = text[text.index("[ivr-console]"):]
-    assert re.search(r"(?m)^read = agent$", console) and re.search(r"(?m)^write = agent,reporting$", console)
+    # user: the dialplan's UserEvents that say a caller waits at a queue's door (read only)
+    assert re.search(r"(?m)^read = agent,user$", console) and re.search(r"(?m)^write = agent,reporting$", console)
     assert "bindaddr = 127.0.0.1" in rendered["manager.conf"]
 
 

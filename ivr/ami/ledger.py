@@ -1,15 +1,19 @@
 """The ledger: call facts written to the ticket store, idempotently.
 
-* Entered   -> the call counts as offered to 12345
+* AtDoor    -> the call counts as offered to 12345: the caller reached a queue's door
+* HungUp    -> a caller who passed the door hung up: abandoned where they were (greeting, notice,
+               offer, queue), unless the call got further (answered, callback, left informed)
+* Entered   -> the call joined a queue (its wait starts)
 * Answered  -> one work order (keyed on Linkedid) and the call counts as answered
-* Abandoned -> the call counts as abandoned (against the connection rate)
+* Abandoned -> the call counts as abandoned in the queue (against the connection rate)
 * Reached   -> the department's own line answered a parallel call: logged only (12345 did not take it)
 * Ended     -> the recording is complete: its size and SHA-256 go on the order and in the manifest
 * Rated     -> the citizen's 1..5 goes on the order (after its Answered: the facts keep their order)
 * Transferred -> the department's line the agent put the caller through to goes on the order's
                history (to whom, how, by whom, when); the status does not change
 * CallbackAsked -> a durable callback request (once per call; a number the dialling plan does not
-               permit is recorded as refused), which the callback worker dials when an agent is free
+               permit is recorded as refused), which the callback worker dials when an agent is free;
+               a caller who hung up for it has the call's outcome ``callback``
 * LeftInformed  -> the caller left after the incident notice (their own KPI outcome)
 
 The dialplan's variables say which line was dialled and for which department; when they are
@@ -23,6 +27,7 @@ from pathlib import Path
 
 from ivr.ami.intake import RecordingNotReady
 from ivr.core import call_events as ce
+from ivr.core import callbacks as cb
 from ivr.core.agent_phone import department_line
 from ivr.core.numbers import normalize_number
 from ivr.core.rules import Rules
@@ -75,8 +80,16 @@ class StoreLedger:
         line, department, mode = self._details(call)
         common = dict(line=line, department=department, mode=mode, caller=call.caller,
                       uniqueid=call.uniqueid or None)
-        if isinstance(fact, ce.Entered):
-            self.store.record_call(call.linkedid, at=fact.at, outcome="offered", queue=fact.queue, **common)
+        if isinstance(fact, ce.AtDoor):
+            self.store.record_call(call.linkedid, at=fact.at, outcome="offered", queue=fact.queue, door=True,
+                                   **common)
+        elif isinstance(fact, ce.HungUp):
+            # only callers who passed a door have the hangup handler that says this
+            self.store.record_call(call.linkedid, at=fact.at, outcome="abandoned", queue=fact.queue or None,
+                                   door=True, stage=fact.stage or None, ended_at=fact.at, **common)
+        elif isinstance(fact, ce.Entered):
+            self.store.record_call(call.linkedid, at=fact.at, outcome="offered", queue=fact.queue, joined=True,
+                                   **common)
         elif isinstance(fact, ce.Answered):
             ticket, created = self.store.create_ticket_for_answer(
                 call.linkedid, at=fact.at, queue=fact.queue, agent=fact.agent,
@@ -86,7 +99,7 @@ class StoreLedger:
                          line=line, department=department, agent=fact.agent)
         elif isinstance(fact, ce.Abandoned):
             self.store.record_call(call.linkedid, at=fact.at, outcome="abandoned", queue=fact.queue,
-                                   wait_seconds=fact.hold_time, **common)
+                                   wait_seconds=fact.hold_time, joined=True, stage="queue", **common)
         elif isinstance(fact, ce.Reached):
             # the department's own line took it: not a call offered to 12345, no work order
             log.info("ledger.department_answered", linkedid=call.linkedid, line=line, department=department)
@@ -103,10 +116,13 @@ class StoreLedger:
             if created:
                 log.info("ledger.callback_requested", linkedid=call.linkedid, queue=fact.queue,
                          status=request.status, via=fact.via, callback=request.id)
+            if request.status != cb.CallbackStatus.REFUSED:  # the caller hung up to be called back
+                self.store.record_call(call.linkedid, at=fact.at, outcome="callback", queue=fact.queue, **common)
         elif isinstance(fact, ce.LeftInformed):
             if self.surges.left_informed(call.linkedid, at=fact.at, line=line, queue=fact.queue,
                                          notice=fact.notice):
                 log.info("ledger.left_informed", linkedid=call.linkedid, line=line, notice=fact.notice)
+            self.store.record_call(call.linkedid, at=fact.at, outcome="left_informed", queue=fact.queue, **common)
 
     def _record_transfer(self, fact: ce.Transferred) -> None:
         line = department_line(self.rules(), fact.to)

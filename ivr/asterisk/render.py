@@ -85,8 +85,9 @@ MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 AMI_READ = ("call", "agent", "user")
 AMI_WRITE = ("agent", "reporting", "originate")  # originate: the callbacks (ivr.ami.callbacks)
 AMI_EVENTS = dv.AMI_EVENTS
-# The staff console's account (agents' states, queue login and pause): ivr.ami.presence.
-CONSOLE_AMI_READ = ("agent",)
+# The staff console's account (agents' states, queue login and pause): ivr.ami.presence. user: the
+# dialplan's UserEvents, which say a caller waits at a queue's door (the wallboard counts them).
+CONSOLE_AMI_READ = ("agent", "user")
 CONSOLE_AMI_WRITE = ("agent", "reporting")
 CONSOLE_AMI_EVENTS = dv.CONSOLE_AMI_EVENTS
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from ivr.core import callbacks as cb
 from ivr.core.notices import Notice, window_problem
 from ivr.errors import IvrError
+from ivr.store import calls as calls_store
 from ivr.store.models_surges import CallbackRow, CallbackTryRow, LeftInformedRow, NoticeRow
 from ivr.store.sessions import session_of, transaction
 
@@ -160,6 +161,8 @@ class SurgeStore:
             if step.status in (cb.CallbackStatus.ANSWERED, cb.CallbackStatus.FAILED):
                 row.closed_at = at
                 row.reason = "" if answered else f"not answered after {row.tries} tries (last: {outcome})"[:200]
+            if answered:  # the call that asked for it is connected now (ivr.core.kpi: called back)
+                calls_store.called_back(session, row.linkedid)
             return _callback(row)
 
     def interrupted(self, policy: cb.CallbackPolicy, at: datetime) -> list[Callback]:
@@ -236,22 +239,18 @@ def queue_facts(engine: Engine, since: datetime | None, until: datetime | None):
 
     answered_callbacks = select(CallbackTryRow.linkedid).where(CallbackTryRow.outcome == "answered")
     by_callback = CallRow.linkedid.in_(answered_callbacks).label("by_callback")
-    cols = (CallRow.queue, CallRow.outcome, CallRow.wait_seconds, by_callback)
+    door = CallRow.door_at.is_not(None).label("door")
+    cols = (CallRow.queue, CallRow.outcome, CallRow.wait_seconds, by_callback, door, CallRow.stage)
     calls_q = select(*cols, func.count()).group_by(*cols)
     left_q = select(LeftInformedRow.queue, func.count()).group_by(LeftInformedRow.queue)
     asked_cols = (CallbackRow.queue, CallbackRow.status, CallbackRow.via)
     asked_q = select(*asked_cols, func.count()).group_by(*asked_cols)
-    if since is not None:
-        calls_q = calls_q.where(CallRow.started_at >= since)
-        left_q = left_q.where(LeftInformedRow.at >= since)
-        asked_q = asked_q.where(CallbackRow.requested_at >= since)
-    if until is not None:
-        calls_q = calls_q.where(CallRow.started_at < until)
-        left_q = left_q.where(LeftInformedRow.at < until)
-        asked_q = asked_q.where(CallbackRow.requested_at < until)
+    calls_q = calls_store.within(calls_q, CallRow.started_at, since, until)
+    left_q = calls_store.within(left_q, LeftInformedRow.at, since, until)
+    asked_q = calls_store.within(asked_q, CallbackRow.requested_at, since, until)
     with session_of(sessionmaker(engine), "report") as session:
-        calls = [QueueCall(queue or "", outcome, wait, bool(cb_), n)
-                 for queue, outcome, wait, cb_, n in session.execute(calls_q)]
+        calls = [QueueCall(queue or "", outcome, wait, bool(cb_), n, bool(door_), stage)
+                 for queue, outcome, wait, cb_, door_, stage, n in session.execute(calls_q)]
         left = {queue: n for queue, n in session.execute(left_q)}
         asked = [(queue, status, via, n) for queue, status, via, n in session.execute(asked_q)]
     return calls, left, asked

@@ -1,0 +1,48 @@
+"""Every caller counted: the queue's door on the calls.
+
+* ``calls.door_at``: when a caller routed to a queue reached its door, before anything they hear
+  there (the greeting, an incident notice, the callback offer): such a call is offered whatever
+  became of it. ``joined_at``: when it first joined a queue (its wait is counted from there).
+  ``stage``: where a caller who hung up unanswered was. The outcomes grow (ivr.core.kpi).
+  Calls recorded before: each joined a queue when it was first recorded, so its door and its
+  joining are taken as that moment, except the centre's own callback calls (their linkedid is a
+  callback try's), which were never offered.
+* the report's covering index carries the new columns it groups and filters on.
+
+Revision ID: 0012
+Revises: 0010
+Create Date: 2026-12-05
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+CALL_REPORT_BEFORE = ["line", "department", "outcome"]
+CALL_REPORT = ["line", "department", "outcome", "stage", "door_at"]
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("calls") as batch:
+        batch.add_column(sa.Column("door_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("joined_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("stage", sa.String(16), nullable=True))
+    op.execute("UPDATE calls SET joined_at = started_at")
+    op.execute("UPDATE calls SET door_at = started_at WHERE linkedid NOT IN "
+               "(SELECT linkedid FROM callback_tries WHERE linkedid <> '')")
+    op.drop_index("ix_calls_report", table_name="calls")
+    op.create_index("ix_calls_report", "calls", ["started_at", *CALL_REPORT])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_calls_report", table_name="calls")
+    with op.batch_alter_table("calls") as batch:
+        batch.drop_column("stage")
+        batch.drop_column("joined_at")
+        batch.drop_column("door_at")
+    op.create_index("ix_calls_report", "calls", ["started_at", *CALL_REPORT_BEFORE])
