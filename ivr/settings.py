@@ -42,6 +42,7 @@ class Settings:
     callback_tries: int = 3       # IVR_CALLBACK_TRIES: tries of a callback before it is closed as failed
     callback_retry_after: float = 120.0  # IVR_CALLBACK_RETRY_AFTER: seconds between unanswered tries
     callback_ring: float = 30.0   # IVR_CALLBACK_RING: seconds the citizen's phone rings on each try
+    callback_per_day: int = 3     # IVR_CALLBACK_PER_DAY: callbacks dialled per number per day (ivr.core.callbacks)
 
     def secure(self) -> None:
         """Make the data and recordings folders (and a SQLite database) readable by the engine's
@@ -78,6 +79,7 @@ class Settings:
             callback_tries=int(number(env, "IVR_CALLBACK_TRIES", 3, 1, 10)),
             callback_retry_after=number(env, "IVR_CALLBACK_RETRY_AFTER", 120.0, 1.0, 86400.0),
             callback_ring=number(env, "IVR_CALLBACK_RING", 30.0, 5.0, 120.0),
+            callback_per_day=int(number(env, "IVR_CALLBACK_PER_DAY", 3, 1, 50)),
         )
 
     def __repr__(self) -> str:

@@ -31,6 +31,7 @@ from ivr.core import callbacks as cb
 from ivr.core.agent_phone import department_line
 from ivr.core.numbers import normalize_number
 from ivr.core.rules import Rules
+from ivr.core.wallboard import day_start
 from ivr.errors import TicketError, TicketNotFound
 from ivr.logs import get_logger
 from ivr.recordings import digest
@@ -54,9 +55,11 @@ class StoreLedger:
 
     def __init__(self, store: TicketStore, rules: Callable[[], Rules],
                  recordings_dir: Path, manifest: Callable[..., None] | None = None,
-                 wall_clock: Callable[[], float] = time.time, settle_s: float = SETTLE_S) -> None:
+                 wall_clock: Callable[[], float] = time.time, settle_s: float = SETTLE_S,
+                 callback_per_day: int = cb.PER_DAY) -> None:
         self.store, self.rules, self.recordings_dir = store, rules, Path(recordings_dir)
         self.manifest, self.wall_clock, self.settle_s = manifest, wall_clock, settle_s
+        self.callback_per_day = callback_per_day
         self.surges = SurgeStore(store.engine)
 
     def _details(self, call: ce.CallInfo) -> tuple[str, str, str]:
@@ -110,12 +113,16 @@ class StoreLedger:
         elif isinstance(fact, ce.Transferred):
             self._record_transfer(fact)
         elif isinstance(fact, ce.CallbackAsked):
+            centre = self.rules().centre
             request, created = self.surges.request_callback(
-                call.linkedid, queue=fact.queue, caller=call.caller, area_code=self.rules().centre.area_code,
-                line=line, department=department, via=fact.via, at=fact.at)
+                call.linkedid, queue=fact.queue, caller=call.caller, area_code=centre.area_code,
+                line=line, department=department, via=fact.via, at=fact.at,
+                day_start=day_start(fact.at.astimezone(centre.timezone)), per_day=self.callback_per_day,
+                heard=fact.heard)
             if created:
                 log.info("ledger.callback_requested", linkedid=call.linkedid, queue=fact.queue,
-                         status=request.status, via=fact.via, callback=request.id)
+                         status=request.status, verdict=request.verdict, heard=fact.heard, via=fact.via,
+                         callback=request.id, joined_to=request.joined_to, reason=request.reason)
             if request.status != cb.CallbackStatus.REFUSED:  # the caller hung up to be called back
                 self.store.record_call(call.linkedid, at=fact.at, outcome="callback", queue=fact.queue, **common)
         elif isinstance(fact, ce.LeftInformed):

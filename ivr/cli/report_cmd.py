@@ -82,12 +82,13 @@ def _queue_table(queues: dict) -> None:
     click.echo("\nper queue (service level: answered within 15 s; abandoned in the queue by wait "
                "<15s/15-60s/1-3min/>3min; before it, while hearing the greeting/notice/offer):")
     click.echo(f"  {'':<18} {'offered':>7} {'answered':>8} {'callback':>8} {'informed':>8} {'asked cb':>8} "
-               f"{'on offer':>8} {'abandoned':>16} {'before':>8} {'service':>9}")
+               f"{'on offer':>8} {'joined':>6} {'refused':>7} {'abandoned':>16} {'before':>8} {'service':>9}")
     for queue, f in queues.items():
         bands = "/".join(str(n) for n in f.abandoned.values())
         before = "/".join(str(n) for n in f.abandoned_before_queue.values())
         click.echo(f"  {queue:<18} {f.offered:>7} {f.answered:>8} {f.answered_by_callback:>8} {f.left_informed:>8} "
-                   f"{f.callbacks_asked:>8} {f.callbacks_by_via.get('wait_offer', 0):>8} {bands:>16} {before:>8} "
+                   f"{f.callbacks_asked:>8} {f.callbacks_by_via.get('wait_offer', 0):>8} {f.callbacks_joined:>6} "
+                   f"{f.callbacks_refused:>7} {bands:>16} {before:>8} "
                    f"{kpi.percent(f.service_level):>9}")
 
 

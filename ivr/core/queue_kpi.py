@@ -5,8 +5,10 @@
   callbacks (the citizen had asked for one and hung up, ivr.core.callbacks);
 * **left informed** — callers who heard the incident notice and left with its key: their matter
   is known, they are neither answered nor abandoned;
-* **callbacks asked** — callers who kept their place by asking to be called back; how many were
-  called back, failed (not answered after every try) or still wait;
+* **callbacks asked** — callers who asked to be called back; how many were called back, failed
+  (not answered after every try) or still wait, were joined to their number's open request
+  (never dialled: the open one calls back) or refused (the number's callbacks for the day used
+  up, or a number that cannot be called back: the caller stayed in the queue);
 * **abandoned** — callers who hung up while waiting in the queue, counted by how long they had
   waited (under 15 s, 15-60 s, 1-3 min, over 3 min); **abandoned before the queue** — callers who
   hung up at its door, by what they were hearing (greeting, notice, offer);
@@ -56,6 +58,8 @@ class QueueFigures:
     callbacks_asked: int = 0
     callbacks_done: int = 0
     callbacks_failed: int = 0
+    callbacks_joined: int = 0
+    callbacks_refused: int = 0
     # callbacks asked, by how: queue_key (2 while queued), notice_key (after a notice),
     # wait_offer (took the offer made on joining a long wait)
     callbacks_by_via: dict[str, int] = field(default_factory=dict)
@@ -74,7 +78,8 @@ class QueueFigures:
         return {"offered": self.offered, "answered": self.answered, "answered_by_callback": self.answered_by_callback,
                 "answered_within_15s": self.answered_within, "left_informed": self.left_informed,
                 "callbacks_asked": self.callbacks_asked, "callbacks_done": self.callbacks_done,
-                "callbacks_failed": self.callbacks_failed, "callbacks_by_via": dict(self.callbacks_by_via),
+                "callbacks_failed": self.callbacks_failed, "callbacks_joined": self.callbacks_joined,
+                "callbacks_refused": self.callbacks_refused, "callbacks_by_via": dict(self.callbacks_by_via),
                 "abandoned": self.abandoned_total,
                 "abandoned_by_wait": dict(self.abandoned),
                 "abandoned_before_queue": dict(self.abandoned_before_queue), "service_level": self.service_level}
@@ -120,4 +125,6 @@ def queue_report(calls: Iterable[QueueCall], left_informed: dict[str, int],
         figures.callbacks_by_via[via] = figures.callbacks_by_via.get(via, 0) + n
         figures.callbacks_done += n if status == "answered" else 0
         figures.callbacks_failed += n if status == "failed" else 0
+        figures.callbacks_joined += n if status == "joined" else 0
+        figures.callbacks_refused += n if status == "refused" else 0
     return dict(sorted(out.items()))

@@ -63,7 +63,23 @@ ACTION = {"search": "查询", "play": "播放", "seek": "拖动播放", "downloa
           "release": "解除保全", "score": "质检评分", "export": "导出日志", "view": "查看"}
 
 NAV = {"wallboard": "大屏", "supervision": "督办", "orders": "工单", "recordings": "录音调听",
-       "access_log": "访问日志", "notices": "热点播报"}
+       "access_log": "访问日志", "notices": "热点播报", "callbacks": "回拨"}
+
+# the callback requests page (/callbacks): the same requests as `ivr callbacks list`
+CALLBACKS = {
+    "title": "回拨登记", "requests": "回拨登记", "all": "全部", "none": "没有回拨登记。",
+    "rule": "同一号码同时只登记一次回拨（再次登记并入原登记）；每个号码每天最多回拨 {n} 次，超出的登记被拒绝，来电者继续排队。",
+    "requested_at": "登记时间", "number": "回拨号码", "queue": "队列", "via_title": "登记方式",
+    "status_title": "状态", "tries": "拨打次数", "reason": "说明", "no_number": "（无号码）",
+    "newest": "只显示最新的 {n} 条。",
+    "via": {"queue_key": "排队时按2", "notice_key": "听播报后按2", "wait_offer": "等待提示时按2"},
+    "status": {"waiting": "等待回拨", "calling": "正在回拨", "answered": "已回拨接通", "failed": "未接通",
+               "joined": "已并入原登记", "refused": "已拒绝"},
+    "joined_to": "该号码已有未完成的回拨登记 #{id}，本次并入，不再另行回拨",
+    "why_refuse_today": "该号码今天的回拨次数已达上限，拒绝登记（来电者继续排队）",
+    "why_refuse_number": "该号码不是可回拨的号码（只回拨本地固话和手机），拒绝登记（来电者继续排队）",
+    "why_failed": "拨打 {n} 次均未接通",
+}
 
 # the incident notices page (/notices): the same words as `ivr notices`
 NOTICES = {"title": "热点播报", "add": "发布播报", "lines": "号码（每行一个）", "queues": "队列",

@@ -123,3 +123,68 @@ def test_every_caller_at_a_queues_door_is_counted_and_waits_on_the_wallboard(cle
     text = staff(env, "report")
     assert "offered 7" in text
     print(text)
+
+
+def _pause(lab, agent: str, reason: str | None) -> None:
+    import asyncio
+
+    from e2e.asterisk_lab import with_session
+    from ivr.asterisk import ami
+    aside(lambda: asyncio.run(with_session(lab.settings, lambda session: ami.pause(session, agent, reason))))
+
+
+def test_one_number_asking_again_and_again_is_called_back_once_then_refused_and_stays_queued(clean_queues,
+                                                                                             tmp_path):
+    """One number presses 2 while queued in call after call (with IVR_CALLBACK_PER_DAY=1): the
+    first request waits, the second is joined to it (the caller hears the earlier one stands and
+    hangs up); the first is tried and fails; the third is refused for the day: the caller hears
+    so and stays in the queue, ahead of a caller who joined behind them, and is answered."""
+    lab = clean_queues
+    number = "13955550077"
+    url, env = staffed(lab, tmp_path)
+    env.update(IVR_CALLBACK_PER_DAY="1", IVR_CALLBACK_TRIES="1", IVR_CALLBACK_RING="10")
+    with running_engine(lab.settings, tmp_path / "engine.log", database_url=url,
+                        **{k: env[k] for k in ("IVR_WEB_PORT", "IVR_CALLBACK_PER_DAY", "IVR_CALLBACK_TRIES",
+                                               "IVR_CALLBACK_RING")}) as engine, \
+            lab.agent("agent1", behaviour="answer_hangup") as agent1:
+        aside(lambda: lab.login("agent1"))
+        _pause(lab, "agent1", "meeting")      # callers wait in q12345 (and hear no offer: a 300 s wait)
+        for n, heard in ((1, "accept"), (2, "join")):
+            result, hangup = lab.call("12345", talk_ms=6000, caller=number, rating=2, timeout=40)
+            assert result.ok, result.output[-2000:]
+            assert hangup["vars"].get("IVR_REACHED", "") == ""       # hung up to wait for the callback
+            assert engine.wait_for(f"verdict={heard}", timeout=10), engine.log()[-3000:]
+        # agent1 frees up: the open request is tried once; the citizen's phone is busy: it fails
+        with lab.party("citizen", CARRIER_PORT, behaviour="busy") as phone:
+            _pause(lab, "agent1", None)
+            assert [c.dialled for c in phone.wait_for(1, outcome="busy", timeout=30)] == [number]
+            assert engine.wait_for("callbacks.try_ended", timeout=30), engine.log()[-3000:]
+            _pause(lab, "agent1", "meeting")
+        # the third time today: refused; the caller stays queued at their place, ahead of another
+        joins = len(lab.events.joins)
+        third = held_call(lab, CARRIER_PORT + 1, number, 8000, rating=2)
+        assert lab.events.wait_join("q12345", after=joins, timeout=15)
+        behind = held_call(lab, CARRIER_PORT + 2, "13955550088", 60_000)
+        assert engine.wait_for("verdict=refuse_today", timeout=20), engine.log()[-3000:]
+        assert lab.events.wait_join("q12345", after=joins + 2, timeout=40), lab.events.joins[joins:]
+        connects = len(lab.events.connects)
+        _pause(lab, "agent1", None)
+        first = lab.events.wait_connect("agent1", after=connects, timeout=30)
+        assert first is not None and first["caller"] == number, lab.events.connects[connects:]
+        third.join(60)
+        behind.join(90)
+        assert [c.caller for c in agent1.wait_for(2, timeout=30)] == [number, "13955550088"]
+        aside(lambda: lab.logout("agent1"))
+    requests = {r["verdict"]: r for r in staff(env, "callbacks", "list", "--json")}
+    assert set(requests) == {"accept", "join", "refuse_today"}
+    accepted, joined, refused = requests["accept"], requests["join"], requests["refuse_today"]
+    assert (accepted["status"], accepted["tries"]) == ("failed", 1)   # dialled once, the phone busy
+    assert (joined["status"], joined["joined_to"], joined["tries"]) == ("joined", accepted["id"], 0)
+    assert (refused["status"], refused["tries"]) == ("refused", 0) and "asked too often" in refused["reason"]
+    listed = staff(env, "callbacks", "list")
+    assert "joined to request" in listed and "asked too often" in listed
+    q = staff(env, "report", "--json")["queues"]["q12345"]
+    assert (q["callbacks_asked"], q["callbacks_joined"], q["callbacks_refused"], q["callbacks_failed"]) == (3, 1, 1, 1)
+    total = staff(env, "report", "--json")["total"]
+    # the refused caller stayed and was answered; the two who hung up for a callback count as asking
+    assert (total["offered"], total["answered"], total["callbacks"]) == (4, 2, 2)

@@ -8,6 +8,9 @@
   joining are taken as that moment, except the centre's own callback calls (their linkedid is a
   callback try's), which were never offered.
 * the report's covering index carries the new columns it groups and filters on.
+* ``callbacks.verdict`` (what the per-number rule decided and the caller was told: accept, join,
+  refuse_today, refuse_number) and ``joined_to`` (a request joined to the number's open one); an
+  index on (number, requested_at) for the rule's reading of a number's requests.
 
 Revision ID: 0012
 Revises: 0010
@@ -37,9 +40,17 @@ def upgrade() -> None:
                "(SELECT linkedid FROM callback_tries WHERE linkedid <> '')")
     op.drop_index("ix_calls_report", table_name="calls")
     op.create_index("ix_calls_report", "calls", ["started_at", *CALL_REPORT])
+    with op.batch_alter_table("callbacks") as batch:
+        batch.add_column(sa.Column("verdict", sa.String(16), nullable=False, server_default=""))
+        batch.add_column(sa.Column("joined_to", sa.Integer(), nullable=True))
+    op.create_index("ix_callbacks_number_requested", "callbacks", ["number", "requested_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_callbacks_number_requested", table_name="callbacks")
+    with op.batch_alter_table("callbacks") as batch:
+        batch.drop_column("joined_to")
+        batch.drop_column("verdict")
     op.drop_index("ix_calls_report", table_name="calls")
     with op.batch_alter_table("calls") as batch:
         batch.drop_column("stage")
