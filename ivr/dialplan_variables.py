@@ -114,6 +114,10 @@ STAGE: Final = "IVR_STAGE"                  # where the caller is: greeting, not
 # on asking for a callback (ivr.core.callbacks.Verdict), and the queue position kept for a caller
 # who pressed 2 while queued and stays in the queue.
 CALLBACK_VERDICT: Final = "IVR_CALLBACK_VERDICT"
+# Asterisk's own record of each call that reaches the routing step (dialplan/incoming.conf, a
+# queue-log line written before the engine is asked: line|caller): the call log's lines feed the
+# impact preview only once joined to it (ivr.lifecycle.ingest), so a forged FastAGI session cannot.
+CALL_QUEUE_LOG: Final = "IVRCALL"
 QUEUE_POSITION: Final = "IVR_QUEUE_POSITION"
 CALLBACK_VIA: Final = "IVR_CALLBACK_VIA"    # internal to callback.conf: queue_key, notice_key or wait_offer
 NOTICE_KEY: Final = "IVR_NOTICE_KEY"        # internal to notice.conf: the key pressed after the notice

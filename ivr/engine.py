@@ -221,10 +221,10 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
         else:
             watching = asyncio.create_task(watcher.run())
         if "ami" in options.parts:
-            from ivr.lifecycle.ingest import Ingester
+            from ivr.lifecycle.ingest import Ingester, asterisk_records
             from ivr.store.routed_calls import RoutedCalls
 
-            followers.append(Ingester(call_log.spool, RoutedCalls(store.engine)).start())
+            followers.append(Ingester(call_log.spool, RoutedCalls(store.engine), asterisk_records(settings)).start())
             intake = build_intake(settings, store, watcher, clock).start()
             listener = build_listener(settings, intake, clock)
             await listener.start()

@@ -188,3 +188,50 @@ def test_one_number_asking_again_and_again_is_called_back_once_then_refused_and_
     total = staff(env, "report", "--json")["total"]
     # the refused caller stayed and was answered; the two who hung up for a callback count as asking
     assert (total["offered"], total["answered"], total["callbacks"]) == (4, 2, 2)
+
+
+def forge_route(port: int, uniqueid: str, line: str, caller: str) -> None:
+    """A stranger on the machine speaking FastAGI as if Asterisk asked to route a call."""
+    import socket
+
+    head = (f"agi_network: yes\nagi_network_script: route\nagi_request: agi://127.0.0.1/route\n"
+            f"agi_channel: PJSIP/carrier-0000ffff\nagi_uniqueid: {uniqueid}\nagi_callerid: {caller}\n"
+            f"agi_extension: s\nagi_arg_1: {line}\n\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(head)
+        stream = sock.makefile("rb")
+        while stream.readline():
+            sock.sendall(b"200 result=1\n")
+
+
+def test_forged_route_sessions_add_nothing_to_the_preview_and_real_calls_still_do(clean_queues, tmp_path):
+    lab = clean_queues
+    url, env = staffed(lab, tmp_path)
+    with running_engine(lab.settings, tmp_path / "engine.log", database_url=url,
+                        IVR_WEB_PORT=env["IVR_WEB_PORT"]) as engine:
+        real = []
+        for caller in ("13966660101", "13966660102"):
+            result, hangup = lab.call("12345", talk_ms=1000, caller=caller)
+            assert result.ok
+            real.append(hangup["uniqueid"])
+        # 500 forged sessions in a burst, one of them naming a real call's id with another number
+        forge_route(lab.settings.agi_port, real[0], "051380000401", "13800000000")
+        for n in range(500):
+            forge_route(lab.settings.agi_port, f"1796000000.{n}", "051380000401", f"1380000{n:04d}")
+        # the preview takes in what the call log holds on disk first: the two real calls, no more
+        deadline = time.monotonic() + 20
+        while (calls := staff(env, "rules", "preview", str(lab.settings.rules_path), "--json")["replay"]["calls"]) < 2:
+            assert time.monotonic() < deadline, engine.log()[-3000:]
+            time.sleep(0.5)
+        assert calls == 2
+    from sqlalchemy import create_engine, text
+
+    db = create_engine(url)
+    try:
+        with db.connect() as connection:
+            routed = connection.execute(text("SELECT call_id, line, caller FROM routed_calls")).all()
+            waiting = connection.execute(text("SELECT count(*) FROM call_log_pending")).scalar()
+    finally:
+        db.dispose()
+    assert sorted(routed) == sorted([(real[0], "12345", "13966660101"), (real[1], "12345", "13966660102")])
+    assert waiting == 501     # the forged lines wait for a record that never comes, then are dropped and counted

@@ -11,6 +11,9 @@
 * ``callbacks.verdict`` (what the per-number rule decided and the caller was told: accept, join,
   refuse_today, refuse_number) and ``joined_to`` (a request joined to the number's open one); an
   index on (number, requested_at) for the rule's reading of a number's requests.
+* the call log's lines wait for Asterisk's own record of their call before they feed the impact
+  preview (``call_log_pending``, ``asterisk_calls``), and the lines dropped unmatched are counted
+  per day (``call_log_dropped``): forged FastAGI sessions no longer reach ``routed_calls``.
 
 Revision ID: 0012
 Revises: 0010
@@ -44,9 +47,44 @@ def upgrade() -> None:
         batch.add_column(sa.Column("verdict", sa.String(16), nullable=False, server_default=""))
         batch.add_column(sa.Column("joined_to", sa.Integer(), nullable=True))
     op.create_index("ix_callbacks_number_requested", "callbacks", ["number", "requested_at"])
+    op.create_table(
+        "call_log_pending",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("call_id", sa.String(80), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("line", sa.String(40), nullable=False),
+        sa.Column("caller", sa.String(64), nullable=False),
+        sa.Column("rules_sha256", sa.String(64), nullable=False),
+        sa.Column("route", sa.String(160), nullable=False),
+        sa.Column("mode", sa.String(16), nullable=False),
+        sa.Column("department", sa.String(64), nullable=False),
+        sa.Column("taken_at", sa.DateTime(), nullable=False),
+    )
+    op.create_index("ix_call_log_pending_call", "call_log_pending", ["call_id"])
+    op.create_index("ix_call_log_pending_taken", "call_log_pending", ["taken_at"])
+    op.create_table(
+        "asterisk_calls",
+        sa.Column("uniqueid", sa.String(80), primary_key=True),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("line", sa.String(40), nullable=False),
+        sa.Column("caller", sa.String(64), nullable=False),
+        sa.Column("read_at", sa.DateTime(), nullable=False),
+    )
+    op.create_index("ix_asterisk_calls_read", "asterisk_calls", ["read_at"])
+    op.create_table(
+        "call_log_dropped",
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("lines", sa.Integer(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("call_log_dropped")
+    op.drop_index("ix_asterisk_calls_read", table_name="asterisk_calls")
+    op.drop_table("asterisk_calls")
+    op.drop_index("ix_call_log_pending_taken", table_name="call_log_pending")
+    op.drop_index("ix_call_log_pending_call", table_name="call_log_pending")
+    op.drop_table("call_log_pending")
     op.drop_index("ix_callbacks_number_requested", table_name="callbacks")
     with op.batch_alter_table("callbacks") as batch:
         batch.drop_column("joined_to")
