@@ -5,7 +5,7 @@ WALLBOARD = {
     "title": "大屏监控", "queues": "队列实况", "queue": "队列", "all_queues": "全中心", "waiting": "排队",
     "longest": "最长等待", "logged_in": "签入坐席", "ready": "空闲", "busy": "通话/振铃/整理", "paused": "暂停",
     "answered": "今日接听", "abandoned": "今日放弃", "service_level": "15秒接通率",
-    "service_level_hint": "15秒内接听 ÷（接听＋放弃），GB/T 33358", "agents": "坐席状态", "today": "今日",
+    "service_level_hint": "15秒内接听 ÷（接听＋排队中放弃），GB/T 33358", "agents": "坐席状态", "today": "今日",
     "week": "本周", "kpi": "服务指标", "by_department": "按部门", "by_line": "按号码",
     "per_quarter": "今日每15分钟来电", "key_answered": "接听", "key_abandoned": "放弃", "key_other": "排队中、回拨或已知情",
     "before_queue": "其中排队前", "left_informed": "已知情", "callbacks": "回拨",
