@@ -100,6 +100,25 @@ CALLBACK_QUEUE_LOG: Final = "IVRCALLBACK"
 LEFT_INFORMED_EVENT: Final = "IvrLeftInformed"
 LEFT_INFORMED_QUEUE_LOG: Final = "IVRLEFT"
 CALLBACK_NUMBER: Final = "IVR_CALLBACK_NUMBER"  # the citizen's number, shown to the agent
+# The queue's door (dialplan/queue.conf [ivr-queue-door]): every caller routed to a queue passes it
+# once, before anything they hear there (greeting, notice, callback offer), and is counted offered
+# from this line (UserEvent + queue-log line, like the rating). The door pushes a hangup handler
+# that says where the caller was when they hung up (IVR_STAGE: greeting, notice, offer, queue).
+DOOR_EVENT: Final = "IvrDoor"
+DOOR_QUEUE_LOG: Final = "IVRDOOR"
+HUNG_UP_EVENT: Final = "IvrHungUp"
+HUNG_UP_QUEUE_LOG: Final = "IVRHUNGUP"
+DOOR: Final = "IVR_DOOR"                    # internal to queue.conf: "1" once the caller passed the door
+STAGE: Final = "IVR_STAGE"                  # where the caller is: greeting, notice, offer, queue
+# The callback check (FastAGI ``callback_check``, dialplan/callback.conf): what the caller is told
+# on asking for a callback (ivr.core.callbacks.Verdict), and the queue position kept for a caller
+# who pressed 2 while queued and stays in the queue.
+CALLBACK_VERDICT: Final = "IVR_CALLBACK_VERDICT"
+# Asterisk's own record of each call that reaches the routing step (dialplan/incoming.conf, a
+# queue-log line written before the engine is asked: line|caller): the call log's lines feed the
+# impact preview only once joined to it (ivr.lifecycle.ingest), so a forged FastAGI session cannot.
+CALL_QUEUE_LOG: Final = "IVRCALL"
+QUEUE_POSITION: Final = "IVR_QUEUE_POSITION"
 CALLBACK_VIA: Final = "IVR_CALLBACK_VIA"    # internal to callback.conf: queue_key, notice_key or wait_offer
 NOTICE_KEY: Final = "IVR_NOTICE_KEY"        # internal to notice.conf: the key pressed after the notice
 QUEUE_KEYS_CONTEXT: Final = "ivr-queue-keys"    # queues.conf `context`: one key leaves the queue
@@ -130,7 +149,8 @@ AMI_EVENTS: Final = ("QueueCallerJoin", "AgentConnect", "QueueCallerAbandon", "D
                      "BlindTransfer", "AttendedTransfer", "OriginateResponse", "AgentComplete")
 
 # The staff console's AMI account gets only the queue events that say where agents and waiting
-# callers are (ivr.core.presence_events): membership, pause, ringing, talking, callers waiting.
+# callers are (ivr.core.presence_events): membership, pause, ringing, talking, callers waiting, and
+# the dialplan's UserEvents that say a caller reached a queue's door or is gone before joining it.
 CONSOLE_AMI_EVENTS: Final = ("QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause", "QueueMemberRemoved",
                              "AgentCalled", "AgentRingNoAnswer", "AgentConnect", "AgentComplete",
-                             "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon")
+                             "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "UserEvent")

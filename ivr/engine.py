@@ -11,8 +11,8 @@ watcher (reloaded on change), one clock and one ticket store:
 * the staff console (:mod:`ivr.web`): the web pages, and its own AMI feed of agents' states; a
   console that cannot start is logged and leaves the rest running;
 * the callback worker (:mod:`ivr.ami.callbacks`) dials the citizens who asked to be called back
-  as agents free up; routing reads the incident notices from a board refreshed from the database
-  (:mod:`ivr.agi.notice_board`);
+  as agents free up; routing reads the incident notices and each number's callback requests from
+  boards refreshed from the database (:mod:`ivr.agi.notice_board`, :mod:`ivr.agi.callback_board`);
 * the holiday calendar's warning, logged once a day while a year without a confirmed list is
   near (:mod:`ivr.lifecycle.calendar_watch`).
 
@@ -93,7 +93,7 @@ def build_intake(settings: Settings, store, watcher: RulesWatcher, clock):
     from ivr.recordings import Manifest
 
     ledger = StoreLedger(store, lambda: watcher.rules, settings.recordings_dir,
-                         manifest=Manifest(settings.recordings_dir, clock))
+                         manifest=Manifest(settings.recordings_dir, clock), callback_per_day=settings.callback_per_day)
     return Intake(Spool(spool_folder(settings)), ledger, status_path=intake_status_path(settings))
 
 
@@ -211,21 +211,26 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             host = options.host or settings.agi_host
             port = options.port if options.port is not None else settings.agi_port
             call_log.start()
+            from ivr.agi.callback_board import CallbackBoard
             from ivr.agi.notice_board import NoticeBoard
             from ivr.store.surges import SurgeStore
             board = NoticeBoard(SurgeStore(store.engine), clock)
             server.context.notices = board
+            callbacks_board = CallbackBoard(SurgeStore(store.engine), clock, lambda: watcher.rules.centre.timezone,
+                                            per_day=settings.callback_per_day)
+            server.context.callbacks = callbacks_board
             await server.start(host, port)
             server.add_background(watcher.run())
             server.add_background(board.run())
+            server.add_background(callbacks_board.run())
             log.info("engine.agi", host=host, port=port)
         else:
             watching = asyncio.create_task(watcher.run())
         if "ami" in options.parts:
-            from ivr.lifecycle.ingest import Ingester
+            from ivr.lifecycle.ingest import Ingester, asterisk_records
             from ivr.store.routed_calls import RoutedCalls
 
-            followers.append(Ingester(call_log.spool, RoutedCalls(store.engine)).start())
+            followers.append(Ingester(call_log.spool, RoutedCalls(store.engine), asterisk_records(settings)).start())
             intake = build_intake(settings, store, watcher, clock).start()
             listener = build_listener(settings, intake, clock)
             await listener.start()

@@ -43,6 +43,7 @@ class Settings:
     callback_retry_after: float = 120.0  # IVR_CALLBACK_RETRY_AFTER: seconds between unanswered tries
     callback_ring: float = 30.0   # IVR_CALLBACK_RING: seconds the citizen's phone rings on each try
     recordings_min_free_mb: float = 1024.0  # IVR_RECORDINGS_MIN_FREE_MB: warn under this free space
+    callback_per_day: int = 3     # IVR_CALLBACK_PER_DAY: callbacks dialled per number per day (ivr.core.callbacks)
 
     def secure(self) -> None:
         """Make the data and recordings folders (and a SQLite database) readable by the engine's
@@ -80,6 +81,7 @@ class Settings:
             callback_retry_after=number(env, "IVR_CALLBACK_RETRY_AFTER", 120.0, 1.0, 86400.0),
             callback_ring=number(env, "IVR_CALLBACK_RING", 30.0, 5.0, 120.0),
             recordings_min_free_mb=number(env, "IVR_RECORDINGS_MIN_FREE_MB", 1024.0, 1.0, 999_999.0),
+            callback_per_day=int(number(env, "IVR_CALLBACK_PER_DAY", 3, 1, 50)),
         )
 
     def __repr__(self) -> str:

@@ -61,3 +61,16 @@ def pg_schema(server: str, prefix: str = "ivr_test", relay: str | None = None) -
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+def asterisk_recorded(data_dir: Path, *calls: tuple[str, str, str]) -> None:
+    """Asterisk's own record of calls, (unique id, number, caller) each: the IVRCALL lines its
+    dialplan writes to the queue log before asking the engine, without which a call-log line does
+    not feed the impact preview (ivr.lifecycle.ingest). Written now, as Asterisk would."""
+    import time
+
+    log = Path(data_dir).resolve() / "asterisk" / "log" / "queue_log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as fh:
+        for uniqueid, number, caller in calls:
+            fh.write(f"{int(time.time())}|{uniqueid}|NONE|NONE|IVRCALL|{number}|{caller}\n")

@@ -92,7 +92,7 @@ def test_only_the_callbacks_account_may_originate(rendered):
     # user: the dialplan's UserEvent with the citizen's rating; reading it only (no write "user":
     # the engine's own account could not forge one either)
     assert (engine["read"], engine["write"]) == ("call,agent,user", "agent,reporting")
-    assert (console["read"], console["write"]) == ("agent", "agent,reporting")
+    assert (console["read"], console["write"]) == ("agent,user", "agent,reporting")
     # originate and nothing else; one event, its calls' OriginateResponse
     assert (callbacks["read"], callbacks["write"]) == ("call", "originate")
     assert "OriginateResponse" in callbacks["eventfilter"] and "Hangup" not in callbacks["eventfilter"]

@@ -1,4 +1,4 @@
-"""The FastAGI script ``route``, registered in :data:`HANDLERS` under its name.
+"""The FastAGI scripts ``route`` and ``callback_check``, registered in :data:`HANDLERS` under their names.
 
 The dialplan's ``AGI(agi://host/route)``, the key ``"route"`` and the function :func:`route` are
 the same string (wazo-agid style). A handler gets the call's :class:`~ivr.agi.server.AgiSession`
@@ -7,6 +7,11 @@ and the server's :class:`AgiContext`; it opens nothing itself.
 ``route`` asks the pure core (``decide``) and writes the decision's channel variables. On any
 internal error it writes *nothing*: the dialplan sees an empty ``IVR_ACTION`` and its fail-safe
 sends the call to the general 12345 queue. A citizen is never dropped because of us.
+
+``callback_check`` tells the dialplan what a caller asking for a callback hears
+(``IVR_CALLBACK_VERDICT``: accept, join, refuse_today, refuse_number; :mod:`ivr.agi.callback_board`).
+It stores nothing: the request itself travels over AMI, and the store applies the same rule again.
+Without a current board it writes nothing, and the dialplan keeps the caller in the queue.
 
 There is no ``rate`` script: anyone on the machine can open a TCP connection and speak FastAGI,
 so the engine takes nothing from AGI that it would store. The citizen's rating reaches it over
@@ -25,6 +30,7 @@ from ivr.agi.protocol import preview
 from ivr.agi.server import AgiSession, Handler
 from ivr.agi.stats import AgiStats
 from ivr.clock import Clock, system_clock
+from ivr.core import callbacks as cb
 from ivr.core.notices import Notice, announce
 from ivr.core.routing import decide
 from ivr.core.rules import Rules
@@ -52,12 +58,21 @@ class AgiContext:
     stats: AgiStats | None = None
     call_log: CallLog | None = None   # every decision, for the impact preview (never blocks)
     notices: NoticeSource | None = None  # incident notices in force (ivr.agi.notice_board)
+    callbacks: CallbackSource | None = None  # callback requests per number (ivr.agi.callback_board)
 
 
 class NoticeSource(Protocol):
     """Anything holding the incident notices in force (the notice board)."""
 
     notices: tuple[Notice, ...]
+
+
+class CallbackSource(Protocol):
+    """Anything that says what a caller asking for a callback is told (the callback board)."""
+
+    def current(self) -> bool: ...
+
+    def verdict(self, number: str | None) -> cb.Verdict: ...
 
 
 async def route(agi: AgiSession, ctx: AgiContext) -> None:
@@ -97,4 +112,21 @@ async def route(agi: AgiSession, ctx: AgiContext) -> None:
              commands=agi.commands_sent)
 
 
-HANDLERS: dict[str, Handler] = {"route": route}
+async def callback_check(agi: AgiSession, ctx: AgiContext) -> None:
+    """What a caller asking for a callback is told: IVR_CALLBACK_VERDICT, from the caller id."""
+    board = ctx.callbacks
+    log = agi.log.bind(caller=preview(agi.env.callerid, 40))
+    if board is None or not board.current():
+        log.warning("callback_check.no_board", fail_safe="the caller stays in the queue")
+        return
+    try:
+        number = cb.callback_number(agi.env.callerid, ctx.rules.rules.centre.area_code)
+        verdict = board.verdict(number)
+    except Exception:  # noqa: BLE001 - write nothing: the dialplan keeps the caller in the queue
+        log.exception("callback_check.failed", fail_safe="the caller stays in the queue")
+        return
+    await agi.set_variables({dv.CALLBACK_VERDICT: verdict.value})
+    log.info("callback_check.verdict", verdict=verdict.value)
+
+
+HANDLERS: dict[str, Handler] = {"route": route, "callback_check": callback_check}

@@ -1,8 +1,11 @@
 """The ledger: call facts written to the ticket store, idempotently.
 
-* Entered   -> the call counts as offered to 12345
+* AtDoor    -> the call counts as offered to 12345: the caller reached a queue's door
+* HungUp    -> a caller who passed the door hung up: abandoned where they were (greeting, notice,
+               offer, queue), unless the call got further (answered, callback, left informed)
+* Entered   -> the call joined a queue (its wait starts)
 * Answered  -> one work order (keyed on Linkedid) and the call counts as answered
-* Abandoned -> the call counts as abandoned (against the connection rate)
+* Abandoned -> the call counts as abandoned in the queue (against the connection rate)
 * Reached   -> the department's own line answered a parallel call: logged only (12345 did not take it)
 * Ended     -> the conversation is over: the recording is judged against the talk time and listed,
                its size and SHA-256 on the order with the verdict (:mod:`ivr.ami.recording_finish`)
@@ -10,7 +13,8 @@
 * Transferred -> the department's line the agent put the caller through to goes on the order's
                history (to whom, how, by whom, when); the status does not change
 * CallbackAsked -> a durable callback request (once per call; a number the dialling plan does not
-               permit is recorded as refused), which the callback worker dials when an agent is free
+               permit is recorded as refused), which the callback worker dials when an agent is free;
+               a caller who hung up for it has the call's outcome ``callback``
 * LeftInformed  -> the caller left after the incident notice (their own KPI outcome)
 
 The dialplan's variables say which line was dialled and for which department; when they are
@@ -25,9 +29,11 @@ from pathlib import Path
 from ivr.ami.intake import RecordingNotReady  # noqa: F401 - raised by the finisher, named here for callers
 from ivr.ami.recording_finish import SETTLE_S, RecordingFinisher
 from ivr.core import call_events as ce
+from ivr.core import callbacks as cb
 from ivr.core.agent_phone import department_line
 from ivr.core.numbers import normalize_number
 from ivr.core.rules import Rules
+from ivr.core.wallboard import day_start
 from ivr.errors import TicketError, TicketNotFound
 from ivr.logs import get_logger
 from ivr.store.surges import SurgeStore
@@ -41,9 +47,11 @@ class StoreLedger:
 
     def __init__(self, store: TicketStore, rules: Callable[[], Rules],
                  recordings_dir: Path, manifest: Callable[..., None] | None = None,
-                 wall_clock: Callable[[], float] = time.time, settle_s: float = SETTLE_S) -> None:
+                 wall_clock: Callable[[], float] = time.time, settle_s: float = SETTLE_S,
+                 callback_per_day: int = cb.PER_DAY) -> None:
         self.store, self.rules, self.recordings_dir = store, rules, Path(recordings_dir)
         self.manifest, self.wall_clock, self.settle_s = manifest, wall_clock, settle_s
+        self.callback_per_day = callback_per_day
         self.surges = SurgeStore(store.engine)
         self.recordings = RecordingFinisher(store, self.recordings_dir, manifest, wall_clock, settle_s)
 
@@ -68,8 +76,16 @@ class StoreLedger:
         line, department, mode = self._details(call)
         common = dict(line=line, department=department, mode=mode, caller=call.caller,
                       uniqueid=call.uniqueid or None)
-        if isinstance(fact, ce.Entered):
-            self.store.record_call(call.linkedid, at=fact.at, outcome="offered", queue=fact.queue, **common)
+        if isinstance(fact, ce.AtDoor):
+            self.store.record_call(call.linkedid, at=fact.at, outcome="offered", queue=fact.queue, door=True,
+                                   **common)
+        elif isinstance(fact, ce.HungUp):
+            # only callers who passed a door have the hangup handler that says this
+            self.store.record_call(call.linkedid, at=fact.at, outcome="abandoned", queue=fact.queue or None,
+                                   door=True, stage=fact.stage or None, ended_at=fact.at, **common)
+        elif isinstance(fact, ce.Entered):
+            self.store.record_call(call.linkedid, at=fact.at, outcome="offered", queue=fact.queue, joined=True,
+                                   **common)
         elif isinstance(fact, ce.Answered):
             ticket, created = self.store.create_ticket_for_answer(
                 call.linkedid, at=fact.at, queue=fact.queue, agent=fact.agent,
@@ -79,7 +95,7 @@ class StoreLedger:
                          line=line, department=department, agent=fact.agent)
         elif isinstance(fact, ce.Abandoned):
             self.store.record_call(call.linkedid, at=fact.at, outcome="abandoned", queue=fact.queue,
-                                   wait_seconds=fact.hold_time, **common)
+                                   wait_seconds=fact.hold_time, joined=True, stage="queue", **common)
         elif isinstance(fact, ce.Reached):
             # the department's own line took it: not a call offered to 12345, no work order
             log.info("ledger.department_answered", linkedid=call.linkedid, line=line, department=department)
@@ -90,16 +106,23 @@ class StoreLedger:
         elif isinstance(fact, ce.Transferred):
             self._record_transfer(fact)
         elif isinstance(fact, ce.CallbackAsked):
+            centre = self.rules().centre
             request, created = self.surges.request_callback(
-                call.linkedid, queue=fact.queue, caller=call.caller, area_code=self.rules().centre.area_code,
-                line=line, department=department, via=fact.via, at=fact.at)
+                call.linkedid, queue=fact.queue, caller=call.caller, area_code=centre.area_code,
+                line=line, department=department, via=fact.via, at=fact.at,
+                day_start=day_start(fact.at.astimezone(centre.timezone)), per_day=self.callback_per_day,
+                heard=fact.heard)
             if created:
                 log.info("ledger.callback_requested", linkedid=call.linkedid, queue=fact.queue,
-                         status=request.status, via=fact.via, callback=request.id)
+                         status=request.status, verdict=request.verdict, heard=fact.heard, via=fact.via,
+                         callback=request.id, joined_to=request.joined_to, reason=request.reason)
+            if request.status != cb.CallbackStatus.REFUSED:  # the caller hung up to be called back
+                self.store.record_call(call.linkedid, at=fact.at, outcome="callback", queue=fact.queue, **common)
         elif isinstance(fact, ce.LeftInformed):
             if self.surges.left_informed(call.linkedid, at=fact.at, line=line, queue=fact.queue,
                                          notice=fact.notice):
                 log.info("ledger.left_informed", linkedid=call.linkedid, line=line, notice=fact.notice)
+            self.store.record_call(call.linkedid, at=fact.at, outcome="left_informed", queue=fact.queue, **common)
 
     def _record_transfer(self, fact: ce.Transferred) -> None:
         line = department_line(self.rules(), fact.to)

@@ -46,7 +46,8 @@ class QueueLogCursor:
         except (OSError, ValueError):
             return {}
 
-    def read_new(self) -> list[ce.QueueLogEntry]:
+    def read_new(self, limit: int = -1) -> list[ce.QueueLogEntry]:
+        """The complete lines written since the last commit (at most ``limit`` bytes of them)."""
         try:
             stat = self.log_path.stat()
         except OSError:
@@ -57,7 +58,7 @@ class QueueLogCursor:
             offset = 0
         with self.log_path.open("rb") as fh:
             fh.seek(offset)
-            data = fh.read()
+            data = fh.read(limit)
         complete = data[: data.rfind(b"\n") + 1]  # leave a half-written last line for next time
         self._pending = {"inode": stat.st_ino, "offset": offset + len(complete)}
         lines = complete.decode("utf-8", errors="replace").splitlines()

@@ -3,8 +3,9 @@
 :class:`~ivr.ami.presence.PresenceMonitor` hands every queue event here (:meth:`WallboardFeed.on_event`)
 and its QueueStatus resync (:meth:`WallboardFeed.changed`). The feed then
 
-* counts calls offered, answered and abandoned per queue since the engine started (the /metrics
-  counters: Prometheus takes a restart's reset in its stride);
+* counts calls offered (at the queue's door, as the report counts them), answered and abandoned
+  per queue since the engine started (the /metrics counters: Prometheus takes a restart's reset
+  in its stride);
 * notes the callers waiting in the centre, for the last hour's chart;
 * builds the board (:func:`ivr.core.wallboard.build`) and renders it once, both in a worker
   thread (each open page then gets the same HTML), and publishes it, at most once every
@@ -68,7 +69,7 @@ class WallboardFeed:
 
     def on_event(self, event, change) -> None:
         queue = text_of(event.get("Queue"))
-        if isinstance(change, p.CallerJoined):
+        if isinstance(change, p.CallerAtDoor):
             self.counts["offered", queue] += 1
         elif isinstance(change, p.Connected):
             self.counts["answered", queue] += 1

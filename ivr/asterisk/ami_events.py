@@ -96,8 +96,9 @@ class Account:
 # queue membership (agent) and the read-only queries its resync needs (reporting: CoreShowChannels,
 # Getvar). No originate. The one events connection per Asterisk logs in here.
 ENGINE = Account(read=("call", "agent", "user"), write=("agent", "reporting"), events=dv.AMI_EVENTS)
-# The staff console's (agents' states, queue login and pause): ivr.ami.presence.
-CONSOLE = Account(read=("agent",), write=("agent", "reporting"), events=dv.CONSOLE_AMI_EVENTS)
+# The staff console's (agents' states, queue login and pause): ivr.ami.presence; user: the
+# dialplan's UserEvents that say a caller waits at a queue's door (the wallboard counts them).
+CONSOLE = Account(read=("agent", "user"), write=("agent", "reporting"), events=dv.CONSOLE_AMI_EVENTS)
 # The callbacks' (ivr.ami.callbacks): Originate only, and its OriginateResponse (class call).
 CALLBACKS = Account(read=("call",), write=("originate",), events=("OriginateResponse",))
 

@@ -50,7 +50,7 @@ RATING_WEIGHTS = (68, 16, 7, 4, 5)
 TITLES = ("停水", "停电", "路灯不亮", "噪音扰民", "拖欠工资", "道路破损", "燃气异味", "社保咨询",
           "违章建筑", "垃圾清运", "公交线路", "医保报销")
 CALL_COLUMNS = ("id", "linkedid", "uniqueid", "started_at", "ended_at", "caller", "line", "department",
-                "mode", "queue", "outcome", "wait_seconds")
+                "mode", "queue", "outcome", "wait_seconds", "door_at", "joined_at")  # every call offered
 TICKET_COLUMNS = ("id", "number", "linkedid", "uniqueid", "created_at", "caller", "line", "department",
                   "mode", "queue", "agent", "recording_path", "recording_sha256", "recording_size", "category", "urgent", "status", "unit", "sign_by", "deadline",
                   "signed_at", "replied_at", "replied_on_time", "closed_at", "overdue", "sign_late",
@@ -58,7 +58,7 @@ TICKET_COLUMNS = ("id", "number", "linkedid", "uniqueid", "created_at", "caller"
                   "place")
 RATING_COLUMNS = ("id", "ticket_id", "rating", "at", "source")
 TIME_COLUMNS = frozenset({"started_at", "ended_at", "created_at", "sign_by", "deadline", "signed_at",
-                          "replied_at", "closed_at", "rated_at", "at"})
+                          "replied_at", "closed_at", "rated_at", "at", "door_at", "joined_at"})
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ def _call(rng: random.Random, out: Day, ids: _Ids, when: tuple[datetime, int, fl
     talk = timedelta(seconds=wait + (int(rng.expovariate(1 / 180)) if outcome == "answered" else 0))
     ended = None if outcome == "offered" else utc + talk
     out.calls.append((ids.call, linkedid, linkedid, utc, ended, caller, line.number, line.department,
-                      line.mode, queue, outcome, wait))
+                      line.mode, queue, outcome, wait, utc, utc))
     if outcome != "answered":
         return
     ids.ticket += 1

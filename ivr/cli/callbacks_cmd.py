@@ -6,6 +6,7 @@ import json
 import click
 
 from ivr.cli.context import command_context
+from ivr.core.callbacks import CallbackStatus
 
 
 @click.group()
@@ -14,11 +15,12 @@ def callbacks() -> None:
 
 
 @callbacks.command("list")
-@click.option("--status", type=click.Choice(["waiting", "calling", "answered", "failed", "refused"]), default=None)
+@click.option("--status", type=click.Choice([s.value for s in CallbackStatus]), default=None)
 @click.option("--limit", type=click.IntRange(1, 10000), default=200, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def list_cmd(status: str | None, limit: int, as_json: bool) -> None:
-    """The newest requests first, with every try."""
+    """The newest requests first, with every try; a request joined to its number's open one, or
+    refused (asked too often today, or a number that cannot be called back), with the reason."""
     from ivr.store.surges import SurgeStore
 
     c = command_context()
@@ -30,6 +32,7 @@ def list_cmd(status: str | None, limit: int, as_json: bool) -> None:
             "requested_at": r.requested_at.isoformat(),
             "next_try_at": r.next_try_at.isoformat() if r.next_try_at else None,
             "closed_at": r.closed_at.isoformat() if r.closed_at else None, "reason": r.reason,
+            "verdict": r.verdict, "joined_to": r.joined_to,
             "attempts": list(r.attempts)} for r in found], ensure_ascii=False, indent=2))
         return
     if not found:

@@ -38,8 +38,11 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
     span = f"{first or 'start'} .. {last or 'today'}"
     t = built.total
     click.echo(f"{c.rules.centre.name_en}: {span}")
-    click.echo(f"  calls offered {t.offered}, answered {t.answered}, abandoned {t.abandoned}: "
-               f"connection rate {kpi.percent(t.connection_rate)}")
+    click.echo(f"  calls offered {t.offered} (every caller routed to a queue, from its door): answered {t.answered}, "
+               f"called back {t.called_back} of {t.callbacks} who asked, left informed {t.left_informed}, "
+               f"abandoned {t.abandoned} ({t.abandoned_before_queue} before the queue)")
+    click.echo(f"  connection rate {kpi.percent(t.connection_rate)} = (answered {t.answered} + called back "
+               f"{t.called_back}) / (offered {t.offered} - left informed {t.left_informed})")
     click.echo(f"  work orders received {t.received}: on the spot {t.on_the_spot} "
                f"({kpi.percent(t.on_the_spot_rate)}), dispatched {t.dispatched}")
     click.echo(f"  replied {t.replied}, on time {t.on_time} ({kpi.percent(t.on_time_rate)}); "
@@ -76,13 +79,16 @@ def _queues(c: Context, since: datetime | None, until: datetime | None) -> dict:
 def _queue_table(queues: dict) -> None:
     if not queues:
         return
-    click.echo("\nper queue (service level: answered within 15 s; abandoned by wait <15s/15-60s/1-3min/>3min):")
-    click.echo(f"  {'':<18} {'answered':>8} {'callback':>8} {'informed':>8} {'asked cb':>8} {'on offer':>8} "
-               f"{'abandoned':>16} {'service':>9}")
+    click.echo("\nper queue (service level: answered within 15 s; abandoned in the queue by wait "
+               "<15s/15-60s/1-3min/>3min; before it, while hearing the greeting/notice/offer):")
+    click.echo(f"  {'':<18} {'offered':>7} {'answered':>8} {'callback':>8} {'informed':>8} {'asked cb':>8} "
+               f"{'on offer':>8} {'joined':>6} {'refused':>7} {'abandoned':>16} {'before':>8} {'service':>9}")
     for queue, f in queues.items():
         bands = "/".join(str(n) for n in f.abandoned.values())
-        click.echo(f"  {queue:<18} {f.answered:>8} {f.answered_by_callback:>8} {f.left_informed:>8} "
-                   f"{f.callbacks_asked:>8} {f.callbacks_by_via.get('wait_offer', 0):>8} {bands:>16} "
+        before = "/".join(str(n) for n in f.abandoned_before_queue.values())
+        click.echo(f"  {queue:<18} {f.offered:>7} {f.answered:>8} {f.answered_by_callback:>8} {f.left_informed:>8} "
+                   f"{f.callbacks_asked:>8} {f.callbacks_by_via.get('wait_offer', 0):>8} {f.callbacks_joined:>6} "
+                   f"{f.callbacks_refused:>7} {bands:>16} {before:>8} "
                    f"{kpi.percent(f.service_level):>9}")
 
 

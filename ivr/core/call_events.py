@@ -1,28 +1,12 @@
 """What Asterisk's manager events mean for the hotline: facts about calls, as pure values.
 
 The AMI listener hands each event (a mapping of header to value, as panoramisk parses it) to
-:func:`interpret`; the result is one of the facts below, or None for events we do not need.
+:func:`interpret`; the result is one of the facts of :mod:`ivr.core.call_facts`, or None for events we do not need.
 The same facts come from the queue log when the listener resynchronises after a lost
 connection (:func:`from_queue_log`), so both paths feed one idempotent ledger keyed on the
 call's Linkedid.
 
-Facts:
-    Entered    a caller joined a 12345 queue (the call was offered to agents)
-    Answered   an agent answered: create the work order, once
-    Abandoned  the caller hung up while waiting in a queue
-    Reached    a parallel call was answered by the department's own line
-    Ended      the conversation ended (the recording is complete: hash it, judge it): the agent's
-               AgentComplete, with Asterisk's talk time and why it ended (caller, agent, transfer),
-               or the caller's channel hung up (no talk time); COMPLETECALLER/COMPLETEAGENT lines
-               of the queue log carry the talk time too
-    Rated      the caller rated the handling after the agent hung up (the dialplan's UserEvent
-               IvrRating on the caller's channel, or its IVRRATE queue-log line)
-    Transferred  the agent put the caller through to a department's own line (BlindTransfer or
-               AttendedTransfer; a BLINDTRANSFER queue-log line at a resync)
-    CallbackAsked  the caller asked to be called back (the dialplan's UserEvent IvrCallback on the
-               caller's channel, or its IVRCALLBACK queue-log line): from a queue's key or a notice's
-    LeftInformed  the caller heard an incident notice and left with its key (UserEvent
-               IvrLeftInformed, or the IVRLEFT queue-log line)
+Those facts are re-exported here (``ce.Entered`` ...).
 """
 from __future__ import annotations
 
@@ -31,99 +15,26 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from ivr import dialplan_variables as dv
+from ivr.core.call_facts import (  # noqa: F401 - the facts, re-exported: callers name them ce.Entered ...
+    CALLBACK_VIAS,
+    STAGES,
+    Abandoned,
+    Answered,
+    AtDoor,
+    CallbackAsked,
+    CallInfo,
+    Ended,
+    Entered,
+    Fact,
+    HungUp,
+    LeftInformed,
+    Rated,
+    Reached,
+    Transferred,
+)
 from ivr.core.text import printable
 
 CALL_VARIABLES = (dv.LINE, dv.MODE, dv.DEPARTMENT, dv.RECORDING)
-
-
-@dataclass(frozen=True)
-class CallInfo:
-    """What the dialplan told us about a call through its channel variables."""
-
-    linkedid: str
-    uniqueid: str = ""
-    caller: str = ""
-    line: str = ""
-    department: str = ""
-    mode: str = ""
-    recording: str = ""
-
-
-@dataclass(frozen=True)
-class Entered:
-    call: CallInfo
-    queue: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Answered:
-    call: CallInfo
-    queue: str
-    agent: str          # the member's name, e.g. "agent1"
-    agent_channel: str
-    hold_time: int      # seconds the caller waited
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Abandoned:
-    call: CallInfo
-    queue: str
-    hold_time: int
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Reached:
-    call: CallInfo
-    destination: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Ended:
-    call: CallInfo
-    at: datetime
-    cause: str = ""                   # Hangup's Cause-txt, or AgentComplete's Reason
-    talk_seconds: int | None = None   # the bridge's length as Asterisk counted it (None: not said)
-
-
-@dataclass(frozen=True)
-class Rated:
-    call: CallInfo
-    rating: int
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Transferred:
-    call: CallInfo      # the caller's call (the transferee's linkedid names the work order)
-    to: str             # the number the agent dialled: a form of a department's own line
-    kind: str           # ivr.core.agent_phone.TransferKind: blind, attended, threeway
-    agent: str          # the transferring agent's endpoint, e.g. "agent3"
-    at: datetime
-
-
-@dataclass(frozen=True)
-class CallbackAsked:
-    call: CallInfo      # caller: the number to call back, as the carrier presented it (hostile)
-    queue: str          # the queue the callback joins, at its front
-    via: str            # queue_key (pressed while queued), notice_key (after the notice) or
-                        # wait_offer (offered on joining, the expected wait being long)
-    at: datetime
-
-
-@dataclass(frozen=True)
-class LeftInformed:
-    call: CallInfo
-    queue: str          # the queue the caller would have waited in
-    notice: str         # the notice's sound name
-    at: datetime
-
-
-Fact = Entered | Answered | Abandoned | Reached | Ended | Rated | Transferred | CallbackAsked | LeftInformed
-CALLBACK_VIAS = ("queue_key", "notice_key", "wait_offer")
 
 
 def text_of(value: object) -> str:
@@ -214,21 +125,37 @@ def interpret(event: Mapping, now: datetime) -> Fact | None:
             return Rated(info, rating, now)
     if name in ("BlindTransfer", "AttendedTransfer") and text_of(event.get("Result")) == "Success":
         return _transferred(name, event, now)
-    if name == "UserEvent" and text_of(event.get("UserEvent")) in (dv.CALLBACK_EVENT, dv.LEFT_INFORMED_EVENT):
-        return _surge_event(event, now)
+    if name == "UserEvent" and text_of(event.get("UserEvent")) in DIALPLAN_EVENTS:
+        return _dialplan_event(event, now)
     return None
 
 
-def _surge_event(event: Mapping, now: datetime) -> CallbackAsked | LeftInformed | None:
-    """The caller's choice raised by dialplan/callback.conf or notice.conf on their own channel."""
+DIALPLAN_EVENTS = (dv.CALLBACK_EVENT, dv.LEFT_INFORMED_EVENT, dv.DOOR_EVENT, dv.HUNG_UP_EVENT)
+
+
+def _dialplan_event(event: Mapping, now: datetime) -> AtDoor | HungUp | CallbackAsked | LeftInformed | None:
+    """A caller's step raised by the dialplan (queue.conf's door, callback.conf, notice.conf) on
+    their own channel: anything raised on another channel is not a caller's."""
     info = call_info(event)
     if not info.uniqueid or info.uniqueid != info.linkedid:
         return None
     queue = text_of(event.get("Queue"))
-    if text_of(event.get("UserEvent")) == dv.LEFT_INFORMED_EVENT:
+    kind = text_of(event.get("UserEvent"))
+    if kind == dv.DOOR_EVENT:
+        return AtDoor(info, queue, now) if queue else None
+    if kind == dv.HUNG_UP_EVENT:
+        return HungUp(info, queue, stage_of(event.get("Stage")), now)
+    if kind == dv.LEFT_INFORMED_EVENT:
         return LeftInformed(info, queue, text_of(event.get("Notice")), now)
     via = text_of(event.get("Via"))
-    return CallbackAsked(info, queue, via, now) if via in CALLBACK_VIAS and queue else None
+    heard = text_of(event.get("Heard"))
+    return CallbackAsked(info, queue, via, now, heard) if via in CALLBACK_VIAS and queue else None
+
+
+def stage_of(value: object) -> str:
+    """A stage the dialplan named, or "" for anything else."""
+    text = text_of(value)
+    return text if text in STAGES else ""
 
 
 def _transferred(name: str, event: Mapping, now: datetime) -> Transferred | None:
@@ -299,17 +226,21 @@ def parse_queue_log_line(line: str) -> QueueLogEntry | None:
 def from_queue_log(entries: list[QueueLogEntry]) -> list[Fact]:
     """Facts recovered from queue_log lines, for calls the live listener may have missed.
 
-    The dialplan writes an ``IVRINFO`` line (line|department|mode||caller) before Queue() and an
-    ``IVRREC`` line (the recording's path) when the agent answers, so a CONNECT found here carries
-    the same details as the live AgentConnect event; COMPLETECALLER/COMPLETEAGENT end the call.
-    The callid of queue_log is the caller channel's uniqueid, which is the call's linkedid.
+    The dialplan writes an ``IVRDOOR`` line at a queue's door and an ``IVRINFO`` line before
+    Queue() (both line|department|mode||caller), an ``IVRREC`` line (the recording's path) when the
+    agent answers, and an ``IVRHUNGUP`` line (the stage) when a caller who passed the door hangs
+    up, so a CONNECT found here carries the same details as the live AgentConnect event;
+    COMPLETECALLER/COMPLETEAGENT end the call. The callid of queue_log is the caller channel's
+    uniqueid, which is the call's linkedid.
     """
     info: dict[str, CallInfo] = {}
     facts: list[Fact] = []
     for e in entries:
-        if e.event == "IVRINFO":
+        if e.event in ("IVRINFO", dv.DOOR_QUEUE_LOG):
             line, department, mode, recording, caller = (list(e.data) + [""] * 5)[:5]
             info[e.callid] = CallInfo(e.callid, e.callid, caller, line, department, mode, recording)
+            if e.event == dv.DOOR_QUEUE_LOG and e.queue:
+                facts.append(AtDoor(info[e.callid], e.queue, e.at))
             continue
         if e.event == "IVRREC":  # written when the agent answers: where the recording goes
             known = info.get(e.callid, CallInfo(e.callid, e.callid))
@@ -331,11 +262,13 @@ def from_queue_log(entries: list[QueueLogEntry]) -> list[Fact]:
             # app_queue's own line: extension|context|holdtime|calltime|position (attended ones
             # name only a bridge, so only the live AttendedTransfer event records those)
             facts.append(Transferred(call, e.data[0], "blind", _endpoint(e.agent), e.at))
-        elif e.event == dv.CALLBACK_QUEUE_LOG:  # via|caller|line (dialplan/callback.conf)
-            via, caller, line = (list(e.data) + [""] * 3)[:3]
+        elif e.event == dv.HUNG_UP_QUEUE_LOG:  # stage (dialplan/queue.conf's door hangup handler)
+            facts.append(HungUp(call, e.queue, stage_of(e.data[0] if e.data else ""), e.at))
+        elif e.event == dv.CALLBACK_QUEUE_LOG:  # via|caller|line|heard (dialplan/callback.conf)
+            via, caller, line, heard = (list(e.data) + [""] * 4)[:4]
             if via in CALLBACK_VIAS:
                 facts.append(CallbackAsked(replace(call, caller=call.caller or caller, line=call.line or line),
-                                           e.queue, via, e.at))
+                                           e.queue, via, e.at, heard))
         elif e.event == dv.LEFT_INFORMED_QUEUE_LOG:  # notice|caller|line (dialplan/notice.conf)
             notice, caller, line = (list(e.data) + [""] * 3)[:3]
             facts.append(LeftInformed(replace(call, caller=call.caller or caller, line=call.line or line),

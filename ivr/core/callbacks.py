@@ -11,12 +11,32 @@ premium, short or emergency number, whatever the caller id says. The plan is dat
 again on the way out (rendered as patterns into ``[ivr-callback-plan]``), so a number the engine
 never meant to dial does not ring either.
 
+A caller id can be spoofed, so a request also stands for a stranger's phone: one number pressing
+2 in thirty calls must not make thirty calls to it. Per number (:func:`admit`):
+
+* **one open request**: a request while the number's earlier one still waits or rings is
+  *joined* to it (recorded, never dialled: the earlier request calls back);
+* **a daily ceiling** (``per_day`` requests dialled per number per day of the centre,
+  IVR_CALLBACK_PER_DAY, 3 by default): past it a request is *refused*, with the reason kept on it.
+
+What the caller hears is the same rule, asked before the request is written (the FastAGI
+``callback_check``, over what the engine's board last read from the database), and the store
+applies it again under a lock when the request arrives (two requests at once never both pass):
+
+* accepted: "已为您登记回拨…请挂机" (the request is taken, hang up);
+* joined: "您之前的回拨登记仍然有效…请挂机" (the earlier request stands, hang up);
+* refused (the day's ceiling, or a number the plan does not permit): "…无法登记回拨…继续为您排队":
+  the caller stays in the queue, at the place they had (a 12345 centre does not send away a
+  citizen who is on the line); the request is recorded as refused, never dialled;
+* no answer from the engine within IVR_AGI_TIMEOUT: "暂时无法登记回拨…继续为您排队", no request.
+
 A request's life::
 
     waiting --(agent free: originate)--> calling --answered--> answered
        ^                                   |
        +---- not answered, tries left -----+--- no tries left ---> failed
-    refused: the number is not one the plan permits (recorded, never dialled)
+    joined: the number's earlier request is open (recorded, never dialled: that one calls back)
+    refused: the number is not one the plan permits, or asked too often today (never dialled)
 """
 from __future__ import annotations
 
@@ -65,10 +85,72 @@ class CallbackStatus(StrEnum):
     CALLING = "calling"      # a try is ringing the citizen now
     ANSWERED = "answered"    # the citizen answered and was put at the front of the queue
     FAILED = "failed"        # not answered after every try
-    REFUSED = "refused"      # the number is not one the dialling plan permits: never dialled
+    JOINED = "joined"        # the number's earlier request is open: that one calls back, never this
+    REFUSED = "refused"      # the number is not one the dialling plan permits, or asked too often
 
 
 OPEN = (CallbackStatus.WAITING, CallbackStatus.CALLING)
+# the requests that ring (or rang) the number: what the daily ceiling counts
+DIALLED = (*OPEN, CallbackStatus.ANSWERED, CallbackStatus.FAILED)
+PER_DAY = 3     # requests dialled per number per day of the centre (IVR_CALLBACK_PER_DAY)
+
+
+class Verdict(StrEnum):
+    """What a caller asking for a callback is told, and what becomes of the request
+    (IVR_CALLBACK_VERDICT, the request's ``heard``)."""
+
+    ACCEPT = "accept"                # taken: hang up, you will be called back
+    JOIN = "join"                    # your earlier request stands: hang up
+    REFUSE_TODAY = "refuse_today"    # cannot be called back today: you stay in the queue
+    REFUSE_NUMBER = "refuse_number"  # this number cannot be called back: you stay in the queue
+
+
+REFUSALS = (Verdict.REFUSE_TODAY, Verdict.REFUSE_NUMBER)
+
+
+@dataclass(frozen=True)
+class NumberHistory:
+    """One number's requests as the rule needs them: its open request (the oldest, if any) and
+    how many of its requests were dialled since the centre's day began."""
+
+    open_request: int | None = None
+    dialled_today: int = 0
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The rule's answer for one request: the verdict, the request's status, the request it is
+    joined to, and the reason a refusal is kept with."""
+
+    verdict: Verdict
+    status: CallbackStatus
+    joined_to: int | None = None
+    reason: str = ""
+
+
+def admit(number: str | None, history: NumberHistory, per_day: int, heard: str = "") -> Admission:
+    """The rule for one request from ``number`` (None: the plan does not permit it).
+
+    ``heard``: what the caller was told before the request was written (a :class:`Verdict`, ""
+    when not checked). A caller told they were refused stays in the queue, so the request is
+    refused whatever the rule says now; one told it was taken is held to the rule (the board they
+    were checked against may be a second old): joined if the number has an open request now."""
+    if number is None:
+        return Admission(Verdict.REFUSE_NUMBER, CallbackStatus.REFUSED,
+                         reason="not a number the dialling plan permits")
+    if heard in (v.value for v in REFUSALS):
+        return Admission(Verdict(heard), CallbackStatus.REFUSED, reason=_REASONS[Verdict(heard)].format(per_day))
+    if history.open_request is not None:
+        return Admission(Verdict.JOIN, CallbackStatus.JOINED, history.open_request,
+                         f"joined to request #{history.open_request}, which is still open")
+    if history.dialled_today >= per_day:
+        return Admission(Verdict.REFUSE_TODAY, CallbackStatus.REFUSED,
+                         reason=_REASONS[Verdict.REFUSE_TODAY].format(per_day))
+    return Admission(Verdict.ACCEPT, CallbackStatus.WAITING)
+
+
+_REASONS = {Verdict.REFUSE_TODAY: "asked too often: the number's {} callback(s) for today are taken",
+            Verdict.REFUSE_NUMBER: "not a number the dialling plan permits"}
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,31 @@
 
 Definitions (the report's figures fix the denominators):
 
-* **offered** — calls presented to the centre's agents or a department line (entered a queue or
-  rang the destination); **answered** — of those, answered by a person; **abandoned** — the caller
-  hung up first. **connection rate** (接通率) = answered / offered (the report: above 96 %).
-* **received** (受理) — work orders taken in: one per call an agent answered.
-  **on the spot** (当场解答) — orders closed at intake. **dispatched** (转办) — orders sent to a unit.
-  **on-the-spot rate** = on the spot / received: the seed's 32,340 / 41,084 = 78.72 %, and
-  32,340 + 8,744 = 41,084, so "received" is the denominator, not "offered".
+* **offered** (来电) — every caller the dialplan routed to a queue, counted the moment they reach
+  the queue's door: before anything they hear there (the greeting, an incident notice, the
+  callback offer), from Asterisk's own line (the dialplan's ``IvrDoor`` UserEvent and its
+  ``IVRDOOR`` queue-log line, :mod:`ivr.core.call_events`). So offered equals the calls Asterisk
+  delivered to a queue, whatever became of them. The centre's own callback calls are not offered
+  calls: they answer a call already offered (its outcome says so). Calls a department's own line
+  answered (parallel lines) were never offered to 12345.
+* Each offered call has one **outcome**, the furthest it got (:data:`CALL_OUTCOMES`):
+  ``answered`` an agent answered while the caller held on; ``called_back`` the caller asked to be
+  called back and the centre's callback of that request was answered; ``callback`` the caller
+  asked to be called back and hung up (the request waits, failed, or was joined to an earlier
+  open request of the same number, which is called back instead); ``left_informed`` the caller
+  heard an incident notice and left with its key (their matter is known); ``abandoned`` the
+  caller hung up before any of that: in a queue, or before joining one (**abandoned before the
+  queue**: during the greeting, the notice or the offer, ``stage``); ``offered`` still in progress
+  (or its end not known yet).
+* **connection rate** (接通率) = (answered + called back) / (offered − left informed): of the
+  callers who wanted a person, those who got one, on the line or by the callback they asked for.
+  A caller who left informed had their answer from the notice and wanted no agent, so is in
+  neither count; a caller who asked for a callback counts against the rate until it is answered;
+  one whose request was joined to an earlier one is not connected by that call.
+* **received** (受理) — work orders taken in: one per call an agent answered (callbacks' calls
+  included). **on the spot** (当场解答) — orders closed at intake. **dispatched** (转办) — orders
+  sent to a unit. **on-the-spot rate** = on the spot / received: the seed's 32,340 / 41,084 =
+  78.72 %, and 32,340 + 8,744 = 41,084, so "received" is the denominator, not "offered".
 * **on-time rate** (按时办结率) = orders whose last reply came before the deadline / orders replied.
 * **average satisfaction** = mean of the citizens' ratings (1..5) over rated orders.
 * **overdue** (超期) — orders whose unit missed the sign-off or the reply deadline.
@@ -24,17 +42,29 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-CALL_OUTCOMES = ("offered", "answered", "abandoned")  # "offered" = not (yet) known to be either
+from ivr.core.call_facts import STAGES, STAGES_BEFORE_QUEUE
+
+# A call's outcomes, from the least to the furthest it got: an outcome only ever moves forward
+# (the facts of one call may arrive in any order, or twice), so each is ranked by its place here.
+CALL_OUTCOMES = ("offered", "abandoned", "left_informed", "callback", "called_back", "answered")
+OUTCOME_RANK = {outcome: rank for rank, outcome in enumerate(CALL_OUTCOMES)}
+
+
+def moves_forward(old: str, new: str) -> bool:
+    """Whether a call whose outcome is ``old`` takes ``new`` (a later fact of the same call)."""
+    return OUTCOME_RANK[new] > OUTCOME_RANK[old]
 
 
 @dataclass(frozen=True)
 class CallFact:
-    """``count`` calls on ``line`` (of ``department``) that ended with ``outcome``."""
+    """``count`` offered calls on ``line`` (of ``department``) that ended with ``outcome``;
+    ``stage``: where an abandoned caller hung up (:data:`STAGES`; None: in a queue, or unknown)."""
 
     line: str
     department: str
     outcome: str
     count: int = 1
+    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,7 +89,11 @@ class Figures:
 
     offered: int = 0
     answered: int = 0
+    called_back: int = 0
+    callbacks: int = 0            # callers who asked to be called back and hung up (called back or not)
+    left_informed: int = 0
     abandoned: int = 0
+    abandoned_before_queue: int = 0
     received: int = 0
     on_the_spot: int = 0
     dispatched: int = 0
@@ -73,8 +107,18 @@ class Figures:
         return Figures(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
     @property
+    def connected(self) -> int:
+        """Callers who got a person: answered on the line, or by the callback they asked for."""
+        return self.answered + self.called_back
+
+    @property
+    def wanted_an_agent(self) -> int:
+        """The connection rate's denominator: offered, less those who left informed."""
+        return self.offered - self.left_informed
+
+    @property
     def connection_rate(self) -> float | None:
-        return ratio(self.answered, self.offered)
+        return ratio(self.connected, self.wanted_an_agent)
 
     @property
     def on_the_spot_rate(self) -> float | None:
@@ -91,7 +135,8 @@ class Figures:
     def as_dict(self) -> dict[str, Any]:
         """Counts and rates, JSON-ready (rates as fractions, None where there is no data)."""
         data: dict[str, Any] = asdict(self)
-        data.update(connection_rate=self.connection_rate, on_the_spot_rate=self.on_the_spot_rate,
+        data.update(connected=self.connected, wanted_an_agent=self.wanted_an_agent,
+                    connection_rate=self.connection_rate, on_the_spot_rate=self.on_the_spot_rate,
                     on_time_rate=self.on_time_rate, average_satisfaction=self.average_satisfaction)
         return data
 
@@ -136,13 +181,21 @@ def percent(value: float | None, places: int = 2) -> str:
 
 
 def call_figures(fact: CallFact) -> Figures:
-    """The figures one call fact adds (ValueError on an outcome it does not know)."""
+    """The figures one call fact adds (ValueError on an outcome or stage it does not know)."""
     if fact.outcome not in CALL_OUTCOMES:
         raise ValueError(f"unknown call outcome {fact.outcome!r}; expected one of {CALL_OUTCOMES}")
-    _count(fact.count)
-    return Figures(offered=fact.count,
-                   answered=fact.count if fact.outcome == "answered" else 0,
-                   abandoned=fact.count if fact.outcome == "abandoned" else 0)
+    if fact.stage is not None and fact.stage not in STAGES:
+        raise ValueError(f"unknown stage {fact.stage!r}; expected one of {STAGES}")
+    n = _count(fact.count)
+    outcome = fact.outcome
+    abandoned = outcome == "abandoned"
+    return Figures(offered=n,
+                   answered=n if outcome == "answered" else 0,
+                   called_back=n if outcome == "called_back" else 0,
+                   callbacks=n if outcome in ("callback", "called_back") else 0,
+                   left_informed=n if outcome == "left_informed" else 0,
+                   abandoned=n if abandoned else 0,
+                   abandoned_before_queue=n if abandoned and fact.stage in STAGES_BEFORE_QUEUE else 0)
 
 
 def order_figures(fact: OrderFact) -> Figures:

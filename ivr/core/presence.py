@@ -15,6 +15,14 @@ An agent's state, in the order it wins::
     paused       paused in its queues, with the reason given (break, training, meeting, ...)
     unavailable  a member, but the phone is unreachable (not registered)
     ready        a member, free, waiting for calls
+
+A queue's **waiting callers** are those in it and those who reached its door and are still
+hearing what comes before it (the greeting, an incident notice, the callback offer: about 15 s
+of the offer alone): both wait for an agent, so the wallboard counts both, each caller's wait from
+the door. A caller leaves the door by joining the queue, or is gone (hung up, left informed,
+asked for a callback); one at the door longer than :data:`DOOR_STALE` is dropped (a hangup
+missed while the feed was away), and a resynchronisation starts from the queues Asterisk
+reports (callers at a door then show again once they join).
 """
 from __future__ import annotations
 
@@ -43,6 +51,10 @@ class PauseReason(StrEnum):
     MEETING = "meeting"
     AFTER_CALL_WORK = "after_call_work"
 
+
+# A caller at a queue's door this long has surely joined, left or hung up meanwhile: whatever
+# said so was missed (the feed was away); the greeting, a notice and the offer last a minute at most.
+DOOR_STALE = timedelta(minutes=10)
 
 # Asterisk's device states (QueueMember / QueueMemberStatus "Status") that mean the phone is away.
 UNREACHABLE = frozenset({"4", "5"})  # AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
@@ -111,7 +123,22 @@ class CallerLeft:
     linkedid: str
 
 
-Change = Member | Ringing | RingStopped | Connected | Completed | CallerJoined | CallerLeft
+@dataclass(frozen=True)
+class CallerAtDoor:
+    """A caller routed to ``queue`` reached its door (the dialplan's IvrDoor): waiting from now."""
+
+    queue: str
+    linkedid: str
+
+
+@dataclass(frozen=True)
+class CallerGone:
+    """A caller who passed a door is gone: hung up, left informed, or asked for a callback."""
+
+    linkedid: str
+
+
+Change = Member | Ringing | RingStopped | Connected | Completed | CallerJoined | CallerLeft | CallerAtDoor | CallerGone
 
 
 # --- state -----------------------------------------------------------------------------------
@@ -144,6 +171,7 @@ class Presence:
     def __init__(self, agents: tuple[str, ...] = (), wrapup_s: dict[str, int] | None = None) -> None:
         self._agents: dict[str, _Agent] = {a: _Agent() for a in agents}
         self._waiting: dict[str, dict[str, datetime]] = {}
+        self._door: dict[str, tuple[str, datetime]] = {}   # linkedid -> (queue, reached its door at)
         self.wrapup_s = dict(wrapup_s or {})
 
     # --- reading ----------------------------------------------------------------------------
@@ -155,10 +183,10 @@ class Presence:
         return [self.agent(a, now) for a in sorted(self._agents)]
 
     def waiting(self, queue: str, now: datetime) -> tuple[int, float]:
-        """(callers waiting in ``queue``, the longest wait in seconds)."""
-        joined = self._waiting.get(queue, {})
-        longest = max(((now - t).total_seconds() for t in joined.values()), default=0.0)
-        return len(joined), max(0.0, longest)
+        """(callers waiting for ``queue``: in it or at its door, the longest wait in seconds)."""
+        since = [*self._waiting.get(queue, {}).values(), *(t for q, t in self._door.values() if q == queue)]
+        longest = max(((now - t).total_seconds() for t in since), default=0.0)
+        return len(since), max(0.0, longest)
 
     # --- changing ---------------------------------------------------------------------------
 
@@ -175,16 +203,14 @@ class Presence:
                 self._agents.setdefault(member.agent, _Agent()).members[member.queue] = member
         self._waiting = {q: {linkedid: now - timedelta(seconds=waited) for linkedid, waited in entries}
                          for q, entries in waiting.items()}
+        self._door.clear()
         return self._refresh(set(self._agents), now)
 
     def apply(self, change: Change, now: datetime) -> set[str]:
         """Fold ``change`` in; returns the agents whose view changed (for the pages to update)."""
         require_aware(now, "presence: now")
-        if isinstance(change, CallerJoined):
-            self._waiting.setdefault(change.queue, {})[change.linkedid] = now
-            return set()
-        if isinstance(change, CallerLeft):
-            self._waiting.get(change.queue, {}).pop(change.linkedid, None)
+        if isinstance(change, (CallerAtDoor, CallerJoined, CallerLeft, CallerGone)):
+            self._caller(change, now)
             return set()
         state = self._agents.setdefault(change.agent, _Agent())
         if isinstance(change, Member):
@@ -206,8 +232,25 @@ class Presence:
                 state.talking = None
         return self._refresh({change.agent}, now)
 
+    def _caller(self, change: CallerAtDoor | CallerJoined | CallerLeft | CallerGone, now: datetime) -> None:
+        if isinstance(change, CallerAtDoor):
+            if not any(change.linkedid in joined for joined in self._waiting.values()):
+                self._door.setdefault(change.linkedid, (change.queue, now))
+        elif isinstance(change, CallerJoined):  # waiting since the door, when it was seen
+            door = self._door.pop(change.linkedid, None)
+            self._waiting.setdefault(change.queue, {})[change.linkedid] = door[1] if door else now
+        elif isinstance(change, CallerLeft):
+            self._waiting.get(change.queue, {}).pop(change.linkedid, None)
+        else:
+            self._door.pop(change.linkedid, None)
+            for joined in self._waiting.values():
+                joined.pop(change.linkedid, None)
+
     def tick(self, now: datetime) -> set[str]:
-        """Agents whose wrap-up ended by ``now`` (call every second or so)."""
+        """Agents whose wrap-up ended by ``now`` (call every second or so); callers at a door for
+        longer than :data:`DOOR_STALE` are dropped."""
+        for linkedid in [k for k, (_, t) in self._door.items() if now - t > DOOR_STALE]:
+            del self._door[linkedid]
         due = {a for a, s in self._agents.items() if s.wrapup_until is not None and s.wrapup_until <= now}
         for agent in due:
             self._agents[agent].wrapup_until = None

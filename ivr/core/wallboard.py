@@ -3,14 +3,20 @@
 Pure: it takes what Asterisk says now (:class:`~ivr.core.presence.Presence`'s agents and waiting
 callers), today's calls as the store has them (:class:`DayCall`), and ``now``.
 
-* **callers waiting** and the **longest wait** per queue come from Asterisk (live);
-* **answered** and **abandoned today** and the **service level** come from the calls the engine
-  recorded (the ``calls`` table): one definition with ``ivr report``, per calendar day of the
-  centre, unchanged by an Asterisk restart or reload (Asterisk's own queue counters are since the
-  queue was loaded, not per day, and its service level needs ``servicelevel`` set per queue);
+* **callers waiting** and the **longest wait** per queue come from Asterisk (live): the callers in
+  the queue, and those who reached its door and are still hearing the greeting, an incident
+  notice or the callback offer (:class:`~ivr.core.presence.Presence`), their wait from the door;
+* **offered**, **answered** and **abandoned today** and the **service level** come from the calls
+  the engine recorded (the ``calls`` table): the same offered calls and outcomes as ``ivr report``
+  (:mod:`ivr.core.kpi`: counted from the queue's door), per calendar day of the centre, unchanged
+  by an Asterisk restart or reload (Asterisk's own queue counters are since the queue was loaded,
+  not per day, count only callers who joined, and its service level needs ``servicelevel`` set
+  per queue); **abandoned** counts every caller who hung up unanswered, those before the queue
+  (greeting, notice, offer) too, also shown apart;
 * **service level** (GB/T 33358's 15-second figure) = calls answered within :data:`SERVICE_LEVEL_S`
-  seconds of joining the queue / calls answered or abandoned. A caller still waiting counts once
-  answered or gone; "within" is the whole wait, from the first queue, overflow included.
+  seconds of joining the queue / calls answered or abandoned in a queue. A caller still waiting
+  counts once answered or gone; "within" is the whole wait, from the first queue, overflow
+  included. Callers who hung up before joining count against the connection rate, not here.
 
 :class:`WaitingHistory` keeps the number of callers waiting over the last hour for the chart.
 """
@@ -21,6 +27,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ivr.core.call_facts import STAGES_BEFORE_QUEUE
 from ivr.core.kpi import ratio
 from ivr.core.presence import AgentState, AgentView
 from ivr.core.text import require_aware
@@ -33,12 +40,17 @@ BUSY = frozenset({AgentState.TALKING, AgentState.RINGING, AgentState.WRAPUP})
 
 @dataclass(frozen=True)
 class DayCall:
-    """One call offered today, as the store recorded it."""
+    """One call offered today (it reached a queue's door), as the store recorded it."""
 
     started_at: datetime
     queue: str
-    outcome: str                 # offered (still waiting, or not known yet) | answered | abandoned
+    outcome: str                 # ivr.core.kpi.CALL_OUTCOMES ("offered": still going, or not known yet)
     wait_seconds: int | None = None
+    stage: str | None = None     # where an abandoned caller hung up (ivr.core.kpi.STAGES)
+
+    @property
+    def abandoned_before_queue(self) -> bool:
+        return self.outcome == "abandoned" and self.stage in STAGES_BEFORE_QUEUE
 
 
 @dataclass(frozen=True)
@@ -55,11 +67,15 @@ class QueueRow:
     offered: int = 0
     answered: int = 0
     abandoned: int = 0
+    abandoned_before_queue: int = 0
+    left_informed: int = 0
+    callbacks: int = 0           # asked to be called back and hung up (called back or not yet)
+    called_back: int = 0
     answered_in_time: int = 0
 
     @property
     def service_level(self) -> float | None:
-        return ratio(self.answered_in_time, self.answered + self.abandoned)
+        return ratio(self.answered_in_time, self.answered + self.abandoned - self.abandoned_before_queue)
 
 
 @dataclass(frozen=True)
@@ -117,7 +133,9 @@ def queue_row(queue: str, agents: list[AgentView], waiting: tuple[int, float],
         busy=sum(a.state in BUSY for a in members),
         paused=sum(a.state is AgentState.PAUSED for a in members),
         offered=len(calls), answered=outcomes["answered"], abandoned=outcomes["abandoned"],
-        answered_in_time=sum(1 for c in calls if answered_in_time(c)))
+        abandoned_before_queue=sum(1 for c in calls if c.abandoned_before_queue),
+        left_informed=outcomes["left_informed"], callbacks=outcomes["callback"] + outcomes["called_back"],
+        called_back=outcomes["called_back"], answered_in_time=sum(1 for c in calls if answered_in_time(c)))
 
 
 def buckets(calls: list[DayCall], now: datetime) -> tuple[Bucket, ...]:

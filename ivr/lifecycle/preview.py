@@ -15,7 +15,7 @@ from ivr.agi.call_log import call_log_folder
 from ivr.ami.spool import Spool
 from ivr.core.replay import Replay, Scheduled, replay, upcoming
 from ivr.core.rules import Rules
-from ivr.lifecycle.ingest import ingest_pending
+from ivr.lifecycle.ingest import asterisk_records, ingest_pending
 from ivr.logs import get_logger
 from ivr.settings import Settings
 from ivr.store.routed_calls import RoutedCalls
@@ -44,16 +44,23 @@ class Preview:
 def catch_up(settings: Settings, calls: RoutedCalls) -> tuple[int, str]:
     """Take the call log on disk into the database: (lines taken, a notice if it could not)."""
     try:
-        return ingest_pending(Spool(call_log_folder(settings.data_dir)), calls), ""
+        return ingest_pending(Spool(call_log_folder(settings.data_dir)), calls, asterisk_records(settings)), ""
     except OSError as err:
         return 0, f"the call log on disk could not be read ({err}): calls of the last seconds may be missing"
 
 
 def preview(settings: Settings, calls: RoutedCalls, in_force: Rules, new: Rules, now: datetime,
             days: int = 30, horizon: int = 90, named: int = 1000) -> Preview:
-    """Replay the calls routed since ``now - days`` under ``in_force`` and ``new``."""
+    """Replay the calls routed since ``now - days`` under ``in_force`` and ``new``: the calls
+    Asterisk handled (the call log's lines joined to its own record of them); the lines dropped
+    for want of such a record are said, not replayed."""
     taken, notice = catch_up(settings, calls)
     start = now - timedelta(days=days)
+    notices = [notice] if notice else []
+    dropped = calls.dropped_since(start)
+    if dropped:
+        notices.append(f"{dropped} call-log line(s) since {start.date()} had no matching call in Asterisk's "
+                       "records (forged or lost) and are not replayed")
     began = time.perf_counter()
     result = replay(calls.between(start), in_force, new, named=named)
     seconds = time.perf_counter() - began
@@ -61,4 +68,4 @@ def preview(settings: Settings, calls: RoutedCalls, in_force: Rules, new: Rules,
     log.info("preview.done", calls=result.calls, elsewhere=result.elsewhere, seconds=round(seconds, 3),
              taken_in=taken)
     return Preview(in_force.sha256, new.sha256, days, start, result, upcoming(new, in_force, today, horizon),
-                   horizon, seconds, [notice] if notice else [])
+                   horizon, seconds, notices)

@@ -11,6 +11,7 @@ from alembic import context
 from sqlalchemy import text
 
 import ivr.store.models_recordings  # noqa: F401 - its tables in Base.metadata
+import ivr.store.models_call_log  # noqa: F401 - its tables in Base.metadata
 import ivr.store.models_surges  # noqa: F401 - its tables in Base.metadata
 from ivr.store.models import Base
 

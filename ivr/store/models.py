@@ -46,7 +46,7 @@ UNDER_SUPERVISION = "escalated OR supervised"  # the supervision list's orders
 # what `ivr report` groups and counts, carried by covering indexes on the time (migration 0010)
 ORDER_REPORT = ("line", "department", "unit", "status", "dispatch_count", "replied_at", "replied_on_time",
                 "rating", "overdue", "sign_late")
-CALL_REPORT = ("line", "department", "outcome")
+CALL_REPORT = ("line", "department", "outcome", "stage", "door_at")
 
 
 class Base(DeclarativeBase):
@@ -147,7 +147,10 @@ class RatingRow(Base):
 
 
 class CallRow(Base):
-    """One call offered to the centre (for the connection rate), keyed on Asterisk's linkedid."""
+    """One call that reached a queue, keyed on Asterisk's linkedid: a caller routed to a queue
+    (offered from the moment they reached its door: ``door_at``), or one of the centre's callback
+    calls (no door). What became of it is ``outcome`` (ivr.core.kpi.CALL_OUTCOMES, only moving
+    forward) and, for a caller who hung up unanswered, where they were (``stage``)."""
 
     __tablename__ = "calls"
 
@@ -161,8 +164,11 @@ class CallRow(Base):
     department: Mapped[str] = mapped_column(String(64), default="")
     mode: Mapped[str] = mapped_column(String(16), default="")
     queue: Mapped[str | None] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(16))  # offered | answered | abandoned
-    wait_seconds: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))  # ivr.core.kpi.CALL_OUTCOMES
+    wait_seconds: Mapped[int | None] = mapped_column(Integer)   # in queues, from the first joined
+    door_at: Mapped[datetime | None] = mapped_column(UtcDateTime)   # reached a queue's door (offered)
+    joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # first joined a queue
+    stage: Mapped[str | None] = mapped_column(String(16))  # where an abandoned caller hung up (kpi.STAGES)
 
     __table_args__ = (Index("ix_calls_started_at", "started_at"),
                       Index("ix_calls_report", "started_at", *CALL_REPORT))

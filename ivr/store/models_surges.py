@@ -27,13 +27,16 @@ class CallbackRow(Base):
     department: Mapped[str] = mapped_column(String(64), default="")
     via: Mapped[str] = mapped_column(String(16))           # queue_key | notice_key | wait_offer
     status: Mapped[str] = mapped_column(String(16))        # ivr.core.callbacks.CallbackStatus
+    verdict: Mapped[str] = mapped_column(String(16), default="")   # ivr.core.callbacks.Verdict ("": before 0012)
+    joined_to: Mapped[int | None] = mapped_column(Integer)  # joined: the number's open request
     tries: Mapped[int] = mapped_column(Integer, default=0)
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
     next_try_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reason: Mapped[str] = mapped_column(String(200), default="")
 
-    __table_args__ = (Index("ix_callbacks_status_next", "status", "next_try_at"),)
+    __table_args__ = (Index("ix_callbacks_status_next", "status", "next_try_at"),
+                      Index("ix_callbacks_number_requested", "number", "requested_at"))
 
 
 class CallbackTryRow(Base):

@@ -12,7 +12,8 @@ from ivr.core.wallboard import DayCall
 from ivr.core.workflow import Status
 from ivr.errors import TicketNotFound
 from ivr.store.base import StoreBase
-from ivr.store.models import CallRow, TicketRow
+from ivr.store import calls as calls_store
+from ivr.store.models import TicketRow
 from ivr.store.ticket import Ticket, check_linkedid, ticket_of
 
 REPORT_TIMEOUT_MS = 120_000  # PostgreSQL: how long the report's counting may take
@@ -75,14 +76,7 @@ class TicketQueries(StoreBase):
                           func.count(TicketRow.rating), func.coalesce(func.sum(TicketRow.rating), 0),
                           func.count().filter(or_(TicketRow.overdue, TicketRow.sign_late)))
                    .group_by(TicketRow.line, TicketRow.department, unit))
-        call_cols = (CallRow.line, CallRow.department, CallRow.outcome)
-        call_q = select(*call_cols, func.count()).group_by(*call_cols)
-        if since is not None:
-            order_q = order_q.where(TicketRow.created_at >= since)
-            call_q = call_q.where(CallRow.started_at >= since)
-        if until is not None:
-            order_q = order_q.where(TicketRow.created_at < until)
-            call_q = call_q.where(CallRow.started_at < until)
+        order_q = _between(order_q, since, until)
         with self._session() as session:
             if session.get_bind().dialect.name == "postgresql":
                 # A year of a province's orders is read whole: longer than the store's statement
@@ -90,8 +84,7 @@ class TicketQueries(StoreBase):
                 # aggregates costs seconds and saves nothing on such a scan.
                 session.execute(text(f"SET LOCAL statement_timeout = {REPORT_TIMEOUT_MS}"))
                 session.execute(text("SET LOCAL jit = off"))
-            calls = [CallFact(line=line, department=dep or "", outcome=outcome, count=n)
-                     for line, dep, outcome, n in session.execute(call_q)]
+            calls = calls_store.report_facts(session, since, until)
             orders = [OrderGroup(line, dep, unit_, Figures(
                           received=n, on_the_spot=spot, dispatched=disp, replied=rep, on_time=on_time,
                           rated=rated, rating_sum=int(rating_sum), overdue=late))
@@ -102,11 +95,8 @@ class TicketQueries(StoreBase):
 
     def calls_between(self, since: datetime, until: datetime) -> list[DayCall]:
         """The calls offered in [since, until), oldest first (the wallboard's day: a few thousand)."""
-        query = (select(CallRow.started_at, CallRow.queue, CallRow.outcome, CallRow.wait_seconds)
-                 .where(CallRow.started_at >= since, CallRow.started_at < until).order_by(CallRow.started_at))
         with self._session() as session:
-            return [DayCall(started_at.astimezone(self.tz), queue or "", outcome, wait)
-                    for started_at, queue, outcome, wait in session.execute(query)]
+            return calls_store.day_calls(session, since, until, self.tz)
 
     def with_recordings(self, *, since: datetime | None = None, until: datetime | None = None,
                         line: str | None = None, department: str | None = None, agent: str | None = None,
@@ -166,11 +156,7 @@ class TicketQueries(StoreBase):
 
 def _between(query, since: datetime | None, until: datetime | None):
     """Orders taken in within [since, until) (either end open when None)."""
-    if since is not None:
-        query = query.where(TicketRow.created_at >= since)
-    if until is not None:
-        query = query.where(TicketRow.created_at < until)
-    return query
+    return calls_store.within(query, TicketRow.created_at, since, until)
 
 
 def _newest(query, limit: int):

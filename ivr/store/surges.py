@@ -14,42 +14,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from ivr.core import callbacks as cb
 from ivr.core.notices import Notice, window_problem
-from ivr.errors import IvrError
+from ivr.store import calls as calls_store
+from ivr.store.callback_requests import Callback, CallbackRequests, SurgeError  # noqa: F401 - re-exported
 from ivr.store.models_surges import CallbackRow, CallbackTryRow, LeftInformedRow, NoticeRow
 from ivr.store.sessions import session_of, transaction
-
-
-class SurgeError(IvrError):
-    """A notice or callback request cannot be stored as asked; the message names the field."""
-
-
-@dataclass(frozen=True)
-class Callback:
-    id: int
-    linkedid: str
-    queue: str
-    caller: str
-    number: str
-    line: str
-    department: str
-    via: str
-    status: str
-    tries: int
-    requested_at: datetime
-    next_try_at: datetime | None
-    closed_at: datetime | None
-    reason: str
-    attempts: tuple[dict, ...] = ()
-
-
-def _callback(row: CallbackRow, tries: list[CallbackTryRow] = ()) -> Callback:
-    return Callback(row.id, row.linkedid, row.queue, row.caller, row.number, row.line, row.department,
-                    row.via, row.status, row.tries, row.requested_at, row.next_try_at, row.closed_at,
-                    row.reason, tuple({"attempt": t.attempt, "started_at": t.started_at.isoformat(),
-                                       "ended_at": t.ended_at.isoformat() if t.ended_at else None,
-                                       "outcome": t.outcome, "linkedid": t.linkedid} for t in tries))
 
 
 @dataclass(frozen=True)
@@ -77,98 +46,9 @@ def _notice(row: NoticeRow) -> NoticeRecord:
                         row.ends_at, row.created_by, row.ended_by, row.ended_at)
 
 
-class SurgeStore:
-    """Callbacks, notices and left-informed callers on the engine's database."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    # --- callbacks ------------------------------------------------------------------------------
-
-    def request_callback(self, linkedid: str, *, queue: str, caller: str, area_code: str, line: str,
-                         department: str, via: str, at: datetime) -> tuple[Callback, bool]:
-        """Record a caller's request (once per call); (request, created). A number the dialling
-        plan does not permit is recorded as refused, never dialled."""
-        number = cb.callback_number(caller, area_code)
-        status, reason = (cb.CallbackStatus.WAITING, "") if number else (
-            cb.CallbackStatus.REFUSED, f"{caller!r} is not a number the dialling plan permits")
-        row = CallbackRow(linkedid=linkedid, queue=queue, caller=caller[:64], number=number or "",
-                          line=line, department=department, via=via[:16], status=status.value, tries=0,
-                          requested_at=at, next_try_at=at if number else None,
-                          closed_at=None if number else at, reason=reason[:200])
-        try:
-            with transaction(self._sessions, "callbacks") as session:
-                session.add(row)
-            return _callback(row), True
-        except IntegrityError:
-            return self.callback_of(linkedid), False
-
-    def callback_of(self, linkedid: str) -> Callback:
-        with session_of(self._sessions, "callbacks") as session:
-            row = session.scalars(select(CallbackRow).where(CallbackRow.linkedid == linkedid)).one_or_none()
-            if row is None:
-                raise SurgeError(f"no callback request for call {linkedid}")
-            tries = session.scalars(select(CallbackTryRow).where(CallbackTryRow.callback_id == row.id)
-                                    .order_by(CallbackTryRow.attempt)).all()
-            return _callback(row, list(tries))
-
-    def callbacks(self, status: str | None = None, limit: int = 200) -> list[Callback]:
-        with session_of(self._sessions, "callbacks") as session:
-            query = select(CallbackRow).order_by(CallbackRow.id.desc()).limit(limit)
-            if status:
-                query = query.where(CallbackRow.status == status)
-            rows = session.scalars(query).all()
-            out = []
-            for row in rows:
-                tries = session.scalars(select(CallbackTryRow).where(CallbackTryRow.callback_id == row.id)
-                                        .order_by(CallbackTryRow.attempt)).all()
-                out.append(_callback(row, list(tries)))
-            return out
-
-    def due(self, now: datetime) -> list[Callback]:
-        """Waiting requests whose next try may start at ``now``, oldest first."""
-        with session_of(self._sessions, "callbacks") as session:
-            rows = session.scalars(select(CallbackRow).where(
-                CallbackRow.status == cb.CallbackStatus.WAITING.value, CallbackRow.next_try_at <= now)
-                .order_by(CallbackRow.requested_at, CallbackRow.id)).all()
-            return [_callback(r) for r in rows]
-
-    def start_try(self, callback_id: int, at: datetime) -> int:
-        """Mark the request as calling and record the try; returns the attempt's number."""
-        with transaction(self._sessions, "callbacks") as session:
-            row = session.get(CallbackRow, callback_id, with_for_update=True)
-            if row is None or row.status != cb.CallbackStatus.WAITING.value:
-                raise SurgeError(f"callback {callback_id} is not waiting")
-            row.tries += 1
-            row.status = cb.CallbackStatus.CALLING.value
-            session.add(CallbackTryRow(callback_id=row.id, attempt=row.tries, started_at=at, outcome=""))
-            return row.tries
-
-    def finish_try(self, callback_id: int, outcome: str, answered: bool, policy: cb.CallbackPolicy,
-                   at: datetime, linkedid: str = "") -> Callback:
-        """Record how the open try ended and move the request on (answered, again later, failed)."""
-        with transaction(self._sessions, "callbacks") as session:
-            row = session.get(CallbackRow, callback_id, with_for_update=True)
-            if row is None:
-                raise SurgeError(f"no callback {callback_id}")
-            attempt = session.scalars(select(CallbackTryRow).where(
-                CallbackTryRow.callback_id == callback_id, CallbackTryRow.attempt == row.tries)).one_or_none()
-            if attempt is not None and attempt.ended_at is None:
-                attempt.ended_at, attempt.outcome, attempt.linkedid = at, outcome[:32], linkedid[:64]
-            step = cb.after_try(answered, row.tries, policy, at)
-            row.status, row.next_try_at = step.status.value, step.next_try_at
-            if step.status in (cb.CallbackStatus.ANSWERED, cb.CallbackStatus.FAILED):
-                row.closed_at = at
-                row.reason = "" if answered else f"not answered after {row.tries} tries (last: {outcome})"[:200]
-            return _callback(row)
-
-    def interrupted(self, policy: cb.CallbackPolicy, at: datetime) -> list[Callback]:
-        """Requests left 'calling' by an engine that stopped mid-try: the try is closed as
-        interrupted and counts; the request waits again (or fails when no tries are left)."""
-        with session_of(self._sessions, "callbacks") as session:
-            ids = session.scalars(select(CallbackRow.id).where(
-                CallbackRow.status == cb.CallbackStatus.CALLING.value)).all()
-        return [self.finish_try(i, "interrupted", False, policy, at) for i in ids]
+class SurgeStore(CallbackRequests):
+    """Callbacks (:class:`~ivr.store.callback_requests.CallbackRequests`), notices and
+    left-informed callers on the engine's database."""
 
     # --- left informed --------------------------------------------------------------------------
 
@@ -236,22 +116,18 @@ def queue_facts(engine: Engine, since: datetime | None, until: datetime | None):
 
     answered_callbacks = select(CallbackTryRow.linkedid).where(CallbackTryRow.outcome == "answered")
     by_callback = CallRow.linkedid.in_(answered_callbacks).label("by_callback")
-    cols = (CallRow.queue, CallRow.outcome, CallRow.wait_seconds, by_callback)
+    door = CallRow.door_at.is_not(None).label("door")
+    cols = (CallRow.queue, CallRow.outcome, CallRow.wait_seconds, by_callback, door, CallRow.stage)
     calls_q = select(*cols, func.count()).group_by(*cols)
     left_q = select(LeftInformedRow.queue, func.count()).group_by(LeftInformedRow.queue)
     asked_cols = (CallbackRow.queue, CallbackRow.status, CallbackRow.via)
     asked_q = select(*asked_cols, func.count()).group_by(*asked_cols)
-    if since is not None:
-        calls_q = calls_q.where(CallRow.started_at >= since)
-        left_q = left_q.where(LeftInformedRow.at >= since)
-        asked_q = asked_q.where(CallbackRow.requested_at >= since)
-    if until is not None:
-        calls_q = calls_q.where(CallRow.started_at < until)
-        left_q = left_q.where(LeftInformedRow.at < until)
-        asked_q = asked_q.where(CallbackRow.requested_at < until)
+    calls_q = calls_store.within(calls_q, CallRow.started_at, since, until)
+    left_q = calls_store.within(left_q, LeftInformedRow.at, since, until)
+    asked_q = calls_store.within(asked_q, CallbackRow.requested_at, since, until)
     with session_of(sessionmaker(engine), "report") as session:
-        calls = [QueueCall(queue or "", outcome, wait, bool(cb_), n)
-                 for queue, outcome, wait, cb_, n in session.execute(calls_q)]
+        calls = [QueueCall(queue or "", outcome, wait, bool(cb_), n, bool(door_), stage)
+                 for queue, outcome, wait, cb_, door_, stage, n in session.execute(calls_q)]
         left = {queue: n for queue, n in session.execute(left_q)}
         asked = [(queue, status, via, n) for queue, status, via, n in session.execute(asked_q)]
     return calls, left, asked

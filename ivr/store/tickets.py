@@ -27,7 +27,8 @@ from ivr.core.kpi import CALL_OUTCOMES
 from ivr.core.text import require_aware
 from ivr.core.workflow import Event, Status, WorkOrder
 from ivr.errors import StoreError, TicketError, TicketNotFound
-from ivr.store.models import CallRow, RatingRow, TicketRow
+from ivr.store.calls import touch_call
+from ivr.store.models import RatingRow, TicketRow
 from ivr.store.queries import TicketQueries
 from ivr.store.recording_checks import RecordingChecks
 from ivr.store.ticket import (
@@ -41,7 +42,6 @@ from ivr.store.ticket import (
 
 _RETRIES = 20
 _LINKEDID = re.compile(r"[A-Za-z0-9._:@\-]{1,64}")
-_OUTCOME_RANK = {"offered": 0, "abandoned": 1, "answered": 2}  # answered wins (overflow answered)
 INTAKE_ACTOR = "ami"
 
 
@@ -84,8 +84,8 @@ class TicketStore(RecordingChecks, TicketQueries):
                                     recording_size=recording_size, **intake)
                     write_order(row, order, 0)
                     session.add(row)
-                    self._touch_call(session, linkedid, at=at, outcome="answered", wait_seconds=wait_seconds,
-                                     **intake)
+                    touch_call(session, linkedid, at=at, outcome="answered", wait_seconds=wait_seconds,
+                               joined=True, **intake)
                     session.flush()
                     log.info("ticket.created", number=number, line=intake["line"], agent=intake["agent"])
                     return ticket_of(row, self.tz), True
@@ -96,11 +96,13 @@ class TicketStore(RecordingChecks, TicketQueries):
     def record_call(self, linkedid: str, *, at: datetime, line: str, outcome: str, caller: str = "",
                     department: str = "", mode: str = "", queue: str | None = None,
                     uniqueid: str | None = None, wait_seconds: int | None = None,
-                    ended_at: datetime | None = None) -> str:
-        """Count the call ``linkedid`` as offered, answered or abandoned; returns the stored outcome.
+                    ended_at: datetime | None = None, door: bool = False, joined: bool = False,
+                    stage: str | None = None) -> str:
+        """Record one fact of the call ``linkedid`` (:func:`ivr.store.calls.touch_call`: reached a
+        queue's door, joined a queue, its outcome); returns the stored outcome.
 
         Idempotent: replays change nothing, and an outcome only moves forward
-        (offered -> abandoned -> answered), so a call that left the seat queue and was answered
+        (:data:`ivr.core.kpi.CALL_OUTCOMES`), so a call that left the seat queue and was answered
         by the overflow queue stays answered whatever order the events arrive in.
         """
         linkedid = check_linkedid(linkedid)
@@ -113,11 +115,11 @@ class TicketStore(RecordingChecks, TicketQueries):
         for _attempt in range(_RETRIES):
             try:
                 with self._transaction() as session:
-                    row = self._touch_call(session, linkedid, at=at, outcome=outcome, caller=clean(caller, 64),
-                                           line=clean(line, 32), department=clean(department, 64),
-                                           mode=clean(mode, 16), queue=clean(queue, 64) or None,
-                                           uniqueid=clean(uniqueid, 64) or None,
-                                           wait_seconds=wait_seconds, ended_at=ended_at)
+                    row = touch_call(session, linkedid, at=at, outcome=outcome, caller=clean(caller, 64),
+                                     line=clean(line, 32), department=clean(department, 64),
+                                     mode=clean(mode, 16), queue=clean(queue, 64) or None,
+                                     uniqueid=clean(uniqueid, 64) or None, wait_seconds=wait_seconds,
+                                     ended_at=ended_at, door=door, joined=joined, stage=stage)
                     session.flush()
                     return row.outcome
             except IntegrityError:
@@ -233,29 +235,6 @@ class TicketStore(RecordingChecks, TicketQueries):
             return numbering.next_number(at, self.tz, sequence)
         except ValueError as err:
             raise StoreError(str(err)) from None
-
-    def _touch_call(self, session: Session, linkedid: str, *, at: datetime, outcome: str, line: str,
-                    caller: str = "", department: str = "", mode: str = "", queue: str | None = None,
-                    uniqueid: str | None = None, wait_seconds: int | None = None,
-                    ended_at: datetime | None = None, agent: str | None = None) -> CallRow:
-        row = session.scalars(select(CallRow).where(CallRow.linkedid == linkedid)
-                              .with_for_update()).one_or_none()
-        if row is None:
-            row = CallRow(linkedid=linkedid, uniqueid=uniqueid, started_at=at, caller=caller, line=line,
-                          department=department, mode=mode, queue=queue, outcome=outcome,
-                          wait_seconds=wait_seconds, ended_at=ended_at)
-            session.add(row)
-            session.flush()  # a racing insert of the same linkedid fails here, inside the retry loop
-            return row
-        if _OUTCOME_RANK[outcome] > _OUTCOME_RANK[row.outcome]:
-            row.outcome = outcome
-            row.queue = queue or row.queue
-            if wait_seconds is not None:  # the whole wait, from the first queue (an overflow included)
-                waited = int((at - row.started_at).total_seconds()) if row.started_at <= at else 0
-                row.wait_seconds = max(wait_seconds, waited)
-        if ended_at is not None and row.ended_at is None:
-            row.ended_at = ended_at
-        return row
 
     def _save(self, session: Session, row: TicketRow, old: WorkOrder, new: WorkOrder) -> None:
         write_order(row, new, len(old.history))

@@ -5,9 +5,11 @@ WALLBOARD = {
     "title": "大屏监控", "queues": "队列实况", "queue": "队列", "all_queues": "全中心", "waiting": "排队",
     "longest": "最长等待", "logged_in": "签入坐席", "ready": "空闲", "busy": "通话/振铃/整理", "paused": "暂停",
     "answered": "今日接听", "abandoned": "今日放弃", "service_level": "15秒接通率",
-    "service_level_hint": "15秒内接听 ÷（接听＋放弃），GB/T 33358", "agents": "坐席状态", "today": "今日",
+    "service_level_hint": "15秒内接听 ÷（接听＋排队中放弃），GB/T 33358", "agents": "坐席状态", "today": "今日",
     "week": "本周", "kpi": "服务指标", "by_department": "按部门", "by_line": "按号码",
-    "per_quarter": "今日每15分钟来电", "key_answered": "接听", "key_abandoned": "放弃", "key_other": "排队中或未知",
+    "per_quarter": "今日每15分钟来电", "key_answered": "接听", "key_abandoned": "放弃", "key_other": "排队中、回拨或已知情",
+    "before_queue": "其中排队前", "left_informed": "已知情", "callbacks": "回拨",
+    "connection_rate_hint": "（坐席接听＋回拨接通）÷（来电－已知情离开）",
     "waiting_hour": "最近一小时排队人数", "offered": "来电", "no_feed": "未连接到话务系统：排队和坐席状态暂不可知。",
     "no_today": "工单数据库暂时无法访问：今日接听、放弃和接通率暂缺。", "updated": "更新于 {time}", "seconds": "{n}秒",
     "minutes": "{m}分{s:02d}秒", "hours": "{h}小时{m:02d}分", "no_calls_yet": "今天还没有来电。",
@@ -61,7 +63,23 @@ ACTION = {"search": "查询", "play": "播放", "seek": "拖动播放", "downloa
           "release": "解除保全", "score": "质检评分", "export": "导出日志", "view": "查看"}
 
 NAV = {"wallboard": "大屏", "supervision": "督办", "orders": "工单", "recordings": "录音调听",
-       "access_log": "访问日志", "notices": "热点播报"}
+       "access_log": "访问日志", "notices": "热点播报", "callbacks": "回拨"}
+
+# the callback requests page (/callbacks): the same requests as `ivr callbacks list`
+CALLBACKS = {
+    "title": "回拨登记", "requests": "回拨登记", "all": "全部", "none": "没有回拨登记。",
+    "rule": "同一号码同时只登记一次回拨（再次登记并入原登记）；每个号码每天最多回拨 {n} 次，超出的登记被拒绝，来电者继续排队。",
+    "requested_at": "登记时间", "number": "回拨号码", "queue": "队列", "via_title": "登记方式",
+    "status_title": "状态", "tries": "拨打次数", "reason": "说明", "no_number": "（无号码）",
+    "newest": "只显示最新的 {n} 条。",
+    "via": {"queue_key": "排队时按2", "notice_key": "听播报后按2", "wait_offer": "等待提示时按2"},
+    "status": {"waiting": "等待回拨", "calling": "正在回拨", "answered": "已回拨接通", "failed": "未接通",
+               "joined": "已并入原登记", "refused": "已拒绝"},
+    "joined_to": "该号码已有未完成的回拨登记 #{id}，本次并入，不再另行回拨",
+    "why_refuse_today": "该号码今天的回拨次数已达上限，拒绝登记（来电者继续排队）",
+    "why_refuse_number": "该号码不是可回拨的号码（只回拨本地固话和手机），拒绝登记（来电者继续排队）",
+    "why_failed": "拨打 {n} 次均未接通",
+}
 
 # the incident notices page (/notices): the same words as `ivr notices`
 NOTICES = {"title": "热点播报", "add": "发布播报", "lines": "号码（每行一个）", "queues": "队列",

@@ -323,7 +323,8 @@ def test_there_is_no_rate_script_a_stranger_could_speak(agi_server, shipped_rule
                      limits=FAST, stats=stats)
     result = peer.converse(srv.port, peer.header(network_script="rate", arg_1="1", arg_2="1700.1"))
     assert result.commands == []
-    assert set(HANDLERS) == {"route"}
+    # callback_check only reads: what a caller asking for a callback is told (tests/agi/test_callback_check.py)
+    assert set(HANDLERS) == {"route", "callback_check"}
     time.sleep(0.05)
     assert srv.snapshot()["outcomes"].get("ok", 0) == 0
 

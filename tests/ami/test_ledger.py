@@ -101,3 +101,42 @@ def test_a_transfer_of_a_call_with_no_order_is_refused_to_be_set_aside_not_dropp
     with pytest.raises(TicketError, match="a transfer to 80002401 by agent3 for call 4.1, which has no work order"):
         ledger.apply(ce.Transferred(ce.CallInfo("4.1", "4.1"), "80002401", "blind", "agent3", AT))
     assert ledger.store.list() == []
+
+
+def test_every_caller_at_a_queues_door_is_counted_with_the_outcome_they_reached(ledger):
+    """Live facts in any order, and their queue-log replays: one offered call each, its outcome
+    the furthest it got, the wait counted from joining the queue, not from the door."""
+    from datetime import timedelta
+
+    from ivr.core import kpi
+
+    def call(linkedid):
+        return ce.CallInfo(linkedid, linkedid, "13900000001", "12345", "centre", "main")
+
+    def at(seconds):
+        return AT + timedelta(seconds=seconds)
+
+    facts = [ce.AtDoor(call("1.1"), "q12345", at(0)), ce.HungUp(call("1.1"), "q12345", "greeting", at(2)),
+             ce.AtDoor(call("1.2"), "q12345", at(0)), ce.HungUp(call("1.2"), "q12345", "offer", at(9)),
+             ce.AtDoor(call("1.3"), "q12345", at(0)), ce.Entered(call("1.3"), "q12345", at(14)),
+             ce.Abandoned(call("1.3"), "q12345", 30, at(44)), ce.HungUp(call("1.3"), "q12345", "queue", at(44)),
+             ce.AtDoor(call("1.4"), "q12345", at(0)), ce.Entered(call("1.4"), "q12345", at(14)),
+             ce.Answered(call("1.4"), "q12345", "agent1", "", 6, at(20)),
+             ce.HungUp(call("1.4"), "q12345", "queue", at(80)),
+             ce.AtDoor(call("1.5"), "q12345", at(0)), ce.LeftInformed(call("1.5"), "q12345", "hotline/n1", at(8)),
+             ce.HungUp(call("1.5"), "q12345", "notice", at(10)),
+             ce.AtDoor(call("1.6"), "q12345", at(0)),
+             ce.CallbackAsked(call("1.6"), "q12345", "wait_offer", at(9), "accept"),
+             ce.HungUp(call("1.6"), "q12345", "offer", at(15))]
+    for fact in facts + facts[::-1]:   # then every fact again, backwards: nothing changes
+        ledger.apply(fact)
+    # a callback's own call joins and is answered: an order, but not an offered call
+    ledger.apply(ce.Entered(call("2.1"), "q12345", at(100)))
+    ledger.apply(ce.Answered(call("2.1"), "q12345", "agent1", "", 1, at(101)))
+    report = kpi.build_report(*ledger.store.report_facts())
+    t = report.total
+    assert (t.offered, t.answered, t.abandoned, t.abandoned_before_queue) == (6, 1, 3, 2)
+    assert (t.left_informed, t.callbacks, t.called_back, t.received) == (1, 1, 0, 2)
+    assert t.connection_rate == 1 / 5
+    day = {c.wait_seconds for c in ledger.store.calls_between(at(-60), at(3600)) if c.outcome == "answered"}
+    assert day == {6}   # joined at 14 s, answered at 20 s: the greeting and offer are not the wait

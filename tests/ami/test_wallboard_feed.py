@@ -26,6 +26,12 @@ def joined(n: int, queue: str = "q12345") -> dict:
             "CallerIDNum": "13900000001"}
 
 
+def at_door(n: int, queue: str = "q12345") -> dict:
+    """The dialplan's IvrDoor on the caller's channel: routed to ``queue``, before the greeting."""
+    return {"Event": "UserEvent", "UserEvent": "IvrDoor", "Queue": queue, "Linkedid": f"1591.{n}",
+            "Uniqueid": f"1591.{n}", "CallerIDNum": "13900000001"}
+
+
 def connected(n: int, agent: str = "agent1") -> dict:
     return {"Event": "AgentConnect", "Queue": "q12345", "MemberName": agent, "Interface": f"PJSIP/{agent}",
             "Linkedid": f"1591.{n}", "Uniqueid": f"1591.{n}", "HoldTime": "4"}
@@ -65,11 +71,14 @@ def test_a_caller_waiting_reaches_the_board_at_once_and_is_counted(shipped_rules
             watching = asyncio.create_task(boards(hub, 3.0, until=lambda b: b.total.waiting == 1))
             await asyncio.sleep(0.05)
             sent = time.monotonic()
-            monitor.on_event(joined(1))
+            monitor.on_event(at_door(1))          # waiting from the door, before joining
             got = await watching
             assert got and got[-1][1].total.waiting == 1 and got[-1][0] - sent < 0.5
+            monitor.on_event(joined(1))
+            assert monitor.presence.waiting("q12345", monitor.clock())[0] == 1   # the same caller, not two
             monitor.on_event(connected(1))
             monitor.on_event({"Event": "QueueCallerLeave", "Queue": "q12345", "Linkedid": "1591.1"})
+            monitor.on_event(at_door(2))
             monitor.on_event(joined(2))
             monitor.on_event({"Event": "QueueCallerAbandon", "Queue": "q12345", "Linkedid": "1591.2"})
             assert dict(monitor.wallboard.counts) == {("offered", "q12345"): 2, ("answered", "q12345"): 1,

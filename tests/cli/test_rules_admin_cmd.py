@@ -13,7 +13,7 @@ import pytest
 
 from ivr.agi.call_log import CallLog, call_log_folder
 from ivr.core.routing import Call, decide
-from support import RULES_FILE, at, wait_until
+from support import RULES_FILE, asterisk_recorded, at, wait_until
 
 IVR = str(Path(sys.executable).with_name("ivr"))
 ME = pwd.getpwuid(os.getuid()).pw_name
@@ -104,6 +104,7 @@ def test_preview_names_the_logged_calls_that_would_go_elsewhere(admin, shipped_r
                    decide(Call(line, caller), shipped_rules, at(when)))
     assert wait_until(lambda: log.written == len(moments))
     log.stop()
+    asterisk_recorded(tmp_path / "var", *((f"ivr12345-{n}", line, caller) for n, (line, caller, _) in enumerate(moments)))
     result = run("preview", str(new), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)["replay"]

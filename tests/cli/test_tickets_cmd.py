@@ -66,6 +66,9 @@ def ivr(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def taken_in(store, linkedid="1591000000.1", when=T0) -> str:
+    """A caller reaches the queue's door (offered) and an agent answers: the order's number."""
+    store.record_call(linkedid, at=when, outcome="offered", door=True,
+                      **{k: INTAKE[k] for k in ("line", "department", "mode")})
     return store.create_ticket_for_answer(linkedid, at=when, **INTAKE)[0].number
 
 
@@ -159,9 +162,10 @@ def test_report_human_and_json(capsys, env, store):
         number = taken_in(store, f"1.{i}", T0 + timedelta(minutes=i))
         step = ["close", number] if i < 3 else ["dispatch", number, "--unit", "gas", "--category", "help_request"]
         assert ivr(capsys, "tickets", *step)[0] == 0
-    store.record_call("2.1", at=T0, outcome="abandoned", line="12345", department="centre", mode="main")
+    store.record_call("2.1", at=T0, outcome="abandoned", line="12345", department="centre", mode="main",
+                      door=True, stage="queue")
     store.record_call("3.1", at=at("2020-06-03 10:00"), outcome="abandoned", line="12345", department="centre",
-                      mode="main")
+                      mode="main", door=True, stage="greeting")
     code, out, _ = ivr(capsys, "report", "--from", "2020-06-01", "--to", "2020-06-01", "--json")
     data = json.loads(out)
     assert code == 0 and data["from"] == data["to"] == "2020-06-01"

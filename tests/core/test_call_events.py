@@ -206,3 +206,33 @@ def test_a_blind_transfer_is_recovered_from_the_queue_log():
                                                 "13900000077", "12345", "centre", "main"),
                                     "80002401", "blind", "agent3",
                                     datetime.fromtimestamp(1795953706, timezone.utc))]
+
+
+# Captured from Asterisk 22.10 (the lab): the queue's door and its hangup handler (dialplan/queue.conf)
+DOOR = {"Event": "UserEvent", "UserEvent": "IvrDoor", "Channel": "PJSIP/carrier-00000011",
+        "Uniqueid": "1795990000.21", "Linkedid": "1795990000.21", "CallerIDNum": "13900000009",
+        "Queue": "q12345", "ChanVariable": ["IVR_LINE=12345", "IVR_MODE=main", "IVR_DEPARTMENT=centre"]}
+
+
+def test_the_door_and_the_hangup_after_it_are_facts_of_the_callers_own_channel():
+    door = ce.interpret(DOOR, NOW)
+    assert isinstance(door, ce.AtDoor) and door.queue == "q12345"
+    assert door.call == ce.CallInfo("1795990000.21", "1795990000.21", "13900000009", "12345", "centre", "main")
+    hung = ce.interpret(dict(DOOR, UserEvent="IvrHungUp", Stage="offer"), NOW)
+    assert isinstance(hung, ce.HungUp) and (hung.queue, hung.stage) == ("q12345", "offer")
+    assert ce.interpret(dict(DOOR, UserEvent="IvrHungUp", Stage="$(SHELL(x))"), NOW).stage == ""
+    # raised on another channel (an agent's leg): not a caller's door
+    assert ce.interpret(dict(DOOR, Uniqueid="1795990000.22"), NOW) is None
+    assert ce.interpret(dict(DOOR, Queue=""), NOW) is None
+
+
+def test_the_door_hangups_and_the_callback_s_verdict_are_recovered_from_the_queue_log():
+    lines = ("1795990000|1795990000.21|q12345|NONE|IVRDOOR|12345|centre|main||13900000009\n"
+             "1795990011|1795990000.21|q12345|NONE|IVRHUNGUP|offer\n"
+             "1795990100|1795990100.1|q12345|NONE|IVRDOOR|12345|centre|main||13900000010\n"
+             "1795990105|1795990100.1|q12345|NONE|IVRCALLBACK|wait_offer|13900000010|12345|join\n")
+    facts = ce.from_queue_log([ce.parse_queue_log_line(l) for l in lines.splitlines()])
+    assert [type(f).__name__ for f in facts] == ["AtDoor", "HungUp", "AtDoor", "CallbackAsked"]
+    assert facts[0].call.caller == "13900000009" and facts[0].at == datetime.fromtimestamp(1795990000, timezone.utc)
+    assert facts[1].stage == "offer" and facts[1].call.line == "12345"
+    assert (facts[3].via, facts[3].heard) == ("wait_offer", "join")

@@ -116,3 +116,31 @@ def test_as_dict_is_json_ready(seed_report):
     data = json.loads(json.dumps(seed_report.as_dict()))
     assert data["total"]["received"] == RECEIVED
     assert round(data["total"]["on_the_spot_rate"] * 100, 2) == 78.72
+
+
+def test_every_caller_at_a_queue_s_door_is_offered_with_the_outcome_they_reached():
+    """The soak: 5,500 callers reached the door; 4,700 hung up while hearing the callback offer.
+    Counted at the door they are all offered; the rate is over those who wanted a person."""
+    calls = [CallFact("12345", "centre", "answered", 252), CallFact("12345", "centre", "abandoned", 4700, stage="offer"),
+             CallFact("12345", "centre", "abandoned", 200, stage="queue"),
+             CallFact("12345", "centre", "abandoned", 48, stage="greeting"),
+             CallFact("12345", "centre", "left_informed", 100), CallFact("12345", "centre", "callback", 150),
+             CallFact("12345", "centre", "called_back", 50)]
+    t = build_report(calls, []).total
+    assert (t.offered, t.answered, t.called_back, t.callbacks, t.left_informed) == (5500, 252, 50, 200, 100)
+    assert (t.abandoned, t.abandoned_before_queue) == (4948, 4748)
+    assert (t.connected, t.wanted_an_agent) == (302, 5400)
+    assert percent(t.connection_rate) == "5.59 %"
+    assert build_report([CallFact("12345", "centre", "left_informed", 3)], []).total.connection_rate is None
+    with pytest.raises(ValueError, match="unknown stage"):
+        build_report([CallFact("12345", "centre", "abandoned", stage="lobby")], [])
+
+
+@pytest.mark.parametrize("old,new,forward", [
+    ("offered", "abandoned", True), ("abandoned", "answered", True), ("callback", "called_back", True),
+    ("answered", "abandoned", False), ("left_informed", "abandoned", False), ("callback", "abandoned", False),
+    ("called_back", "callback", False), ("abandoned", "abandoned", False),
+])
+def test_an_outcome_only_moves_forward(old, new, forward):
+    from ivr.core.kpi import moves_forward
+    assert moves_forward(old, new) is forward

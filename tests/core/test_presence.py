@@ -110,3 +110,52 @@ def test_a_snapshot_starts_afresh_from_what_asterisk_says(presence):
 ])
 def test_events_read_as_facts(event, expected):
     assert pe.interpret(event) == expected
+
+
+def test_callers_at_a_queue_s_door_wait_until_they_join_leave_or_hang_up(presence):
+    """Callers hearing the greeting, a notice or the callback offer wait for an agent too."""
+    presence.apply(p.CallerJoined("q12345", "1.1"), T0)
+    presence.apply(p.CallerAtDoor("q12345", "1.2"), T0 + timedelta(seconds=1))
+    presence.apply(p.CallerAtDoor("q12345", "1.3"), T0 + timedelta(seconds=2))
+    presence.apply(p.CallerAtDoor("q12345", "1.4"), T0 + timedelta(seconds=3))
+    presence.apply(p.CallerAtDoor("seat_water", "2.1"), T0 + timedelta(seconds=3))
+    assert presence.waiting("q12345", T0 + timedelta(seconds=7)) == (4, 7.0)
+    # 1.2 joins: still waiting, since its door; 1.3 hangs up during the offer; 1.4 asks for a callback
+    presence.apply(p.CallerJoined("q12345", "1.2"), T0 + timedelta(seconds=16))
+    presence.apply(p.CallerGone("1.3"), T0 + timedelta(seconds=17))
+    presence.apply(p.CallerGone("1.4"), T0 + timedelta(seconds=18))
+    assert presence.waiting("q12345", T0 + timedelta(seconds=20)) == (2, 20.0)
+    presence.apply(p.CallerLeft("q12345", "1.1"), T0 + timedelta(seconds=21))
+    assert presence.waiting("q12345", T0 + timedelta(seconds=21)) == (1, 20.0)   # 1.2: from its door
+    presence.apply(p.CallerGone("1.2"), T0 + timedelta(seconds=22))
+    assert presence.waiting("q12345", T0 + timedelta(seconds=22)) == (0, 0.0)
+    # a door seen again after joining (a replay) adds no second caller
+    presence.apply(p.CallerJoined("seat_water", "2.1"), T0 + timedelta(seconds=5))
+    presence.apply(p.CallerAtDoor("seat_water", "2.1"), T0 + timedelta(seconds=6))
+    assert presence.waiting("seat_water", T0 + timedelta(seconds=6)) == (1, 3.0)
+
+
+def test_a_door_whose_end_was_missed_does_not_stick(presence):
+    presence.apply(p.CallerAtDoor("q12345", "1.9"), T0)
+    presence.tick(T0 + p.DOOR_STALE)
+    assert presence.waiting("q12345", T0 + p.DOOR_STALE)[0] == 1
+    presence.tick(T0 + p.DOOR_STALE + timedelta(seconds=1))
+    assert presence.waiting("q12345", T0 + p.DOOR_STALE + timedelta(seconds=1)) == (0, 0.0)
+    presence.apply(p.CallerAtDoor("q12345", "1.8"), T0)
+    presence.reset([], {"q12345": []}, T0 + timedelta(seconds=5))   # a resync starts from Asterisk's queues
+    assert presence.waiting("q12345", T0 + timedelta(seconds=5)) == (0, 0.0)
+
+
+@pytest.mark.parametrize("event,change", [
+    ({"UserEvent": "IvrDoor", "Queue": "q12345"}, p.CallerAtDoor("q12345", "1.1")),
+    ({"UserEvent": "IvrHungUp", "Queue": "q12345", "Stage": "offer"}, p.CallerGone("1.1")),
+    ({"UserEvent": "IvrLeftInformed", "Queue": "q12345"}, p.CallerGone("1.1")),
+    ({"UserEvent": "IvrCallback", "Queue": "q12345", "Via": "wait_offer", "Heard": "accept"}, p.CallerGone("1.1")),
+    ({"UserEvent": "IvrCallback", "Queue": "q12345", "Via": "wait_offer", "Heard": "join"}, p.CallerGone("1.1")),
+    # refused a callback: the caller stays, and joins the queue
+    ({"UserEvent": "IvrCallback", "Queue": "q12345", "Via": "queue_key", "Heard": "refuse_today"}, None),
+    ({"UserEvent": "IvrRating", "Rating": "5"}, None),
+    ({"UserEvent": "IvrDoor", "Queue": "q12345", "Uniqueid": "1.2"}, None),   # not the caller's own channel
+])
+def test_the_dialplans_user_events_about_callers(event, change):
+    assert pe.interpret({"Event": "UserEvent", "Uniqueid": "1.1", "Linkedid": "1.1", **event}) == change

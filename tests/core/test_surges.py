@@ -8,6 +8,7 @@ import pytest
 from support import at
 
 from ivr.core import call_events as ce
+from ivr.core import callbacks as cb
 from ivr.core.callbacks import (
     CallbackPolicy,
     CallbackStatus,
@@ -160,3 +161,20 @@ def test_the_queue_log_gives_the_same_choices_for_a_resync():
     facts = ce.from_queue_log([ce.parse_queue_log_line(x) for x in lines])
     assert [(type(f).__name__, f.call.linkedid, f.call.caller) for f in facts] == [
         ("CallbackAsked", "1700.1", "13900000001"), ("LeftInformed", "1700.3", "13900000003")]
+
+
+@pytest.mark.parametrize("number, history, heard, verdict, status, joined_to", [
+    ("13900000001", cb.NumberHistory(), "", "accept", "waiting", None),
+    ("13900000001", cb.NumberHistory(None, 2), "", "accept", "waiting", None),
+    ("13900000001", cb.NumberHistory(None, 3), "", "refuse_today", "refused", None),     # the day's ceiling
+    ("13900000001", cb.NumberHistory(12, 1), "", "join", "joined", 12),                   # one open at a time
+    ("13900000001", cb.NumberHistory(12, 3), "", "join", "joined", 12),                   # open: it stands
+    ("13900000001", cb.NumberHistory(12, 1), "accept", "join", "joined", 12),             # the board was late
+    ("13900000001", cb.NumberHistory(), "refuse_today", "refuse_today", "refused", None), # told so: stays queued
+    (None, cb.NumberHistory(), "", "refuse_number", "refused", None),
+    (None, cb.NumberHistory(), "accept", "refuse_number", "refused", None),
+])
+def test_the_callback_rule_per_number(number, history, heard, verdict, status, joined_to):
+    admitted = cb.admit(number, history, 3, heard)
+    assert (admitted.verdict.value, admitted.status.value, admitted.joined_to) == (verdict, status, joined_to)
+    assert bool(admitted.reason) == (status != "waiting")

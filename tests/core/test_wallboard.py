@@ -83,3 +83,17 @@ def test_waiting_history_keeps_an_hour_of_changes_and_makes_nothing_up():
 
 def test_natural_order_of_agent_ids():
     assert sorted(["agent10", "agent2", "agent1"], key=wb.natural_key) == ["agent1", "agent2", "agent10"]
+
+
+def test_the_day_counts_every_offered_caller_and_the_service_level_only_those_who_queued():
+    calls = [wb.DayCall(at("2020-06-01 09:00"), "q12345", "answered", 10),
+             wb.DayCall(at("2020-06-01 09:01"), "q12345", "abandoned", None, "offer"),
+             wb.DayCall(at("2020-06-01 09:02"), "q12345", "abandoned", None, "greeting"),
+             wb.DayCall(at("2020-06-01 09:03"), "q12345", "abandoned", 40, "queue"),
+             wb.DayCall(at("2020-06-01 09:04"), "q12345", "left_informed"),
+             wb.DayCall(at("2020-06-01 09:05"), "q12345", "callback"),
+             wb.DayCall(at("2020-06-01 09:06"), "q12345", "called_back")]
+    q = wb.build(["q12345"], [], {}, calls, wb.WaitingHistory(), NOW).queues[0]
+    assert (q.offered, q.answered, q.abandoned, q.abandoned_before_queue) == (7, 1, 3, 2)
+    assert (q.left_informed, q.callbacks, q.called_back) == (1, 2, 1)
+    assert q.service_level == 1 / 2     # answered within 15 s over answered + abandoned in the queue

@@ -38,7 +38,10 @@ def test_the_shipped_texts_give_one_sunset_notice_per_retirement_date(shipped_ru
                                                   "closed_notice", "rating_request", "rating_thanks",
                                                   # surges: the notice's choices, the callback's words
                                                   "notice_choice", "left_informed", "callback_taken",
-                                                  "callback_hello", "callback_offer")}
+                                                  "callback_hello", "callback_offer",
+                                                  # what a caller asking for a callback is told
+                                                  "callback_joined", "callback_refused_today",
+                                                  "callback_refused_number", "callback_unavailable")}
     notice = made["hotline/sunset_notice_20200728"]
     assert "2020年7月28日" in notice.written and "二零二零年七月二十八日" in notice.spoken
     assert "幺二三四五" in made["hotline/greeting"].spoken and "12345" in made["hotline/greeting"].written

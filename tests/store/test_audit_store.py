@@ -17,17 +17,19 @@ SHEET = quality.parse_sheet({"version": "t1", "criteria": [{"id": "a", "name_zh"
 
 
 def test_the_day_s_calls_carry_the_whole_wait_overflow_included(store):
-    store.record_call("1.1", at=T0, outcome="offered", queue="seat_water", **CALL)
-    store.record_call("1.1", at=T0 + timedelta(seconds=20), outcome="offered", queue="q12345", **CALL)
+    store.record_call("1.1", at=T0 - timedelta(seconds=4), outcome="offered", queue="seat_water", door=True, **CALL)
+    store.record_call("1.1", at=T0, outcome="offered", queue="seat_water", joined=True, **CALL)
+    store.record_call("1.1", at=T0 + timedelta(seconds=20), outcome="offered", queue="q12345", joined=True, **CALL)
     store.create_ticket_for_answer("1.1", at=T0 + timedelta(seconds=26), queue="q12345", agent="agent1",
                                    wait_seconds=6, **CALL)   # HoldTime of the second queue only
     store.record_call("1.2", at=T0 + timedelta(minutes=1), outcome="abandoned", queue="q12345",
-                      wait_seconds=31, **CALL)
-    store.record_call("1.3", at=T0 - timedelta(days=1), outcome="offered", queue="q12345", **CALL)
+                      wait_seconds=31, door=True, joined=True, **CALL)
+    store.record_call("1.3", at=T0 - timedelta(days=1), outcome="offered", queue="q12345", door=True, **CALL)
     calls = store.calls_between(at("2020-06-01 00:00"), at("2020-06-02 00:00"))
     assert [(c.queue, c.outcome, c.wait_seconds) for c in calls] == [("q12345", "answered", 26),
                                                                      ("q12345", "abandoned", 31)]
-    assert calls[0].started_at == T0 and calls[0].started_at.tzinfo is not None
+    # the day counts a call from its door; the wait is in the queues, from the first joined
+    assert calls[0].started_at == T0 - timedelta(seconds=4) and calls[0].started_at.tzinfo is not None
 
 
 def test_recorded_calls_are_searched_exactly_and_a_caller_s_wildcards_mean_themselves(store):

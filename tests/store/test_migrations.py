@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 from ivr.errors import StoreError
 from ivr.store.engine import create, current_revision, head_revision, normalise_url, open_engine, upgrade
 import ivr.store.models_recordings  # noqa: F401 - its tables in Base.metadata
+import ivr.store.models_call_log  # noqa: F401 - its tables in Base.metadata
 import ivr.store.models_surges  # noqa: F401 - its tables in Base.metadata
 from ivr.store.models import Base
 

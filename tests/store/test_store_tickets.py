@@ -176,7 +176,10 @@ def test_sweep_marks_and_escalates_once_and_feeds_the_supervision_list(store):
 
 def test_report_facts_feed_the_kpis(store):
     for i in range(10):
-        number = answer(store, f"1.{i}", when=T0 + timedelta(minutes=i))[0].number
+        # each caller reaches the queue's door (offered), then an agent answers
+        store.record_call(f"1.{i}", at=T0 + timedelta(minutes=i), outcome="offered", door=True,
+                          **{k: INTAKE[k] for k in ("line", "department", "mode")})
+        number = answer(store, f"1.{i}", when=T0 + timedelta(minutes=i, seconds=5))[0].number
         if i < 7:
             store.apply(number, "close", "agent1", T0 + timedelta(minutes=i, seconds=30))
         else:
@@ -184,14 +187,16 @@ def test_report_facts_feed_the_kpis(store):
                         category="consultation")
         if i % 2 == 0:
             store.rate(number, 4 if i < 6 else 2, T0 + timedelta(minutes=20))
-    store.record_call("2.1", at=T0, outcome="abandoned", line="12345", department="centre", mode="main")
+    store.record_call("2.1", at=T0, outcome="abandoned", line="12345", department="centre", mode="main",
+                      door=True)
     store.record_call("3.1", at=at("2020-07-01 10:00"), outcome="abandoned", line="12345",
-                      department="centre", mode="main")
+                      department="centre", mode="main", door=True)
+    answer(store, "4.1", when=T0)   # a callback's own call: answered, with an order, never offered
     report = build_report(*store.report_facts(at("2020-06-01 00:00"), at("2020-06-02 00:00")))
     t = report.total
     assert (t.offered, t.answered, t.abandoned) == (11, 10, 1)
-    assert (t.received, t.on_the_spot, t.dispatched) == (10, 7, 3)
-    assert t.on_the_spot_rate == 0.7 and t.rated == 5 and t.average_satisfaction == (4 * 3 + 2 * 2) / 5
+    assert (t.received, t.on_the_spot, t.dispatched) == (11, 7, 3)
+    assert t.on_the_spot_rate == 7 / 11 and t.rated == 5 and t.average_satisfaction == (4 * 3 + 2 * 2) / 5
     assert set(report.by_unit) == {"water"} and report.by_unit["water"].dispatched == 3
     everything = build_report(*store.report_facts())
     assert everything.total.abandoned == 2

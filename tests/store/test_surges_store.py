@@ -10,6 +10,7 @@ from support import at
 
 from ivr.ami.spool import decode, encode
 from ivr.core import call_events as ce
+from ivr.core import callbacks as cb
 from ivr.core.callbacks import CallbackPolicy
 from ivr.store.surges import SurgeError, SurgeStore
 
@@ -22,9 +23,13 @@ def surges(store) -> SurgeStore:
     return SurgeStore(store.engine)
 
 
-def ask(surges, linkedid="1700.1", caller="13900000001"):
+DAY = at("2020-09-09 00:00")
+
+
+def ask(surges, linkedid="1700.1", caller="13900000001", when=T0, heard="", per_day=3):
     return surges.request_callback(linkedid, queue="seat_water", caller=caller, area_code="0513",
-                                   line="051380000304", department="water", via="queue_key", at=T0)
+                                   line="051380000304", department="water", via="queue_key", at=when,
+                                   day_start=when.replace(hour=0, minute=0, second=0), per_day=per_day, heard=heard)
 
 
 def test_one_request_per_call_and_every_try_kept(surges):
@@ -96,3 +101,66 @@ def test_a_notice_ended_early_closes_its_window(surges):
 ])
 def test_the_spool_keeps_the_callers_choices(fact):
     assert decode(encode(fact)) == fact
+
+
+def test_one_open_request_per_number_and_a_daily_ceiling(surges, store):
+    """A number pressing 2 in call after call: one request waits, the others join it; once it is
+    done the next waits again, until the day's ceiling; the next day the count starts again."""
+    first, _ = ask(surges, "1.1")
+    joined, _ = ask(surges, "1.2", caller="+86 139 0000 0001", when=T0 + timedelta(seconds=2))  # the same number
+    assert (first.status, first.verdict) == ("waiting", "accept")
+    assert (joined.status, joined.verdict, joined.joined_to, joined.closed_at) == \
+        ("joined", "join", first.id, T0 + timedelta(seconds=2))
+    assert "joined to request" in joined.reason and [c.id for c in surges.due(T0 + timedelta(hours=1))] == [first.id]
+    surges.start_try(first.id, T0 + timedelta(minutes=1))
+    surges.finish_try(first.id, "answered", True, POLICY, T0 + timedelta(minutes=2))
+    second, _ = ask(surges, "1.3", when=T0 + timedelta(minutes=3))
+    assert second.status == "waiting"
+    surges.start_try(second.id, T0 + timedelta(minutes=4))
+    surges.finish_try(second.id, "no_answer", False, CallbackPolicy(tries=1), T0 + timedelta(minutes=5))
+    third, _ = ask(surges, "1.4", when=T0 + timedelta(minutes=6), per_day=2)
+    assert (third.status, third.verdict, third.closed_at) == ("refused", "refuse_today", T0 + timedelta(minutes=6))
+    assert "asked too often" in third.reason and surges.due(T0 + timedelta(days=1)) == []
+    histories = surges.number_histories(DAY)
+    assert histories == {"13900000001": cb.NumberHistory(None, 2)}
+    assert surges.number_histories(DAY + timedelta(days=1)) == {}
+    tomorrow, _ = ask(surges, "1.5", when=T0 + timedelta(days=1), per_day=2)
+    assert tomorrow.status == "waiting"
+    assert surges.number_histories(DAY + timedelta(days=1)) == {"13900000001": cb.NumberHistory(tomorrow.id, 1)}
+    # another number is not held back by this one
+    assert ask(surges, "2.1", caller="13900000002", when=T0 + timedelta(minutes=7), per_day=2)[0].status == "waiting"
+
+
+def test_a_caller_told_refused_stays_refused_and_one_told_taken_is_held_to_the_rule(surges):
+    assert ask(surges, "1.1", heard="refuse_today")[0].status == "refused"   # stayed in the queue: never dialled
+    open_, _ = ask(surges, "1.2", heard="accept")
+    late, _ = ask(surges, "1.3", heard="accept")                              # a board a second old said so
+    assert (open_.status, late.status, late.joined_to) == ("waiting", "joined", open_.id)
+
+
+@pytest.mark.parametrize("dialled_before", [0, 2])
+def test_requests_of_one_number_arriving_at_once_never_both_pass(surges, dialled_before):
+    """Eight calls of one number ask at the same moment: exactly one is dialled (on PostgreSQL
+    under the number's advisory lock, on SQLite under BEGIN IMMEDIATE), with or without the
+    day's earlier callbacks; and eight numbers at once are not held back by each other."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    for n in range(dialled_before):
+        earlier, _ = ask(surges, f"0.{n}", when=T0 - timedelta(hours=1))
+        surges.start_try(earlier.id, T0 - timedelta(hours=1))
+        surges.finish_try(earlier.id, "answered", True, POLICY, T0 - timedelta(hours=1))
+    barrier = threading.Barrier(8)
+
+    def one(i, caller="13900000001"):
+        barrier.wait()
+        return ask(surges, f"1.{i}", caller=caller)[0]
+
+    with ThreadPoolExecutor(8) as pool:
+        same = list(pool.map(one, range(8)))
+    assert sorted(r.status for r in same) == ["joined"] * 7 + ["waiting"]
+    winner = next(r for r in same if r.status == "waiting")
+    assert {r.joined_to for r in same if r.status == "joined"} == {winner.id}
+    with ThreadPoolExecutor(8) as pool:
+        others = list(pool.map(lambda i: one(10 + i, f"1390000010{i}"), range(8)))
+    assert {r.status for r in others} == {"waiting"}

@@ -54,7 +54,7 @@ def answer(store, when, line=LINES[1], caller="13905130001", agent="agent8", wai
     number, department, mode, queue = line
     call = linkedid()
     store.record_call(call, at=when, line=number, outcome="offered", caller=caller, department=department,
-                      mode=mode, queue=queue)
+                      mode=mode, queue=queue, door=True, joined=True)
     ticket, _ = store.create_ticket_for_answer(call, at=when + timedelta(seconds=wait), line=number,
                                                department=department, mode=mode, caller=caller, queue=queue,
                                                agent=agent, recording_path=recording, wait_seconds=wait)
@@ -64,7 +64,8 @@ def answer(store, when, line=LINES[1], caller="13905130001", agent="agent8", wai
 def abandon(store, when, line=LINES[0], wait=40):
     number, department, mode, queue = line
     store.record_call(linkedid(), at=when, line=number, outcome="abandoned", department=department, mode=mode,
-                      queue=queue, caller="1390513" + f"{random.randint(0, 9999):04d}", wait_seconds=wait)
+                      queue=queue, caller="1390513" + f"{random.randint(0, 9999):04d}", wait_seconds=wait,
+                      door=True, joined=True, stage="queue")
 
 
 def morning(store, recordings_dir: Path | None = None, seed: int = 7, busy: bool = True) -> dict:

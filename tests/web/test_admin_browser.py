@@ -15,7 +15,7 @@ from ivr.settings import Settings
 from ivr.store import open_store, policy_for
 from ivr.store.rules_versions import RulesVersions
 from ivr.store.users import UserStore
-from support import RULES_FILE, at, wait_until
+from support import RULES_FILE, asterisk_recorded, at, wait_until
 from web.helpers import FAST, NOW, PASSWORD
 from web.live_server import live_console
 from web.test_browser import browser, log_in, page, shot  # noqa: F401 - the same browser and page fixtures
@@ -41,13 +41,14 @@ def world(tmp_path_factory, shipped_rules):
     store = open_store(f"sqlite:///{base / 'ivr.sqlite3'}", policy_for(shipped_rules))
     UserStore(store.engine, FAST).add("zhou", "admin", PASSWORD, NOW)
     log = CallLog(call_log_folder(settings.data_dir)).start()   # calls the engine routed last week
-    for n, (line, when) in enumerate([("0513-80000401", "2020-05-25 10:00"), ("80000401", "2020-05-26 15:30"),
-                                      ("0513-80000401", "2020-05-26 19:00"), ("12345", "2020-05-27 09:00"),
-                                      ("0513-80000402", "2020-05-28 11:00")]):
+    called = [("0513-80000401", "2020-05-25 10:00"), ("80000401", "2020-05-26 15:30"),
+              ("0513-80000401", "2020-05-26 19:00"), ("12345", "2020-05-27 09:00"), ("0513-80000402", "2020-05-28 11:00")]
+    for n, (line, when) in enumerate(called):
         log.record(at(when), line, f"1391111{n:04d}", f"ivr12345-{n}", shipped_rules.sha256,
                    decide(Call(line), shipped_rules, at(when)))
     assert wait_until(lambda: log.written == 5)
     log.stop()
+    asterisk_recorded(settings.data_dir, *((f"ivr12345-{n}", line, f"1391111{n:04d}") for n, (line, _) in enumerate(called)))
     with live_console(settings, store, shipped_rules, lambda: NOW) as server:
         yield {"store": store, "server": server, "rules": rules}
     store.close()

@@ -13,7 +13,7 @@ from ivr.core.routing import Call, decide
 from ivr.settings import Settings
 from ivr.store.rules_versions import RulesVersions
 from ivr.web import build_app
-from support import RULES_FILE, at, wait_until
+from support import RULES_FILE, asterisk_recorded, at, wait_until
 from web.helpers import NOW, PASSWORD, csrf_of, log_in
 
 FORWARD_401 = ('''  - {number: "0513-80000401", department: justice, mode: parallel, name: 法律服务热线,
@@ -104,6 +104,7 @@ def test_check_diff_preview_apply_and_rollback_each_audited(admin, shipped_rules
                    decide(Call("0513-80000401"), shipped_rules, at(when)))
     assert wait_until(lambda: log.written == 3)
     log.stop()
+    asterisk_recorded(settings.data_dir, *((f"ivr12345-{n}", "0513-80000401", f"1390000000{n}") for n in range(3)))
     old = rules.read_text(encoding="utf-8")
     page = submit(client, old.replace(*FORWARD_401))
     assert "检查通过：31 条线路，5 个队列，8 名坐席。" in page.text

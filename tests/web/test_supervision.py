@@ -38,11 +38,12 @@ def journal(world) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-@pytest.mark.parametrize("name, allowed", [("wang", {"/wallboard", "/supervision"}),
+@pytest.mark.parametrize("name, allowed", [("wang", {"/wallboard", "/supervision", "/callbacks"}),
                                            ("chen", {"/recordings", "/access-log"}), ("li", set())])
 def test_each_role_reaches_only_its_pages(world, name, allowed):
     client = as_user(world, name)
-    for url in ("/wallboard", "/wallboard/kpi", "/supervision", "/recordings", "/access-log", "/access-log.csv"):
+    for url in ("/wallboard", "/wallboard/kpi", "/supervision", "/callbacks", "/recordings", "/access-log",
+                "/access-log.csv"):
         expected = 200 if url.split("?")[0] in allowed or (url.startswith("/wallboard") and "/wallboard" in allowed) \
             or (url == "/access-log.csv" and "/access-log" in allowed) else 403
         assert client.get(url).status_code == expected, url
@@ -169,3 +170,40 @@ def test_the_access_log_page_shows_a_broken_chain_and_exports_csv(world):
     exported = client.get("/access-log.csv")
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
     assert exported.content.decode("utf-8-sig").splitlines()[0].startswith("seq,at,user")
+
+
+def test_the_callbacks_list_says_in_chinese_why_a_number_was_joined_or_refused(world):
+    """A number pressing 2 call after call: one request waits, the next is joined to it, and past
+    the day's ceiling one is refused; the supervisor reads each with its reason."""
+    from datetime import timedelta
+
+    from ivr.core.wallboard import day_start
+    from ivr.store.surges import SurgeStore
+
+    surges = SurgeStore(world["store"].engine)
+
+    def ask(n: int, caller: str = "13900000001", per_day: int = 3):
+        when = NOW + timedelta(minutes=n)
+        return surges.request_callback(f"9.{n}", queue="q12345", caller=caller, area_code="0513", line="12345",
+                                       department="centre", via="wait_offer", at=when, day_start=day_start(when),
+                                       per_day=per_day)[0]
+
+    first, joined = ask(1), ask(2)
+    surges.start_try(first.id, NOW + timedelta(minutes=3))
+    surges.finish_try(first.id, "answered", True, surges_policy(), NOW + timedelta(minutes=4))
+    refused, foreign = ask(5, per_day=1), ask(6, caller="0012125550100")
+    page = as_user(world, "wang").get("/callbacks").text
+    assert "回拨登记" in page and "每个号码每天最多回拨 3 次" in page
+    row = lambda r: page[page.index(f'id="cb-{r.id}"'):].split("</tr>")[0]
+    assert "已回拨接通" in row(first) and "等待提示时按2" in row(first)
+    assert "已并入原登记" in row(joined) and f"回拨登记 #{first.id}" in row(joined)
+    assert "今天的回拨次数已达上限" in row(refused) and "已拒绝" in row(refused)
+    assert "不是可回拨的号码" in row(foreign)
+    only = as_user(world, "wang").get("/callbacks?status=refused").text
+    assert f'id="cb-{refused.id}"' in only and f'id="cb-{first.id}"' not in only
+    assert as_user(world, "wang").get("/callbacks?status=<script>").status_code == 200
+
+
+def surges_policy():
+    from ivr.core.callbacks import CallbackPolicy
+    return CallbackPolicy()
