@@ -10,6 +10,7 @@
     │   ├── TicketNotFound        no ticket with that number
     │   └── InvalidTransition     the process does not allow that step from the ticket's state
     ├── StoreError                the database cannot be reached or migrated
+    │   └── SchemaTooNew          the database was migrated by a newer engine than this one
     ├── AsteriskError             Asterisk could not be installed, started, stopped or reached
     ├── SettingsError             an IVR_* setting holds a value it may not hold (names it)
     ├── AccountError              a staff account cannot be added or changed as asked
@@ -78,6 +79,20 @@ class InvalidTransition(TicketError):
 
 class StoreError(IvrError):
     """The ticket database cannot be reached, created or migrated."""
+
+
+class SchemaTooNew(StoreError):
+    """The database's schema is at a revision this code does not ship (a newer engine migrated
+    it): the code refuses to use it rather than write into tables it does not know."""
+
+    def __init__(self, where: str, found: str, head: str) -> None:
+        self.where, self.found, self.head = where, found, head
+        super().__init__(
+            f"the database at {where} is at schema revision {found}, which this code does not know "
+            f"(its newest is {head}): a newer version of the engine migrated it. Run that version "
+            f"(or newer) again, or restore the database copied before its upgrade "
+            f"(<IVR_DATA_DIR>/backups/pre-upgrade/, or `ivr restore` of a backup taken before it); "
+            f"do not migrate it down by hand")
 
 
 class SettingsError(IvrError):

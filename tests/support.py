@@ -30,6 +30,18 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=CST)
 
 
+def migrate(engine, how, revision: str) -> None:
+    """Step the database of ``engine`` with Alembic's ``how`` (command.upgrade / command.downgrade)
+    to ``revision``, as the store's own upgrade does (a live connection handed in)."""
+    from ivr.store.engine import _alembic_config
+
+    config = _alembic_config()
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        how(config, revision)
+        connection.commit()
+
+
 @contextmanager
 def pg_schema(server: str, prefix: str = "ivr_test", relay: str | None = None) -> Iterator[str]:
     """A URL on a schema of its own (``<prefix>_<random>``) of the PostgreSQL at ``server`` (the

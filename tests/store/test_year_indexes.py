@@ -6,7 +6,8 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import inspect, text
 
-from ivr.store.engine import _alembic_config, open_engine
+from ivr.store.engine import open_engine
+from support import migrate
 
 NEW = {"ix_tickets_status_created", "ix_tickets_unit_created", "ix_tickets_department_created",
        "ix_tickets_late_created", "ix_tickets_supervision_created", "ix_tickets_rated_at", "ix_tickets_report"}
@@ -23,14 +24,6 @@ def statistics(engine) -> set[str]:
     with engine.connect() as connection:
         return set(connection.execute(text(
             "SELECT stxname FROM pg_statistic_ext WHERE stxnamespace = current_schema()::regnamespace")).scalars())
-
-
-def migrate(engine, how, revision: str) -> None:
-    config = _alembic_config()
-    with engine.connect() as connection:
-        config.attributes["connection"] = connection
-        how(config, revision)
-        connection.commit()
 
 
 def test_0010_goes_up_down_and_up_again(store_url):
