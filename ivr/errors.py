@@ -17,7 +17,8 @@
     │   └── LoginRefused          a login was refused (wrong name or password, disabled, throttled)
     ├── KnowledgeBaseError        a knowledge-base file cannot be read or imported
     ├── QualityError              a quality-inspection score sheet or a score is not valid (names it)
-    └── AuditError                the recordings' access log cannot be written or read
+    ├── AuditError                the recordings' access log cannot be written or read
+    └── BackupError               a backup cannot be taken, checked or restored as asked
 
 Command-line entry points catch IvrError and print its message: no traceback reaches a user.
 """
@@ -130,3 +131,7 @@ class QualityError(IvrError):
 
 class AuditError(IvrError):
     """The recordings' access log cannot be written or read (which file, why)."""
+
+
+class BackupError(IvrError):
+    """A backup cannot be taken, checked or restored as asked: which folder or file, and why."""

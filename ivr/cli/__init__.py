@@ -37,6 +37,8 @@ SUBCOMMANDS = [
     ("report_cmd", "report"),
     ("recordings_cmd", "recordings"),
     ("db_cmd", "db"),
+    ("backup_cmd", "backup"),
+    ("backup_cmd", "restore"),
     ("asterisk_cmd", "asterisk"),
     ("asterisk_cmd", "render"),
     ("asterisk_cmd", "agents"),

@@ -18,20 +18,17 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, inspect, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.errors import StoreError
 
 SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
-PG_TIMEOUT_S = 6 * 3600  # a provincial year of data dumps in minutes; never hang for ever
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,9 @@ def dump(url: str, folder: Path) -> Dump:
         folder.mkdir(parents=True, exist_ok=True)
         if backend(url) == "sqlite":
             return _dump_sqlite(sqlite_path(url), folder / SQLITE_FILE)
-        return _dump_pg(url, folder / PG_FILE)
+        from ivr.store.snapshot_pg import dump_pg
+
+        return dump_pg(url, folder / PG_FILE)
     except OSError as err:
         raise StoreError(f"cannot write the database's copy into {folder}: {err.strerror or err}") from None
 
@@ -122,90 +121,12 @@ def _contents_sqlite(db: sqlite3.Connection) -> tuple[str | None, int, list[Orde
     if "tickets" not in tables:
         return revision, 0, []
     orders = db.execute("SELECT count(*) FROM tickets").fetchone()[0]
-    rows = db.execute(_RECORDINGS).fetchall()
+    rows = db.execute(RECORDINGS_QUERY).fetchall()
     return revision, orders, [OrderRecording(*row) for row in rows]
 
 
-_RECORDINGS = ("SELECT number, recording_path, recording_sha256, recording_size FROM tickets "
+RECORDINGS_QUERY = ("SELECT number, recording_path, recording_sha256, recording_size FROM tickets "
                "WHERE recording_path IS NOT NULL ORDER BY number")
-
-
-def libpq_env(url: str) -> dict[str, str]:
-    """The libpq environment (PGHOST, PGUSER, PGPASSWORD, ...) for ``url``: pg_dump and
-    pg_restore take the password from it, never from their command line (``ps`` shows that)."""
-    parsed: URL = make_url(url)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-    for name, value in (("PGHOST", parsed.host), ("PGPORT", parsed.port), ("PGUSER", parsed.username),
-                        ("PGPASSWORD", parsed.password), ("PGDATABASE", parsed.database)):
-        if value is not None:
-            env[name] = str(value)
-    options = parsed.query.get("options") or ""
-    options = " ".join(options) if isinstance(options, tuple) else options
-    # a long dump or restore must not meet a statement timeout: PG_TIMEOUT_S bounds it instead
-    env["PGOPTIONS"] = f"{options} -c statement_timeout=0".strip()
-    return env
-
-
-def _pg_tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        raise StoreError(f"{name} is not installed: it copies a PostgreSQL database "
-                         "(Debian package postgresql-client)")
-    return found
-
-
-def _run(argv: list[str], env: dict[str, str], what: str) -> str:
-    try:
-        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=PG_TIMEOUT_S,
-                              stdin=subprocess.DEVNULL, check=False)
-    except subprocess.TimeoutExpired:
-        raise StoreError(f"{what} did not finish within {PG_TIMEOUT_S} s") from None
-    if done.returncode != 0:
-        raise StoreError(f"{what} failed: {done.stderr.strip()[-800:] or done.returncode}")
-    return done.stdout
-
-
-def _dump_pg(url: str, target: Path) -> Dump:
-    from ivr.store.engine import create
-
-    pg_dump = _pg_tool("pg_dump")
-    engine = create(url)
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with engine.connect().execution_options(isolation_level="REPEATABLE READ",
-                                                postgresql_readonly=True) as connection:
-            snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-            schema, revision, extensions, orders, recordings = _contents_pg(connection)
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.close(fd)
-            _run([pg_dump, "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
-                  f"--schema={schema}", f"--file={partial}"], libpq_env(url), "pg_dump")
-            connection.rollback()
-        os.replace(partial, target)
-    except SQLAlchemyError as err:
-        raise StoreError(f"cannot copy the database at {_where(url)}: {err}") from None
-    finally:
-        partial.unlink(missing_ok=True)
-        engine.dispose()
-    return Dump("postgresql", target, revision, schema=schema, extensions=extensions, orders=orders,
-                recordings=recordings)
-
-
-def _contents_pg(connection: Connection):
-    schema = connection.execute(text("SELECT current_schema()")).scalar()
-    if schema is None:
-        raise StoreError("the database URL's search_path names no schema that exists: nothing to copy")
-    tables = set(inspect(connection).get_table_names(schema=schema))
-    revision = None
-    if "alembic_version" in tables:
-        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    extensions = sorted(connection.execute(
-        text("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'")).scalars())
-    orders, recordings = 0, []
-    if "tickets" in tables:
-        orders = connection.execute(text("SELECT count(*) FROM tickets")).scalar_one()
-        recordings = [OrderRecording(*row) for row in connection.execute(text(_RECORDINGS))]
-    return schema, revision, extensions, orders, recordings
 
 
 def is_empty(url: str) -> bool:
@@ -225,7 +146,7 @@ def is_empty(url: str) -> bool:
                     return True
             return not inspect(connection).get_table_names(schema=schema)
     except SQLAlchemyError as err:
-        raise StoreError(f"cannot read the database at {_where(url)}: {err}") from None
+        raise StoreError(f"cannot read the database at {where(url)}: {err}") from None
     finally:
         engine.dispose()
 
@@ -238,12 +159,14 @@ def load(url: str, copy: Dump) -> None:
         raise StoreError(f"the backup holds a {copy.kind} database and IVR_DATABASE_URL names a {kind} "
                          "one: restore onto the same kind of database")
     if not is_empty(url):
-        raise StoreError(f"the database at {_where(url)} already has tables: restore only into an "
+        raise StoreError(f"the database at {where(url)} already has tables: restore only into an "
                          "empty database (a new SQLite file, or an empty PostgreSQL schema)")
     if kind == "sqlite":
         _load_sqlite(copy.file, sqlite_path(url))
     else:
-        _load_pg(url, copy)
+        from ivr.store.snapshot_pg import load_pg
+
+        load_pg(url, copy)
 
 
 def _load_sqlite(source: Path, target: Path) -> None:
@@ -256,48 +179,30 @@ def _load_sqlite(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
-def _load_pg(url: str, copy: Dump) -> None:
-    from ivr.store.engine import create
+def where(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
 
-    pg_restore = _pg_tool("pg_restore")
-    env = libpq_env(url)
+
+def relocate_recordings(url: str, old_root: str, new_root: str) -> int:
+    """Point the orders' recordings from ``old_root`` (the recordings folder the copy was taken
+    from) to ``new_root`` (this machine's); returns how many orders changed. Only the folder
+    part changes: the manifest and its hashes are about the files, which are the same."""
+    from sqlalchemy import func, literal, update
+
+    from ivr.store.engine import create
+    from ivr.store.models import TicketRow
+
+    old_root, new_root = old_root.rstrip("/"), new_root.rstrip("/")
+    if old_root == new_root:
+        return 0
     engine = create(url)
     try:
         with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{copy.schema}"'))
-            for name in copy.extensions:
-                _extension(connection, name)
-        with engine.connect() as connection:
-            schema = connection.execute(text("SELECT current_schema()")).scalar()
+            done = connection.execute(
+                update(TicketRow).where(TicketRow.recording_path.startswith(old_root + "/", autoescape=True))
+                .values(recording_path=literal(new_root) + func.substr(TicketRow.recording_path, len(old_root) + 1)))
+            return done.rowcount
     except SQLAlchemyError as err:
-        raise StoreError(f"cannot prepare the database at {_where(url)}: {err}") from None
+        raise StoreError(f"cannot point the restored orders at {new_root}: {err}") from None
     finally:
         engine.dispose()
-    if schema != copy.schema:
-        raise StoreError(f"the backup's tables are in schema {copy.schema!r}, and IVR_DATABASE_URL works "
-                         f"in {schema!r}: name the same schema (options=-csearch_path={copy.schema})")
-    # the schema exists already (made above): leave its CREATE out of the restore
-    listing = _run([pg_restore, "--list", str(copy.file)], env, "pg_restore --list")
-    kept = [line for line in listing.splitlines() if f" SCHEMA - {copy.schema} " not in f"{line} "]
-    with tempfile.NamedTemporaryFile("w", suffix=".list", delete=False) as handle:
-        handle.write("\n".join(kept) + "\n")
-    try:
-        _run([pg_restore, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-              f"--use-list={handle.name}", f"--dbname={env.get('PGDATABASE', '')}", str(copy.file)],
-             env, "pg_restore")
-    finally:
-        os.unlink(handle.name)
-
-
-def _extension(connection: Connection, name: str) -> None:
-    """Create an extension the original had (pg_trgm for the search indexes), if allowed."""
-    try:
-        with connection.begin_nested():
-            connection.execute(text(f'CREATE EXTENSION IF NOT EXISTS "{name}" WITH SCHEMA public'))
-    except SQLAlchemyError as err:
-        raise StoreError(f"the backup needs the PostgreSQL extension {name}, which cannot be created "
-                         f"here ({str(err).splitlines()[0]}): ask the database's owner to create it") from None
-
-
-def _where(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
