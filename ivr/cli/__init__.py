@@ -39,6 +39,7 @@ SUBCOMMANDS = [
     ("db_cmd", "db"),
     ("backup_cmd", "backup"),
     ("backup_cmd", "restore"),
+    ("health_cmd", "health"),
     ("asterisk_cmd", "asterisk"),
     ("asterisk_cmd", "render"),
     ("asterisk_cmd", "agents"),

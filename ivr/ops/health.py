@@ -1,0 +1,143 @@
+"""``ivr health``'s figures, read from the running service; the judgement is the core's.
+
+Each figure comes from the module that owns it: Asterisk's state and the rules its configuration
+holds (:mod:`ivr.asterisk.service`, :mod:`ivr.lifecycle.asterisk_part`), the parts and the rules
+version each holds (:mod:`ivr.lifecycle.parts`), the work-order pipeline
+(:func:`ivr.ami.intake_status.pipeline`), the database's schema (:mod:`ivr.store.engine`), the
+recordings' disk (:mod:`ivr.disk`), the TLS certificate (:mod:`ivr.asterisk.tls`). Nothing here
+decides what is healthy: :func:`ivr.core.health.evaluate` does, on :class:`Figures`.
+
+Reading them costs six ``asterisk -rx`` calls and a database connection: ``/metrics`` keeps a
+verdict for :data:`CACHE_S` seconds (:class:`CachedVerdict`) rather than reading on every scrape.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from ivr.core import health as h
+from ivr.core.rules import Rules
+from ivr.errors import AsteriskError, RulesError, SchemaTooNew, StoreError
+from ivr.settings import Settings
+
+CACHE_S = 10.0
+
+
+def confirmed_calendar_days_left(rules: Rules | None, today: date) -> int | None:
+    """Days of the centre's *confirmed* holiday calendar left from ``today``.
+
+    The slot for the calendar that never runs out (issue 21, part 1), which computes this from
+    the rules' confirmed years. Until it is on this branch, the figure is not known here and is
+    reported as "unknown" (it does not change the verdict)."""
+    return None
+
+
+def gather(settings: Settings, trunks: Path, now: datetime) -> h.Figures:
+    """Every figure, read now."""
+    from ivr.asterisk.tls import CERT, expires_at, tls_folder
+    from ivr.lifecycle import parts
+    from ivr.rules_file import digest, read_text, rules_from_text
+
+    rules, sha, rules_error = None, None, ""
+    try:
+        text = read_text(settings.rules_path)
+        sha = digest(text)
+        rules = rules_from_text(text, str(settings.rules_path))
+    except RulesError as err:
+        rules_error = str(err).splitlines()[0]
+    tls_error, expires = "", None
+    try:
+        expires = expires_at(tls_folder(settings.data_dir) / CERT)
+    except AsteriskError as err:
+        tls_error = str(err)
+    return h.Figures(
+        asterisk=_asterisk(settings, trunks, rules),
+        parts=tuple(h.PartFigures(p.part, p.pid, p.sha256, p.last_error) for p in parts.running(settings.data_dir)),
+        rules_sha256=sha, rules_error=rules_error, intake=_intake(settings), database=_database(settings),
+        disk=_disk(settings.recordings_dir),
+        calendar_days_left=confirmed_calendar_days_left(rules, now.date()),
+        tls_expires_at=expires, tls_error=tls_error)
+
+
+def verdict(settings: Settings, trunks: Path, limits: h.Limits = h.Limits(),
+            now: datetime | None = None) -> tuple[h.Figures, h.Verdict]:
+    moment = now or datetime.now(timezone.utc)
+    figures = gather(settings, trunks, moment)
+    return figures, h.evaluate(figures, moment, limits)
+
+
+class CachedVerdict:
+    """The verdict, read again at most every ``ttl`` seconds (for /metrics; thread-safe)."""
+
+    def __init__(self, settings: Settings, trunks: Path, ttl: float = CACHE_S,
+                 read: Callable[[], tuple[h.Figures, h.Verdict]] | None = None) -> None:
+        self._read = read or (lambda: verdict(settings, trunks))
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._value: tuple[h.Figures, h.Verdict] | None = None
+        self._at = float("-inf")
+
+    def __call__(self) -> tuple[h.Figures, h.Verdict]:
+        with self._lock:
+            if self._value is None or time.monotonic() - self._at >= self.ttl:
+                self._value, self._at = self._read(), time.monotonic()
+            return self._value
+
+
+def _asterisk(settings: Settings, trunks: Path, rules: Rules | None) -> h.AsteriskFigures:
+    from ivr.asterisk import service
+    from ivr.lifecycle.asterisk_part import AsteriskPart
+
+    state = service.status(settings)
+    if not state.running:
+        return h.AsteriskFigures(running=False, detail=state.detail)
+    if state.detail:  # running, but its CLI does not answer
+        return h.AsteriskFigures(running=True, detail=state.detail)
+    report = AsteriskPart(settings, trunks).status(rules)
+    return h.AsteriskFigures(running=True, answering=True, version=state.version.split(" built ")[0],
+                             uptime_s=state.uptime_s, rules_sha256=report.sha256, problems=tuple(report.problems))
+
+
+def _intake(settings: Settings) -> h.IntakeFigures:
+    from ivr.ami.intake_status import pipeline
+    from ivr.engine import intake_status_path, spool_folder
+
+    data = pipeline(spool_folder(settings), intake_status_path(settings))
+    oldest = data["oldest_pending_at"]
+    return h.IntakeFigures(pending=data["pending"], spool_bytes=data["spool_bytes"], set_aside=len(data["set_aside"]),
+                           oldest_pending_at=datetime.fromisoformat(oldest) if oldest else None)
+
+
+def _database(settings: Settings) -> h.DatabaseFigures:
+    from ivr.store import snapshot
+    from ivr.store.engine import check_not_newer, create, head_revision
+
+    head = head_revision()
+    url = settings.database_url
+    try:
+        if snapshot.backend(url) == "sqlite" and not snapshot.sqlite_path(url).exists():
+            return h.DatabaseFigures(False, head=head, error=f"no database at {snapshot.sqlite_path(url)} yet")
+        engine = create(url)
+    except StoreError as err:
+        return h.DatabaseFigures(False, head=head, error=str(err))
+    try:
+        return h.DatabaseFigures(True, check_not_newer(engine), head)
+    except SchemaTooNew as err:
+        return h.DatabaseFigures(True, err.found, head, newer=True)
+    except StoreError as err:
+        return h.DatabaseFigures(False, head=head, error=str(err))
+    finally:
+        engine.dispose()
+
+
+def _disk(folder: Path) -> h.DiskFigures:
+    from ivr.disk import space
+
+    try:
+        found = space(folder)
+    except OSError as err:
+        return h.DiskFigures(str(folder), None, error=err.strerror or str(err))
+    return h.DiskFigures(str(folder), found.free_bytes, found.total_bytes)
