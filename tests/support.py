@@ -62,3 +62,21 @@ def pg_schema(server: str, prefix: str = "ivr_test", relay: str | None = None) -
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def pg_database(server: str, original) -> Iterator[str]:
+    """A URL on a new, empty database of the PostgreSQL at ``server`` (an empty machine to restore
+    onto), working in the schema the URL ``original`` names; dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"ivr_restore_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield original.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -40,6 +40,7 @@ SUBCOMMANDS = [
     ("backup_cmd", "backup"),
     ("backup_cmd", "restore"),
     ("health_cmd", "health"),
+    ("service_cmd", "service"),
     ("asterisk_cmd", "asterisk"),
     ("asterisk_cmd", "render"),
     ("asterisk_cmd", "agents"),

@@ -7,18 +7,15 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ivr.settings import Settings
-from support import REPO, pg_schema
+from support import REPO, pg_database, pg_schema
 
 IVR = str(Path(sys.executable).with_name("ivr"))
 
@@ -70,18 +67,3 @@ def machines(kind, request, tmp_path) -> Iterator[tuple[Machine, Machine]]:
     server = request.getfixturevalue("pg_server").url
     with pg_schema(server, prefix="ivr_backup") as url, pg_database(server, make_url(url)) as empty:
         yield Machine(tmp_path / "a", url), Machine(tmp_path / "b", empty)
-
-
-@contextmanager
-def pg_database(server: str, original) -> Iterator[str]:
-    """A URL on a new, empty database of the server, working in the original URL's schema."""
-    name = f"ivr_restore_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield original.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
