@@ -4,9 +4,12 @@ written here) with every row it held; a database newer than the code is refused,
 revisions, and the engine does not start on it."""
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, inspect, select, text
 
 from ivr.errors import SchemaTooNew, StoreError
+from ivr.processes import stop_process
 from ivr.store import open_store
 from ivr.store.engine import _alembic_config, create, current_revision, open_engine, upgrade
 from support import REPO, at, migrate
@@ -202,3 +206,40 @@ def test_the_engine_and_the_commands_refuse_a_newer_database(store_url, tmp_path
         assert done.returncode == 78, (argv, done.stdout, done.stderr)
         assert "is at schema revision 9999_from_the_future, which this code does not know" in done.stderr, argv
         assert "Traceback" not in done.stderr
+
+
+def test_the_engine_upgrades_the_database_itself_after_copying_it(store_url, tmp_path):
+    """A new version of the engine started on the database of an old one: `ivr serve` copies it
+    into <data_dir>/backups/pre-upgrade/, migrates it, and every order is still there."""
+    engine = create(store_url)
+    try:
+        migrate(engine, command.upgrade, "0001")
+        first_revision_orders(engine, count=5)
+        held, cols = rows(engine), columns(engine)
+    finally:
+        engine.dispose()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
+           "IVR_DATA_DIR": str(tmp_path / "data"), "IVR_RECORDINGS_DIR": str(tmp_path / "rec"),
+           "IVR_DATABASE_URL": store_url, "IVR_AGI_PORT": str(port)}
+    log = tmp_path / "engine.log"
+    with log.open("w") as out:
+        serving = subprocess.Popen([IVR, "serve", "--without", "ami", "--without", "scheduler", "--without", "web",
+                                    "--without", "callbacks"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "engine.agi" not in log.read_text() and serving.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "store.copied_before_upgrade" in log.read_text(), log.read_text()
+    finally:
+        stop_process(serving, grace=10)
+    copies = list((tmp_path / "data" / "backups" / "pre-upgrade").iterdir())
+    assert len(copies) == 1 and copies[0].name.endswith(f"-0001-to-{alembic_head()}")
+    engine = create(store_url)
+    try:
+        assert current_revision(engine) == alembic_head()
+        same_rows_in(engine, held, cols)
+    finally:
+        engine.dispose()
