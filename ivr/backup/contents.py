@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from ivr.backup.files import BackupError, inside, walk, write_bytes
+from ivr.errors import BackupError
+from ivr.files import walk, write_bytes
 from ivr.recordings import digest
 
 FORMAT = "ivr-backup/1"
@@ -107,6 +108,15 @@ def check(folder: Path, manifest: BackupManifest, secrets_folder: Path | None) -
         if relative not in manifest.files and not relative.startswith(f"{SECRETS}/"):
             problems.append(f"{Path(folder) / relative}: not listed in the backup's manifest")
     return problems
+
+
+def inside(base: Path, relative: str) -> Path:
+    """``base / relative`` for a path read from a backup's manifest; BackupError for one that
+    would leave ``base`` (absolute, ``..``): a backup is data, and data can be hostile."""
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts or relative != pure.as_posix():
+        raise BackupError(f"the backup lists {relative!r}, which is not a path inside it")
+    return Path(base).joinpath(*pure.parts)
 
 
 def private_folder(path: Path) -> Path:

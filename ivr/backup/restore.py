@@ -21,7 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ivr.backup import contents as c
-from ivr.backup.files import BackupError, copy_hashed, inside, is_empty_folder
+from ivr.backup.contents import inside
+from ivr.errors import BackupError
+from ivr.files import copy_hashed, is_empty_folder
 from ivr.logs import get_logger
 from ivr.settings import Settings
 from ivr.store import snapshot

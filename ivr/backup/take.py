@@ -30,7 +30,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ivr.backup import contents as c
-from ivr.backup.files import BackupError, copy_hashed, is_empty_folder, walk, whole_lines, write_bytes
+from ivr.errors import BackupError
+from ivr.files import copy_hashed, is_empty_folder, walk, whole_lines, write_bytes
 from ivr.logs import get_logger
 from ivr.recordings import MANIFEST, ManifestError, digest, read_manifest, relative_path, removals
 from ivr.settings import Settings, mask_url

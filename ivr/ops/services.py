@@ -15,7 +15,6 @@ hole in it. The units are checked with ``systemd-analyze verify`` when it is ins
 """
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
@@ -109,16 +108,17 @@ def files(settings: Settings, trunks: Path, env: Mapping[str, str], root: Path =
 
 
 def write(made: list[File], root: Path) -> list[Path]:
+    """Write each file under ``root`` (a temporary name, then renamed); IvrError naming the file
+    that cannot be written (not root, a read-only /etc)."""
+    from ivr.files import write_bytes
+
     written = []
     for item in made:
         target = Path(root) / item.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, item.mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(item.text)
-        os.chmod(partial, item.mode)
-        os.replace(partial, target)
+        try:
+            write_bytes(target, item.text.encode("utf-8"), mode=item.mode)
+        except OSError as err:
+            raise IvrError(f"cannot write {target}: {err.strerror or err} (run as root, or --root a folder)") from None
         written.append(target)
     return written
 

@@ -1,29 +1,17 @@
-"""Copying files into and out of a backup, each hashed as it is copied (one read per file).
+"""Files written whole or not at all, copied and hashed in one read, read up to their last line.
 
-Every copy is written beside its target under a temporary name and renamed into place, so a
-backup or a restore cut short leaves no half file under a real name. Private copies (the
-secrets) are made 0600 in a 0700 folder before a byte is written.
+Every write goes beside its target under a temporary name, is fsynced and renamed into place, so
+a backup, a restore or an install cut short leaves no half file under a real name. Private files
+(secrets) are made 0600 in a 0700 folder before a byte is written.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-
-from ivr.errors import BackupError
+from pathlib import Path
 
 _CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class Copied:
-    """One file of a backup: its path inside the backup, its size and SHA-256."""
-
-    path: str
-    size: int
-    sha256: str
 
 
 def copy_hashed(source: Path, target: Path, private: bool = False, limit: int | None = None) -> tuple[int, str]:
@@ -50,16 +38,19 @@ def copy_hashed(source: Path, target: Path, private: bool = False, limit: int | 
     return size, sha.hexdigest()
 
 
-def write_bytes(target: Path, data: bytes, private: bool = False) -> tuple[int, str]:
-    """Write ``data`` to ``target`` the same way; returns (size, sha256)."""
+def write_bytes(target: Path, data: bytes, private: bool = False, mode: int | None = None) -> tuple[int, str]:
+    """Write ``data`` to ``target`` the same way (``mode``: the file's, when not 0600/0640);
+    returns (size, sha256)."""
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o750)
     partial = target.with_name(f".{target.name}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o640)
+    mode = mode if mode is not None else 0o600 if private else 0o640
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(partial, mode)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
@@ -89,15 +80,6 @@ def walk(folder: Path, skip: frozenset[str] = frozenset()) -> Iterator[tuple[Pat
             if name in skip or name.startswith(".") or path.is_symlink() or not path.is_file():
                 continue
             yield path, path.relative_to(folder).as_posix()
-
-
-def inside(base: Path, relative: str) -> Path:
-    """``base / relative`` for a path read from a backup's manifest; BackupError for one that
-    would leave ``base`` (absolute, ``..``): a backup is data, and data can be hostile."""
-    pure = PurePosixPath(relative)
-    if pure.is_absolute() or ".." in pure.parts or not pure.parts or relative != pure.as_posix():
-        raise BackupError(f"the backup lists {relative!r}, which is not a path inside it")
-    return Path(base).joinpath(*pure.parts)
 
 
 def is_empty_folder(folder: Path) -> bool:
