@@ -17,14 +17,16 @@ returns a :class:`Verdict`: one :class:`Check` per thing watched, and the worst 
   than this code (a part that restarts will refuse it).
 
 A figure that could not be read says so: "unknown" is never reported as fine where it matters
-(an unreadable disk is degraded); where the figure is not provided yet (the confirmed calendar's
-days) it is reported as unknown and does not change the level.
+(an unreadable disk is degraded); the confirmed calendar's days are unknown only when the rules
+file cannot be read, which the parts' checks already report.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
+
+from ivr.core.holiday_calendar import WARN_DAYS
 
 
 class Level(IntEnum):
@@ -43,7 +45,7 @@ class Limits:
     disk_warn_bytes: int = 5 * 1024 ** 3      # recordings' disk: degraded below
     disk_down_bytes: int = 512 * 1024 ** 2    # down below
     tls_warn_days: int = 30
-    calendar_warn_days: int = 60
+    calendar_warn_days: int = WARN_DAYS       # as `ivr rules check` warns
     expected_parts: tuple[str, ...] = ("routing", "work_orders", "console")
 
 
@@ -225,7 +227,10 @@ def _calendar(f: Figures, limits: Limits) -> Check:
     values = {"days_left": days}
     if days is None:
         return Check("calendar", Level.OK, "days of confirmed holiday calendar left: unknown", values)
-    if days < limits.calendar_warn_days:
+    if days == 0:
+        return Check("calendar", Level.DEGRADED, "this year has no confirmed holiday list: routing and "
+                     "deadlines follow the provisional statutory holidays (enter the holiday notice)", values)
+    if days <= limits.calendar_warn_days:
         return Check("calendar", Level.DEGRADED, f"{days} day(s) of confirmed holiday calendar left: "
                      "enter next year's holiday notice", values)
     return Check("calendar", Level.OK, f"{days} day(s) of confirmed holiday calendar left", values)

@@ -27,12 +27,11 @@ CACHE_S = 10.0
 
 
 def confirmed_calendar_days_left(rules: Rules | None, today: date) -> int | None:
-    """Days of the centre's *confirmed* holiday calendar left from ``today``.
+    """Days of the centre's *confirmed* holiday calendar left from ``today``
+    (:func:`ivr.core.holiday_calendar.days_left`); None when the rules cannot be read."""
+    from ivr.core.holiday_calendar import days_left
 
-    The slot for the calendar that never runs out (issue 21, part 1), which computes this from
-    the rules' confirmed years. Until it is on this branch, the figure is not known here and is
-    reported as "unknown" (it does not change the verdict)."""
-    return None
+    return None if rules is None else days_left(rules.calendar, today)
 
 
 def gather(settings: Settings, trunks: Path, now: datetime) -> h.Figures:

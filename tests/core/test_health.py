@@ -62,7 +62,8 @@ def test_all_well_is_ok_and_says_so():
     ({"disk": DiskFigures("/srv/rec", 4 * GIB, 250 * GIB)}, "disk", Level.DEGRADED),
     ({"disk": DiskFigures("/srv/rec", 100 * 1024 ** 2, 250 * GIB)}, "disk", Level.DOWN),
     ({"disk": DiskFigures("/srv/rec", None, error="Permission denied")}, "disk", Level.DEGRADED),
-    ({"calendar_days_left": 59}, "calendar", Level.DEGRADED),
+    ({"calendar_days_left": 60}, "calendar", Level.DEGRADED),
+    ({"calendar_days_left": 0}, "calendar", Level.DEGRADED),
     ({"tls_expires_at": NOW + timedelta(days=29)}, "tls", Level.DEGRADED),
     ({"tls_expires_at": NOW - timedelta(days=1)}, "tls", Level.DEGRADED),
     ({"tls_expires_at": None, "tls_error": "not a certificate"}, "tls", Level.DEGRADED),
@@ -76,7 +77,7 @@ def test_each_figure_turns_where_it_should(changes, check, level):
 @pytest.mark.parametrize("changes", [
     {"intake": IntakeFigures(3, NOW - timedelta(seconds=59), 900, 0)},
     {"disk": DiskFigures("/srv/rec", 6 * GIB, 250 * GIB)},
-    {"calendar_days_left": 60},
+    {"calendar_days_left": 61},
     {"tls_expires_at": NOW + timedelta(days=31)},
     {"tls_expires_at": None},
 ])

@@ -18,9 +18,10 @@ from sqlalchemy import text
 from ivr.ami.spool import Spool
 from ivr.core import call_events as ce
 from ivr.core.health import Level
+from ivr.core.holiday_calendar import days_left
 from ivr.lifecycle import parts
 from ivr.ops.health import CachedVerdict, gather, verdict
-from ivr.rules_file import digest, read_text
+from ivr.rules_file import digest, load_rules, read_text
 from ivr.settings import Settings
 from ivr.store.engine import head_revision, open_engine
 from support import REPO
@@ -70,7 +71,7 @@ def test_the_figures_come_from_where_the_service_keeps_them(settings):
     assert (figures.database.reachable, figures.database.revision) == (True, head_revision())
     assert figures.disk.free_bytes > 0 and figures.disk.total_bytes >= figures.disk.free_bytes
     assert 9 <= (figures.tls_expires_at - NOW).days <= 10
-    assert figures.calendar_days_left is None  # the confirmed calendar's figure: not provided yet
+    assert figures.calendar_days_left == days_left(load_rules(settings.rules_path).calendar, NOW.date())
     assert figures.asterisk.running is False   # no Asterisk on this data folder
     checks = {c.name: c.level for c in verdict(settings, REPO / "trunks", now=NOW)[1].checks}
     assert checks["intake"] is Level.DEGRADED and checks["tls"] is Level.DEGRADED
@@ -96,7 +97,7 @@ def test_the_command_exits_with_the_level(env, settings):
     assert data["status"] == "down" and data["exit"] == 2
     by_name = {c["name"]: c for c in data["checks"]}
     assert by_name["asterisk"]["level"] == "down" and by_name["part:routing"]["level"] == "down"
-    assert by_name["disk"]["free_bytes"] > 0 and by_name["calendar"]["days_left"] is None
+    assert by_name["disk"]["free_bytes"] > 0 and isinstance(by_name["calendar"]["days_left"], int)
     text_run = subprocess.run([IVR, "health", "--expect", "console", "--disk-warn-gb", "100000"],
                               env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
     lines = text_run.stdout.splitlines()
