@@ -9,8 +9,8 @@ returns a :class:`Verdict`: one :class:`Check` per thing watched, and the worst 
   a part holding another version of the rules or refusing a reload, Asterisk's rules not the file
   in force, work-order facts waiting longer than ``lag_s`` or set aside, the database away (facts
   wait on disk) or behind this code, recordings' disk below ``disk_warn_bytes``, the TLS
-  certificate expiring within ``tls_warn_days`` (or expired), fewer than ``calendar_warn_days``
-  days of confirmed holiday calendar left;
+  certificate expiring within ``tls_warn_days`` (or expired), ``calendar_warn_days`` or fewer
+  days of confirmed holiday calendar left (or none: this year is provisional);
 * **2 down**: callers are not served as designed or will not be soon: Asterisk not running or
   not answering, no routing part (every call takes the fail-safe), no work-order part (answered
   calls are not being taken in), recordings' disk below ``disk_down_bytes``, a database newer
