@@ -64,6 +64,7 @@ def restore(settings: Settings, src: Path, trunks: Path, secrets_from: Path | No
     manifest, secrets_dir, problems = check_backup(src, secrets_from, without_secrets)
     if problems:
         raise BackupError(f"the backup in {src} does not check, nothing was restored:\n  " + "\n  ".join(problems[:20]))
+    _known_revision(manifest)
     data_dir, recordings_dir = Path(settings.data_dir), Path(settings.recordings_dir)
     busy = [str(f) for f in (data_dir, recordings_dir) if not is_empty_folder(f)]
     if busy and not force:
@@ -95,6 +96,18 @@ def restore(settings: Settings, src: Path, trunks: Path, secrets_from: Path | No
                           "their new passwords)")
     log.info("restore.done", src=str(src), orders=done.orders, recordings=done.recordings)
     return done
+
+
+def _known_revision(manifest: c.BackupManifest) -> None:
+    """A backup of a newer engine's database is refused before anything is written: this code
+    would refuse to run on it (an older one is migrated by the first part that opens it)."""
+    from ivr.store.engine import head_revision, known_revisions
+
+    revision = manifest.database.get("revision")
+    if revision is not None and revision not in known_revisions():
+        raise BackupError(f"the backup's database is at schema revision {revision}, which this code does not "
+                          f"know (its newest is {head_revision()}): restore it with the engine that took it, "
+                          "or a newer one")
 
 
 def _database(settings: Settings, src: Path, manifest: c.BackupManifest, force: bool, done: Restored) -> None:

@@ -173,3 +173,16 @@ def test_a_backup_goes_into_an_empty_folder_and_names_where_its_secrets_went(mac
     assert check.returncode == 1 and "--secrets-from" in check.stderr
     check = original.ivr("restore", str(tmp_path / "b"), "--check", "--secrets-from", str(tmp_path / "vault"))
     assert check.returncode == 0 and check.stdout.strip().endswith("checked: OK"), check.stdout
+
+
+def test_a_backup_of_a_newer_engine_is_refused_before_anything_is_written(machines, shipped_rules, tmp_path):
+    original, empty = machines
+    populate(original, shipped_rules)
+    dest = tmp_path / "backup"
+    take_backup(original.settings, dest, original.trunks, wait_recordings=0)
+    listing = json.loads((dest / "backup.json").read_text())
+    listing["database"]["revision"] = "9999_from_the_future"
+    (dest / "backup.json").write_text(json.dumps(listing))
+    with pytest.raises(BackupError, match="schema revision 9999_from_the_future, which this code does not know"):
+        restore(empty.settings, dest, empty.trunks)
+    assert not empty.settings.data_dir.exists()
