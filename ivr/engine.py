@@ -141,16 +141,20 @@ def build_callbacks(settings: Settings, store, watcher: RulesWatcher, clock):
 
 def _open_store(settings: Settings, options: Options):
     """The ticket store. A database that is down at start-up must not stop routing: the store is
-    then opened without migrating, and the listener spools until the database answers."""
-    from ivr.errors import StoreError
-    from ivr.store import open_store, policy_for, store_for
+    then opened without migrating, and the listener spools until the database answers. A database
+    newer than this code stops the start (SchemaTooNew says which revisions and what to do)."""
+    from ivr.errors import SchemaTooNew, StoreError
+    from ivr.store import open_store, policy_for, pre_upgrade_folder, store_for
 
     rules = load_rules(options.rules_file or settings.rules_path)
     try:
         return store_for(settings, rules)
+    except SchemaTooNew:
+        raise
     except StoreError as err:
         log.error("engine.store_unavailable", error=str(err))
-        return open_store(settings.database_url, policy_for(rules), migrate=False)
+        return open_store(settings.database_url, policy_for(rules), migrate=False,
+                          backup_dir=pre_upgrade_folder(settings))
 
 
 def follow(settings: Settings, options: Options, watcher: RulesWatcher, store, clock) -> list:

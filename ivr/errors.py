@@ -10,13 +10,15 @@
     │   ├── TicketNotFound        no ticket with that number
     │   └── InvalidTransition     the process does not allow that step from the ticket's state
     ├── StoreError                the database cannot be reached or migrated
+    │   └── SchemaTooNew          the database was migrated by a newer engine than this one
     ├── AsteriskError             Asterisk could not be installed, started, stopped or reached
     ├── SettingsError             an IVR_* setting holds a value it may not hold (names it)
     ├── AccountError              a staff account cannot be added or changed as asked
     │   └── LoginRefused          a login was refused (wrong name or password, disabled, throttled)
     ├── KnowledgeBaseError        a knowledge-base file cannot be read or imported
     ├── QualityError              a quality-inspection score sheet or a score is not valid (names it)
-    └── AuditError                the recordings' access log cannot be written or read
+    ├── AuditError                the recordings' access log cannot be written or read
+    └── BackupError               a backup cannot be taken, checked or restored as asked
 
 Command-line entry points catch IvrError and print its message: no traceback reaches a user.
 """
@@ -80,6 +82,20 @@ class StoreError(IvrError):
     """The ticket database cannot be reached, created or migrated."""
 
 
+class SchemaTooNew(StoreError):
+    """The database's schema is at a revision this code does not ship (a newer engine migrated
+    it): the code refuses to use it rather than write into tables it does not know."""
+
+    def __init__(self, where: str, found: str, head: str) -> None:
+        self.where, self.found, self.head = where, found, head
+        super().__init__(
+            f"the database at {where} is at schema revision {found}, which this code does not know "
+            f"(its newest is {head}): a newer version of the engine migrated it. Run that version "
+            f"(or newer) again, or restore the database copied before its upgrade "
+            f"(<IVR_DATA_DIR>/backups/pre-upgrade/, or `ivr restore` of a backup taken before it); "
+            f"do not migrate it down by hand")
+
+
 class SettingsError(IvrError):
     """An ``IVR_*`` setting cannot be used: names the variable, its value and what it may hold."""
 
@@ -115,3 +131,7 @@ class QualityError(IvrError):
 
 class AuditError(IvrError):
     """The recordings' access log cannot be written or read (which file, why)."""
+
+
+class BackupError(IvrError):
+    """A backup cannot be taken, checked or restored as asked: which folder or file, and why."""

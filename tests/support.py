@@ -41,6 +41,18 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=CST)
 
 
+def migrate(engine, how, revision: str) -> None:
+    """Step the database of ``engine`` with Alembic's ``how`` (command.upgrade / command.downgrade)
+    to ``revision``, as the store's own upgrade does (a live connection handed in)."""
+    from ivr.store.engine import _alembic_config
+
+    config = _alembic_config()
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        how(config, revision)
+        connection.commit()
+
+
 @contextmanager
 def pg_schema(server: str, prefix: str = "ivr_test", relay: str | None = None) -> Iterator[str]:
     """A URL on a schema of its own (``<prefix>_<random>``) of the PostgreSQL at ``server`` (the
@@ -74,3 +86,21 @@ def asterisk_recorded(data_dir: Path, *calls: tuple[str, str, str]) -> None:
     with log.open("a", encoding="utf-8") as fh:
         for uniqueid, number, caller in calls:
             fh.write(f"{int(time.time())}|{uniqueid}|NONE|NONE|IVRCALL|{number}|{caller}\n")
+
+
+@contextmanager
+def pg_database(server: str, original) -> Iterator[str]:
+    """A URL on a new, empty database of the PostgreSQL at ``server`` (an empty machine to restore
+    onto), working in the schema the URL ``original`` names; dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"ivr_restore_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield original.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

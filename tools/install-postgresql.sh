@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install Debian's postgresql package when the tests will need a throwaway server of their own.
+# Install Debian's postgresql package when the tests will need a throwaway server of their own,
+# and Debian's postgresql-client (pg_dump, pg_restore) when missing: `ivr backup` and `ivr restore`
+# of a PostgreSQL database use them, and so do their tests.
 #
 # The PostgreSQL tests use, in this order (tests/pgserver/choice.py): the server named by
 # IVR_TEST_DATABASE_URL; a server on 127.0.0.1:5432 (IVR_TEST_PG_PROBE=host:port looks elsewhere);
@@ -33,8 +35,24 @@ answers() {
     timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null
 }
 
+# pg_dump and pg_restore on PATH, installed from Debian's postgresql-client when missing.
+client() {
+    if command -v pg_dump >/dev/null 2>&1 && command -v pg_restore >/dev/null 2>&1; then
+        say "pg_dump and pg_restore present: $(command -v pg_dump)"
+        return 0
+    fi
+    [ "$(id -u)" -eq 0 ] || die "must run as root to install Debian's postgresql-client (pg_dump and" \
+        "pg_restore, for ivr backup of a PostgreSQL database) (try: sudo $0)"
+    command -v apt-get >/dev/null || die "apt-get not found: install pg_dump and pg_restore by hand"
+    say "apt-get update"
+    apt-get update -q </dev/null
+    say "apt-get install postgresql-client"
+    apt-get install -y -q --no-install-recommends postgresql-client </dev/null
+}
+
 main() {
     local named="${IVR_TEST_DATABASE_URL:-}" found
+    client
     if [ -n "${named// /}" ]; then
         say "IVR_TEST_DATABASE_URL names the tests' server: no local PostgreSQL needed"
         return 0

@@ -1,4 +1,5 @@
-"""The FastAGI scripts ``route`` and ``callback_check``, registered in :data:`HANDLERS` under their names.
+"""The FastAGI scripts ``route`` and ``callback_check`` (and the watchdog's ``selfcheck``),
+registered in :data:`HANDLERS` under their names.
 
 The dialplan's ``AGI(agi://host/route)``, the key ``"route"`` and the function :func:`route` are
 the same string (wazo-agid style). A handler gets the call's :class:`~ivr.agi.server.AgiSession`
@@ -32,7 +33,7 @@ from ivr.agi.stats import AgiStats
 from ivr.clock import Clock, system_clock
 from ivr.core import callbacks as cb
 from ivr.core.notices import Notice, announce
-from ivr.core.routing import decide
+from ivr.core.routing import Call, decide
 from ivr.core.rules import Rules
 
 
@@ -129,4 +130,15 @@ async def callback_check(agi: AgiSession, ctx: AgiContext) -> None:
     log.info("callback_check.verdict", verdict=verdict.value)
 
 
-HANDLERS: dict[str, Handler] = {"route": route, "callback_check": callback_check}
+
+async def selfcheck(agi: AgiSession, ctx: AgiContext) -> None:
+    """The service watchdog's round trip (:mod:`ivr.ops.watchdog`), never called by the dialplan:
+    decide a call to the centre's main line with the rules in force (not logged, not counted as a
+    routing decision), then send one NOOP and wait for its reply. It completes only while this
+    server reads, decides and writes, which is what systemd is told each time it does."""
+    rules = ctx.rules.rules
+    decide(Call(line=rules.centre.main_line, caller=""), rules, ctx.clock())
+    await agi.command(b'NOOP "selfcheck"\n')
+
+
+HANDLERS: dict[str, Handler] = {"route": route, "callback_check": callback_check, "selfcheck": selfcheck}

@@ -1,5 +1,7 @@
 """What the intake tells staff about itself: each side's health (failing since when, and why),
-its counters, and the status file ``ivr tickets intake`` reads (written every second)."""
+its counters, the status file ``ivr tickets intake`` reads (written every second), and
+:func:`pipeline`: the whole pipeline's figures from the spool and that file, which ``ivr tickets
+intake``, ``ivr health`` and ``/metrics`` show."""
 from __future__ import annotations
 
 import json
@@ -10,10 +12,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ivr.ami.spool import Position
+from ivr.ami.spool import Position, Spool, decode
 from ivr.logs import get_logger
 
 log = get_logger("ivr.intake")
+STALE_AFTER_S = 10  # the engine writes its status every second: older means it is not running
 
 
 @dataclass
@@ -90,3 +93,50 @@ class IntakeStatus:
         if now - self._status_written >= 1.0:
             self._status_written = now
             self.write_status()
+
+
+def pipeline(spool_folder: Path, status_path: Path) -> dict[str, Any]:
+    """The pipeline's figures as one JSON-ready mapping: whether the engine's intake runs, facts
+    pending and the oldest of them, the spool's size, the facts set aside and why. Reads files
+    only, so it works whether the engine runs or not."""
+    spool = Spool(spool_folder)
+    pending = spool.pending()
+    aside = spool.aside()
+    status = _read_status(status_path)
+    age = _age_s(status.get("updated_at")) if status else None
+    running = bool(status and status.get("state") == "running" and age is not None and age < STALE_AFTER_S)
+    return {
+        "spool": str(spool.folder),
+        "engine_running": running,
+        "status_age_s": None if age is None else round(age, 1),
+        "pending": len(pending),
+        "spool_bytes": spool.size_bytes(),
+        "oldest_pending_at": _oldest(pending),
+        "set_aside": [{"at": a.at, "reason": a.reason,
+                       "fact": (lambda f: f and {"kind": type(f).__name__, "linkedid": f.call.linkedid,
+                                                 "at": f.at.isoformat()})(a.fact())} for a in aside],
+        "engine": status,
+    }
+
+
+def _read_status(path: Path) -> dict | None:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _age_s(iso: str | None) -> float | None:
+    try:
+        return (datetime.now(timezone.utc) - datetime.fromisoformat(iso or "")).total_seconds()
+    except ValueError:
+        return None
+
+
+def _oldest(records) -> str | None:
+    for record in records:
+        try:
+            return decode(record.line).at.isoformat()
+        except (ValueError, KeyError, TypeError):
+            continue
+    return None

@@ -47,7 +47,10 @@ class QueueLogCursor:
             return {}
 
     def read_new(self, limit: int = -1) -> list[ce.QueueLogEntry]:
-        """The complete lines written since the last commit (at most ``limit`` bytes of them)."""
+        """New complete lines (at most ``limit`` bytes of the current file). After a rotation
+        (logrotate renames the file to ``queue_log.1``, uncompressed until the next one, and
+        Asterisk's ``logger reload`` starts a new file), the rest of the rotated file is read first: lines Asterisk wrote there after the last read, while
+        the engine was down, are not lost."""
         try:
             stat = self.log_path.stat()
         except OSError:
@@ -56,13 +59,26 @@ class QueueLogCursor:
         offset = state.get("offset", 0) if state.get("inode") == stat.st_ino else 0
         if offset > stat.st_size:  # truncated or rotated in place
             offset = 0
+        rotated = self._rest_of_rotated(state) if state.get("inode") not in (None, stat.st_ino) else b""
         with self.log_path.open("rb") as fh:
             fh.seek(offset)
             data = fh.read(limit)
         complete = data[: data.rfind(b"\n") + 1]  # leave a half-written last line for next time
         self._pending = {"inode": stat.st_ino, "offset": offset + len(complete)}
-        lines = complete.decode("utf-8", errors="replace").splitlines()
+        lines = (rotated + complete).decode("utf-8", errors="replace").splitlines()
         return [e for e in (ce.parse_queue_log_line(l) for l in lines) if e is not None]
+
+    def _rest_of_rotated(self, state: dict) -> bytes:
+        rotated = self.log_path.with_name(self.log_path.name + ".1")
+        try:
+            if rotated.stat().st_ino != state.get("inode"):
+                return b""
+            with rotated.open("rb") as fh:
+                fh.seek(int(state.get("offset", 0)))
+                rest = fh.read()
+        except (OSError, ValueError):
+            return b""
+        return rest[: rest.rfind(b"\n") + 1]
 
     def commit(self) -> None:
         """Remember how far we read, once what we read has been applied."""

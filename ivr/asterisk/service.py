@@ -134,3 +134,12 @@ def deploy_prompts(deployment: Deployment, rules: Rules) -> None:
     deployment.layout.sounds.mkdir(parents=True, exist_ok=True)
     ensure_stand_ins(deployment.layout, rules)
     link_for_system_asterisk(deployment.install, deployment.layout)
+
+
+def reopen_logs(settings: Settings) -> str:
+    """Have the running Asterisk reopen its log files and queue log (``logger reload``), after
+    logrotate renamed them (deploy/logrotate/ivr-12345)."""
+    deployment = current(settings)
+    if deployment is None or process.running_pid(deployment.layout) is None:
+        raise AsteriskError("Asterisk is not running: nothing to reopen")
+    return process.cli(deployment.install, deployment.layout, "logger reload")

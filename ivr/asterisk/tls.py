@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ivr.asterisk.secrets import write_private
@@ -57,3 +58,23 @@ def install(cert: Path, key: Path, etc_dir: Path) -> list[Path]:
     shutil.copyfile(cert, out / CERT)
     write_private(out / KEY, Path(key).read_text(encoding="utf-8"))
     return [out / CERT, out / KEY]
+
+
+def expires_at(cert: Path) -> datetime | None:
+    """When the certificate at ``cert`` stops being valid (UTC); None when there is no such file.
+    AsteriskError when it cannot be read (openssl missing, not a certificate)."""
+    if not Path(cert).is_file():
+        return None
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise AsteriskError("openssl is needed to read the TLS certificate's expiry (apt-get install openssl)")
+    done = subprocess.run([openssl, "x509", "-noout", "-enddate", "-in", str(cert)], capture_output=True,
+                          text=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
+    text = done.stdout.strip()
+    if done.returncode != 0 or not text.startswith("notAfter="):
+        raise AsteriskError(f"{cert} is not a certificate openssl can read: {done.stderr.strip()[-300:]}")
+    try:  # notAfter=Mar  9 12:00:00 2029 GMT
+        return datetime.strptime(" ".join(text.removeprefix("notAfter=").split()), "%b %d %H:%M:%S %Y %Z") \
+            .replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise AsteriskError(f"{cert}: openssl gave an expiry this code cannot read: {text}") from None

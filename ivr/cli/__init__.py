@@ -11,7 +11,11 @@ import sys
 
 import click
 
-from ivr.errors import IvrError
+from ivr.errors import IvrError, SchemaTooNew
+
+# Exit status of a part that refuses a database newer than its code (sysexits' EX_CONFIG): the
+# systemd units do not restart on it (RestartPreventExitStatus), since trying again cannot help.
+EXIT_SCHEMA_TOO_NEW = 78
 
 # (module under ivr.cli, attribute[, parent group]): each adds one command or group to `ivr`
 # (or to the group named, e.g. `ivr tickets intake`).
@@ -33,6 +37,10 @@ SUBCOMMANDS = [
     ("report_cmd", "report"),
     ("recordings_cmd", "recordings"),
     ("db_cmd", "db"),
+    ("backup_cmd", "backup"),
+    ("backup_cmd", "restore"),
+    ("health_cmd", "health"),
+    ("service_cmd", "service"),
     ("asterisk_cmd", "asterisk"),
     ("asterisk_cmd", "render"),
     ("asterisk_cmd", "agents"),
@@ -78,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("aborted", err=True)
         return 130
+    except SchemaTooNew as err:
+        click.echo(f"error: {err}", err=True)
+        return EXIT_SCHEMA_TOO_NEW
     except IvrError as err:
         click.echo(f"error: {err}", err=True)
         return 1

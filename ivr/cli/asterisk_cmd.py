@@ -1,4 +1,4 @@
-"""``ivr asterisk up|down|status|reload``, ``ivr render`` and ``ivr agents login|logout|list|phones``.
+"""``ivr asterisk up|down|status|reload|reopen-logs``, ``ivr render`` and ``ivr agents login|logout|list|phones``.
 
 The telecom admin's handles on the engine's Asterisk: render the configuration from
 routing_rules.yaml and trunks/, run Asterisk on it, and log agents in to their queues.
@@ -86,6 +86,13 @@ def reload(trunks: str | None) -> None:
     """Render again and have the running Asterisk reload (dialplan, queues, PJSIP, AMI)."""
     service.reload(_settings(), _trunks(trunks))
     click.echo("asterisk reloaded")
+
+
+@asterisk.command("reopen-logs")
+def reopen_logs() -> None:
+    """Have Asterisk reopen its logs and queue log after they were rotated (logrotate's postrotate)."""
+    service.reopen_logs(_settings())
+    click.echo("asterisk reopened its logs")
 
 
 @click.command("render")

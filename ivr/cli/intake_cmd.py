@@ -11,64 +11,21 @@ disk (:func:`ivr.recordings.space.recordings_space`).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import click
 
-from ivr.ami.spool import Spool, decode
+from ivr.ami.spool import Spool
 from ivr.settings import Settings
 
-STALE_AFTER_S = 10  # the engine writes its status every second: older means it is not running
 FLAGGED_SHOWN = 20  # the newest flagged recordings listed (all of them: ivr recordings verify)
-
-
-def _status(settings: Settings) -> dict | None:
-    from ivr.engine import intake_status_path
-
-    try:
-        return json.loads(intake_status_path(settings).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _age_s(iso: str | None) -> float | None:
-    try:
-        return (datetime.now(timezone.utc) - datetime.fromisoformat(iso or "")).total_seconds()
-    except ValueError:
-        return None
-
-
-def _oldest(records) -> str | None:
-    for record in records:
-        try:
-            return decode(record.line).at.isoformat()
-        except (ValueError, KeyError, TypeError):
-            continue
-    return None
 
 
 def report(settings: Settings) -> dict:
     """Everything ``ivr tickets intake`` shows, as one JSON-ready mapping."""
-    from ivr.engine import spool_folder
+    from ivr.ami.intake_status import pipeline
+    from ivr.engine import intake_status_path, spool_folder
 
-    spool = Spool(spool_folder(settings))
-    pending = spool.pending()
-    aside = spool.aside()
-    status = _status(settings)
-    age = _age_s(status.get("updated_at")) if status else None
-    running = bool(status and status.get("state") == "running" and age is not None and age < STALE_AFTER_S)
-    return {
-        "spool": str(spool.folder),
-        "engine_running": running,
-        "status_age_s": None if age is None else round(age, 1),
-        "pending": len(pending),
-        "spool_bytes": spool.size_bytes(),
-        "oldest_pending_at": _oldest(pending),
-        "set_aside": [{"at": a.at, "reason": a.reason,
-                       "fact": (lambda f: f and {"kind": type(f).__name__, "linkedid": f.call.linkedid,
-                                                 "at": f.at.isoformat()})(a.fact())} for a in aside],
-        "engine": status,
-    }
+    return pipeline(spool_folder(settings), intake_status_path(settings))
 
 
 def recordings_report(settings: Settings, store=None) -> dict:

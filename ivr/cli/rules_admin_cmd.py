@@ -30,6 +30,7 @@ def admin() -> Admin:
     """The admin's tools for this command (closed when the command ends)."""
     import logging
 
+    from ivr.store import pre_upgrade_folder
     from ivr.store.engine import open_engine
 
     configure(level=logging.WARNING)
@@ -38,7 +39,7 @@ def admin() -> Admin:
     if found is not None:
         return found
     settings = Settings.from_env()
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, backup_dir=pre_upgrade_folder(settings))
     ctx.call_on_close(engine.dispose)
     made = open_admin(settings, engine)
     ctx.obj = made

@@ -24,8 +24,21 @@ def serve(host: str | None, port: int | None, rules_file: str | None, clock: str
     from ivr import logs
     from ivr.engine import Options
 
+    from ivr.ops.watchdog import notify, start_for_systemd
+
     logs.configure(json=json_logs)
     parts = set(PARTS) - set(without)
     options = Options(host=host, port=port, rules_file=Path(rules_file) if rules_file else None,
                       clock=clock, sweep_interval=sweep_interval, parts=parts)
-    serve_engine(Settings.from_env(), options)
+    settings = Settings.from_env()
+    # under systemd (ivr-engine.service): READY and the watchdog's keep-alives only while FastAGI answers
+    watchdog = None
+    if "agi" in parts:
+        watchdog = start_for_systemd(host or settings.agi_host, port if port is not None else settings.agi_port)
+    else:
+        notify("READY=1\nSTATUS=running without routing: no watchdog")
+    try:
+        serve_engine(settings, options)
+    finally:
+        if watchdog is not None:
+            watchdog.stop()

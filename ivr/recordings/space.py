@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 MB = 1 << 20
 
@@ -39,12 +40,17 @@ class Space:
                 f"{self.total_bytes / MB:,.0f} MB (warning under {self.min_free_bytes / MB:,.0f} MB): {state}")
 
 
-def recordings_space(settings) -> Space:
+def recordings_space(settings, nearest: bool = False) -> Space:
     """The free space of the file system holding ``settings.recordings_dir`` (IVR_RECORDINGS_DIR),
-    against ``settings.recordings_min_free_mb`` (IVR_RECORDINGS_MIN_FREE_MB)."""
+    against ``settings.recordings_min_free_mb`` (IVR_RECORDINGS_MIN_FREE_MB). A folder that cannot
+    be read is an error (no reassurance), unless ``nearest``: then a folder not made yet (a fresh
+    machine) is answered by the disk it will be made on."""
     path, threshold = str(settings.recordings_dir), int(settings.recordings_min_free_mb * MB)
+    asked = Path(path).absolute()
+    while nearest and not asked.exists() and asked != asked.parent:
+        asked = asked.parent
     try:
-        found = os.statvfs(path)
+        found = os.statvfs(asked)
     except OSError as err:
         return Space(path, 0, 0, threshold, error=err.strerror or str(err))
     return Space(path, found.f_bavail * found.f_frsize, found.f_blocks * found.f_frsize, threshold)

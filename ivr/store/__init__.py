@@ -8,16 +8,26 @@ Modules: :mod:`.models` (tables), :mod:`.engine` (engine, SQLite settings, Alemb
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from ivr.core.deadlines import Policy
 from ivr.store.engine import open_engine
 from ivr.store.ticket import Ticket
 from ivr.store.tickets import TicketStore
 
 
-def open_store(url: str, policy: Policy, migrate: bool = True) -> TicketStore:
+def open_store(url: str, policy: Policy, migrate: bool = True, backup_dir: Path | None = None) -> TicketStore:
     """A store on ``url`` whose schema is at the newest migration (or will be, at its first use,
-    when ``migrate`` is False: see :meth:`TicketStore.ensure_schema`)."""
-    return TicketStore(open_engine(url, migrate=migrate), policy, schema_ready=migrate)
+    when ``migrate`` is False: see :meth:`TicketStore.ensure_schema`); a database with data is
+    copied into ``backup_dir`` before it is migrated (:func:`ivr.store.engine.upgrade`)."""
+    store = TicketStore(open_engine(url, migrate=migrate, backup_dir=backup_dir), policy, schema_ready=migrate)
+    store.backup_dir = backup_dir
+    return store
+
+
+def pre_upgrade_folder(settings) -> Path:
+    """Where a part copies the database before migrating it: ``<data_dir>/backups/pre-upgrade``."""
+    return Path(settings.data_dir) / "backups" / "pre-upgrade"
 
 
 def policy_for(rules) -> Policy:
@@ -27,7 +37,7 @@ def policy_for(rules) -> Policy:
 
 def store_for(settings, rules) -> TicketStore:
     """The store configured by ``settings`` (IVR_DATABASE_URL / IVR_DATA_DIR) for ``rules``' centre."""
-    return open_store(settings.database_url, policy_for(rules))
+    return open_store(settings.database_url, policy_for(rules), backup_dir=pre_upgrade_folder(settings))
 
 
-__all__ = ["Ticket", "TicketStore", "open_store", "policy_for", "store_for"]
+__all__ = ["Ticket", "TicketStore", "open_store", "policy_for", "pre_upgrade_folder", "store_for"]

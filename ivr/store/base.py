@@ -25,6 +25,7 @@ class StoreBase:
         self.engine = engine
         self.policy = policy
         self.schema_ready = schema_ready
+        self.backup_dir = None  # where ensure_schema copies the database before migrating it
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._log = get_logger("ivr.store")
 
@@ -40,7 +41,7 @@ class StoreBase:
         still is): the engine starts with the database down and catches up when it returns."""
         if not self.schema_ready:
             from ivr.store.engine import upgrade
-            upgrade(self.engine)
+            upgrade(self.engine, self.backup_dir)
             self.schema_ready = True
             self._log.warning("store.migrated_late", database=self.engine.url.render_as_string(hide_password=True))
 

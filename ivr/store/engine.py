@@ -5,11 +5,17 @@
   two writers queue on the lock instead of failing half-way with "database is locked".
 * PostgreSQL: ``postgresql+psycopg://user@host/db`` (``postgresql://`` is taken to mean psycopg 3).
 
-:func:`open_engine` runs ``alembic upgrade head`` so every ``ivr`` command works on a fresh data
-directory; :func:`upgrade` is also ``ivr db upgrade``.
+:func:`upgrade` is the one way the schema changes: :func:`open_engine` calls it, so every ``ivr``
+command works on a fresh data directory and every part migrates a database left by the code it
+replaces; ``ivr db upgrade`` calls it by hand. Before it migrates a database that already holds
+data it copies it (:mod:`ivr.store.snapshot`) into ``backup_dir`` when one is given (the parts
+give ``<data_dir>/backups/pre-upgrade``). A database *newer* than the code (a revision this code
+does not ship: someone ran a newer engine on it) is refused with :class:`SchemaTooNew`, naming
+both revisions: the old code must not write into a schema it does not know.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 from alembic import command
@@ -20,7 +26,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from ivr.errors import StoreError
+from ivr.errors import SchemaTooNew, StoreError
+from ivr.logs import get_logger
+
+log = get_logger("ivr.store")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 BUSY_TIMEOUT_S = 30
@@ -103,6 +112,19 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    """Every migration this code ships."""
+    return {script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+def check_not_newer(engine: Engine, revision: str | None = None) -> str | None:
+    """The database's revision; :class:`SchemaTooNew` when this code does not know it."""
+    revision = current_revision(engine) if revision is None else revision
+    if revision is not None and revision not in known_revisions():
+        raise SchemaTooNew(_where(engine), revision, head_revision())
+    return revision
+
+
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at (None for an empty database)."""
     try:
@@ -112,12 +134,15 @@ def current_revision(engine: Engine) -> str | None:
         raise StoreError(f"cannot read the database at {_where(engine)}: {_reason(err)}") from None
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Run ``alembic upgrade head``; returns (revision before, revision after)."""
-    before = current_revision(engine)
+def upgrade(engine: Engine, backup_dir: Path | None = None) -> tuple[str | None, str]:
+    """Run ``alembic upgrade head``; returns (revision before, revision after). A database with
+    data is first copied into ``backup_dir`` (when given) by :func:`pre_upgrade_copy`."""
+    before = check_not_newer(engine)
     head = head_revision()
     if before == head:
         return before, head
+    if before is not None and backup_dir is not None:
+        pre_upgrade_copy(engine, before, head, backup_dir)
     config = _alembic_config()
     try:
         with engine.connect() as connection:
@@ -129,11 +154,33 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, current_revision(engine) or head
 
 
-def open_engine(url: str, migrate: bool = True) -> Engine:
-    """An engine on an up-to-date schema (migrating a fresh or older database first)."""
+def pre_upgrade_copy(engine: Engine, before: str, head: str, backup_dir: Path) -> Path:
+    """Copy the database into ``backup_dir/<UTC time>-<before>-to-<head>/`` before migrating it;
+    a copy that fails stops the upgrade (StoreError): no migration without a way back."""
+    from ivr.store.snapshot import dump
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    folder = Path(backup_dir) / f"{stamp}-{before}-to-{head}"
+    try:
+        copy = dump(engine.url.render_as_string(hide_password=False), folder)
+    except StoreError as err:
+        raise StoreError(f"the database at {_where(engine)} needs migrating from {before} to {head}, "
+                         f"and its copy before that failed: {err}") from None
+    log.warning("store.copied_before_upgrade", database=_where(engine), before=before, head=head,
+                copy=str(copy.file), orders=copy.orders)
+    return copy.file
+
+
+def open_engine(url: str, migrate: bool = True, backup_dir: Path | None = None) -> Engine:
+    """An engine on an up-to-date schema (migrating a fresh or older database first, after a copy
+    into ``backup_dir``)."""
     engine = create(url)
     if migrate:
-        upgrade(engine)
+        try:
+            upgrade(engine, backup_dir)
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
 
 

@@ -10,6 +10,10 @@
 * the days of confirmed holiday calendar left (``ivr_calendar_confirmed_days_left``);
 * the recordings: the free space of their disk and its threshold (IVR_RECORDINGS_MIN_FREE_MB), and
   how many work orders have a recording found short, empty, unreadable or missing.
+* ``ivr health``'s verdict and figures (:mod:`ivr.ops.health`, read at most every 10 s): the status
+  (0 ok, 1 degraded, 2 down) overall and per check, Asterisk up and its uptime, each part running
+  and following the rules in force, the database reachable and at this code's schema, the
+  recordings' disk free and its size, the TLS certificate's expiry.
 
 A scraper cannot log in to the console, and these figures must not leak to whoever reaches the
 port: every request needs ``Authorization: Bearer <token>``, the token being generated at first
@@ -35,9 +39,12 @@ from ivr.agi.stats import BUCKETS_US
 from ivr.core.holiday_calendar import days_left
 from ivr.core.presence import AgentState
 from ivr.web.replay_flags import storage
+from ivr.errors import IvrError
+from ivr.logs import get_logger
 from ivr.web.session import load_or_create_secret
 
 TOKEN_FILE = "metrics.token"
+log = get_logger("ivr.web.metrics")
 
 
 def expected_token(console) -> str:
@@ -62,8 +69,8 @@ def live_figures(console) -> dict:
 class Figures:
     """A prometheus_client collector over one snapshot (the live figures and the files)."""
 
-    def __init__(self, live: dict, agi: dict | None, intake: dict | None) -> None:
-        self.live, self.agi, self.intake = live, agi, intake
+    def __init__(self, live: dict, agi: dict | None, intake: dict | None, health: tuple | None = None) -> None:
+        self.live, self.agi, self.intake, self.health = live, agi, intake, health
 
     def collect(self):
         live = self.live
@@ -90,6 +97,8 @@ class Figures:
         yield calls
         yield from self._routing()
         yield from self._pipeline()
+        if self.health is not None:
+            yield from health_gauges(*self.health)
 
     def _routing(self):
         decision = (self.agi or {}).get("decision")
@@ -171,6 +180,45 @@ class RecordingFigures:
             yield gauge
 
 
+def _gauge(name: str, help_text: str, value: float) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, help_text)
+    family.add_metric([], value)
+    return family
+
+
+def health_gauges(figures, verdict):
+    """``ivr health``'s figures as gauges (the pipeline's are above already: not repeated)."""
+    yield _gauge("ivr_health_status", "ivr health: 0 ok, 1 degraded, 2 down", int(verdict.level))
+    checks = GaugeMetricFamily("ivr_health_check_status", "Each check of ivr health: 0 ok, 1 degraded, 2 down",
+                               labels=["check"])
+    for check in verdict.checks:
+        checks.add_metric([check.name], int(check.level))
+    yield checks
+    asterisk = figures.asterisk
+    yield _gauge("ivr_asterisk_up", "1 when Asterisk runs and its CLI answers", int(asterisk.running and asterisk.answering))
+    if asterisk.uptime_s is not None:
+        yield _gauge("ivr_asterisk_uptime_seconds", "Seconds since Asterisk started", asterisk.uptime_s)
+    running = GaugeMetricFamily("ivr_part_processes", "Processes running each part", labels=["part"])
+    follows = GaugeMetricFamily("ivr_part_follows_rules",
+                                "1 when every process of the part holds the rules file in force", labels=["part"])
+    for part in sorted({c.name.removeprefix("part:") for c in verdict.checks if c.name.startswith("part:")}):
+        held = [p for p in figures.parts if p.part == part]
+        running.add_metric([part], len(held))
+        follows.add_metric([part], int(bool(held) and all(p.sha256 == figures.rules_sha256 for p in held)))
+    yield running
+    yield follows
+    database = figures.database
+    yield _gauge("ivr_database_up", "1 when the engine's database answers", int(database.reachable))
+    yield _gauge("ivr_database_schema_current", "1 when the database's schema is this code's newest",
+                 int(database.reachable and database.revision == database.head))
+    if figures.disk.free_bytes is not None:
+        yield _gauge("ivr_recordings_disk_free_bytes", "Free bytes on the recordings' disk", figures.disk.free_bytes)
+        yield _gauge("ivr_recordings_disk_size_bytes", "Size of the recordings' disk", figures.disk.total_bytes or 0)
+    if figures.tls_expires_at is not None:
+        yield _gauge("ivr_tls_certificate_expiry_timestamp_seconds",
+                     "When the SIP server's TLS certificate expires (Unix time)", figures.tls_expires_at.timestamp())
+
+
 def _files(console) -> tuple[dict | None, dict | None]:
     from ivr.cli.intake_cmd import report
 
@@ -185,6 +233,18 @@ def _files(console) -> tuple[dict | None, dict | None]:
     return agi, intake
 
 
+def _health(console) -> tuple | None:
+    """(figures, verdict) of ivr health, or None (logged) when they cannot be read now: the other
+    figures are served all the same."""
+    if console.health is None:
+        return None
+    try:
+        return console.health()
+    except (IvrError, OSError) as err:
+        log.warning("metrics.health_unavailable", error=str(err))
+        return None
+
+
 async def metrics(request: Request) -> Response:
     console = request.app.state.console
     token = await run_in_threadpool(expected_token, console)
@@ -193,8 +253,9 @@ async def metrics(request: Request) -> Response:
                                  headers={"WWW-Authenticate": 'Bearer realm="ivr metrics"'})
     live = live_figures(console)
     agi, intake = await run_in_threadpool(_files, console)
+    health = await run_in_threadpool(_health, console)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(Figures(live, agi, intake))
+    registry.register(Figures(live, agi, intake, health))
     registry.register(CalendarFigure(days_left(console.rules.calendar, console.now().date())))
     registry.register(RecordingFigures(await run_in_threadpool(storage, console)))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST,

@@ -35,6 +35,14 @@ def build_presence(settings: Settings, rules: Callable, hub, store, clock):
                            secret=secrets.console_ami_secret, rules=rules, hub=hub, store=store, clock=clock)
 
 
+def build_health(settings: Settings):
+    """``ivr health``'s figures and verdict for /metrics, read at most every few seconds."""
+    from ivr.asterisk.service import trunks_dir
+    from ivr.ops.health import CachedVerdict
+
+    return CachedVerdict(settings, trunks_dir())
+
+
 async def run_console(settings: Settings, store, rules_source, clock: Callable[[], datetime],
                       stop: asyncio.Event, host: str | None = None, port: int | None = None,
                       started: Callable[[str, int], None] | None = None, presence: bool = True,
@@ -54,7 +62,7 @@ async def run_console(settings: Settings, store, rules_source, clock: Callable[[
         await monitor.start()
     try:
         await serve_web(settings, store, rules_source, hub, stop, clock=clock, host=host, port=port,
-                        started=started, presence=monitor)
+                        started=started, presence=monitor, health=build_health(settings))
     except OSError as err:
         if alone:
             raise

@@ -324,7 +324,7 @@ def test_there_is_no_rate_script_a_stranger_could_speak(agi_server, shipped_rule
     result = peer.converse(srv.port, peer.header(network_script="rate", arg_1="1", arg_2="1700.1"))
     assert result.commands == []
     # callback_check only reads: what a caller asking for a callback is told (tests/agi/test_callback_check.py)
-    assert set(HANDLERS) == {"route", "callback_check"}
+    assert set(HANDLERS) == {"route", "callback_check", "selfcheck"}  # selfcheck: the service watchdog's, stores nothing
     time.sleep(0.05)
     assert srv.snapshot()["outcomes"].get("ok", 0) == 0
 

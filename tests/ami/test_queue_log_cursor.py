@@ -38,3 +38,21 @@ def test_rotation_starts_from_the_top(tmp_path):
 
 def test_missing_log_is_nothing_to_read(tmp_path):
     assert QueueLogCursor(tmp_path / "none", tmp_path / "s").read_new() == []
+
+
+def test_lines_written_before_a_rotation_are_read_from_the_rotated_file(tmp_path):
+    """logrotate renames queue_log to queue_log.1 and Asterisk's `logger reload` starts a new one:
+    what Asterisk wrote to the old file after the last read (the engine was down) is still read."""
+    log, state = tmp_path / "queue_log", tmp_path / "offset.json"
+    log.write_text("1788000000|1.1|q12345|NONE|ENTERQUEUE||139|1\n")
+    cursor = QueueLogCursor(log, state)
+    cursor.read_new()
+    cursor.commit()
+    with log.open("a") as fh:  # the engine is down; Asterisk goes on
+        fh.write("1788000003|1.1|q12345|PJSIP/agent1|CONNECT|3|1.2|0\n")
+    log.rename(tmp_path / "queue_log.1")
+    log.write_text("1788000100|2.1|q12345|NONE|ENTERQUEUE||139|1\n")
+    again = QueueLogCursor(log, state)
+    assert [(e.callid, e.event) for e in again.read_new()] == [("1.1", "CONNECT"), ("2.1", "ENTERQUEUE")]
+    again.commit()
+    assert QueueLogCursor(log, state).read_new() == []

@@ -109,3 +109,19 @@ def test_an_unwritable_sqlite_path_is_a_store_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(StoreError):
         open_engine(f"sqlite:///{blocker / 'ivr.sqlite3'}")
+
+
+def test_an_upgrade_is_one_transaction(store_url):
+    """A second process waiting for the lock must never see the revision half-way: on SQLite,
+    Alembic committed after each migration, and a waiting process read the revision between two
+    and applied the next migration twice ('table kb_articles already exists')."""
+    from sqlalchemy import event
+
+    engine = create(store_url)
+    commits = []
+    event.listen(engine, "commit", lambda connection: commits.append(1))
+    try:
+        assert upgrade(engine) == (None, head_revision())
+    finally:
+        engine.dispose()
+    assert len(commits) == 1

@@ -11,7 +11,7 @@ from ivr.agi.stats import AgiStats, write_snapshot
 from ivr.core.call_events import CallInfo, Entered
 from ivr.ami.spool import Spool
 from ivr.engine import spool_folder
-from support import at
+from support import REPO, at
 from web.helpers import log_in
 
 
@@ -67,3 +67,29 @@ def test_the_recordings_disk_and_the_incomplete_recordings(client, app, store):
     assert families["ivr_recordings_min_free_bytes"].samples[0].value == 1024 * 1024 * 1024
     assert families["ivr_recordings_disk_low"].samples[0].value in (0, 1)
     assert families["ivr_recordings_incomplete"].samples[0].value == 1
+
+
+def test_ivr_healths_figures_are_gauges_too(client, app):
+    from ivr.errors import StoreError
+    from ivr.ops.health import CachedVerdict
+
+    settings = app.state.console.settings
+    app.state.console.health = CachedVerdict(settings, REPO / "trunks")
+    headers = {"Authorization": f"Bearer {token_of(app)}"}
+    families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics", headers=headers).text)}
+    value = {name: families[name].samples[0].value for name in (
+        "ivr_health_status", "ivr_asterisk_up", "ivr_database_up", "ivr_recordings_disk_free_bytes")}
+    assert value["ivr_health_status"] == 2 and value["ivr_asterisk_up"] == 0   # no Asterisk here
+    assert value["ivr_database_up"] == 0 and value["ivr_recordings_disk_free_bytes"] > 0
+    checks = {s.labels["check"]: s.value for s in families["ivr_health_check_status"].samples}
+    assert checks["asterisk"] == 2 and checks["part:console"] == 1 and checks["disk"] == 0
+    assert {s.labels["part"]: s.value for s in families["ivr_part_processes"].samples} == \
+        {"routing": 0, "work_orders": 0, "console": 0}
+    assert "ivr_tls_certificate_expiry_timestamp_seconds" not in families  # no certificate made
+
+    def unreadable():
+        raise StoreError("the database is a black hole")
+    app.state.console.health = unreadable  # the other figures are served all the same
+    answer = client.get("/metrics", headers=headers)
+    assert answer.status_code == 200 and "ivr_workorder_facts_pending" in answer.text
+    assert "ivr_health_status" not in answer.text
