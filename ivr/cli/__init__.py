@@ -36,6 +36,7 @@ SUBCOMMANDS = [
     ("asterisk_cmd", "asterisk"),
     ("asterisk_cmd", "render"),
     ("asterisk_cmd", "agents"),
+    ("cluster_cmd", "cluster"),
     ("bench_cmd", "bench"),
     ("bench_data_cmd", "data", "bench"),
     ("bench_cmd", "bench_preview"),
