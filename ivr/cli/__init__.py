@@ -39,6 +39,7 @@ SUBCOMMANDS = [
     ("cluster_cmd", "cluster"),
     ("bench_cmd", "bench"),
     ("bench_data_cmd", "data", "bench"),
+    ("cluster_cmd", "bench_cluster", "bench"),
     ("bench_cmd", "bench_preview"),
     ("demo_cmd", "demo"),
     ("users_cmd", "users"),

@@ -6,6 +6,7 @@
     ivr cluster status [--json]       each node as the dispatcher sees it, its rules, agents, calls
     ivr cluster node NAME kill|cut|mend|start    a fault on one node of the lab, or its return
     ivr cluster down                  the lab gone: namespaces, processes, mounts (files kept)
+    ivr bench cluster                 the dispatcher's cost and what more nodes give (a lab of its own)
 """
 from __future__ import annotations
 
@@ -122,3 +123,32 @@ def down(lab_name: str) -> None:
     gone = lab.down()
     click.echo(f"cluster lab {lab_name} down: {len(gone)} namespace(s) deleted"
                + (f" ({', '.join(gone)})" if gone else "") + f"; files kept in {lab.files.folder}")
+
+
+@click.command("cluster")
+@click.option("--rates", default="50,100,150,200,300,400", show_default=True,
+              help="the ramp's rates (calls/s); each way stops at its first step with a failed call")
+@click.option("--step-seconds", type=float, default=5.0, show_default=True)
+@click.option("--talk-ms", type=int, default=200, show_default=True)
+@click.option("--answer-timeout-ms", type=int, default=5000, show_default=True)
+@click.option("--results-dir", type=click.Path(file_okay=False), default=None,
+              help="where the JSON goes [bench/results]")
+@click.option("--name", "lab_name", default="bench", show_default=True, help="the benchmark lab's name")
+def bench_cluster(rates: str, step_seconds: float, talk_ms: int, answer_timeout_ms: int,
+                  results_dir: str | None, lab_name: str) -> None:
+    """The dispatcher's cost: the highest rate with no failed call straight to one node and
+    through Kamailio to 1, 2 and 3 nodes, with the CPU each spends per call (root; a lab of its
+    own, taken down at the end). Run it when `uptime` shows a low load."""
+    from ivr.cli.bench_cmd import _rates
+    from ivr.cluster import bench, bench_report
+
+    config = bench.Config(rates=_rates(rates), step_seconds=step_seconds, talk_ms=talk_ms,
+                          answer_timeout_ms=answer_timeout_ms, lab=lab_name)
+    if results_dir:
+        config.results_dir = Path(results_dir)
+    doc = bench.run(_settings(), config)
+    doc["summary"] = bench_report.summary(doc)
+    path = bench.write_results(doc, config.results_dir)
+    for line in bench_report.table(doc):
+        click.echo(line)
+    click.echo(f"results: {path}")

@@ -61,13 +61,13 @@ def read_calls(text: str) -> dict[str, CallRecord]:
     return calls
 
 
-_FRONT = re.compile(r"ivr-(?P<kind>dispatch|retry|node-silent|no-more-nodes|no-node|node-down|node-up)"
+_FRONT = re.compile(r"ivr-(?P<kind>dispatch|retry|node-silent|no-more-nodes|no-node|every-node-out|node-down|node-up)"
                     r"(?: callid=(?P<callid>\S+))?(?: node=(?:sip:)?(?P<node>[0-9.]+)(?::\d+)?)? at=(?P<at>[0-9.]+)")
 
 
 @dataclass
 class FrontEvent:
-    kind: str       # dispatch, retry, node-silent, no-more-nodes, no-node, node-down, node-up
+    kind: str       # dispatch, retry, node-silent, no-more-nodes, no-node, every-node-out, node-down, node-up
     at: float
     call_id: str = ""
     node: str = ""  # a node's address
@@ -81,7 +81,7 @@ class FrontLog:
 
     def tries(self, call_id: str) -> list[FrontEvent]:
         """The nodes an INVITE was sent to, first and then each retry."""
-        return [e for e in self.events if e.call_id == call_id and e.kind in ("dispatch", "retry")]
+        return [e for e in self.events if e.call_id == call_id and e.kind in ("dispatch", "every-node-out", "retry")]
 
     def first_node(self, call_id: str) -> str:
         tries = self.tries(call_id)
@@ -104,15 +104,18 @@ def read_front(text: str) -> FrontLog:
 
 class Carrier:
     """SIPp as the carrier in the lab's carrier namespace, placing ``calls`` calls at ``rate``
-    per second to ``number`` through Kamailio, each ``talk_ms`` long, in the background."""
+    per second to ``number`` through Kamailio (``front``), each ``talk_ms`` long, in the
+    background. ``answer_timeout_ms`` fails a call whose answer (or any reply) is that late.
+    The benchmark also sends from Kamailio's own namespace straight to a node (``port``)."""
 
     def __init__(self, namespace: str, carrier_address: str, front: tuple[str, int], workdir: Path, *,
                  number: str = "12345", calls: int = 10, rate: float = 2.0, talk_ms: int = 3000,
-                 caller: str = "13900000001", timeout: float = 120) -> None:
+                 caller: str = "13900000001", timeout: float = 120, port: int = CARRIER_PORT,
+                 answer_timeout_ms: int | None = None) -> None:
         self.namespace, self.address, self.front = namespace, carrier_address, front
         self.workdir = Path(workdir)
         self.number, self.calls, self.rate, self.talk_ms = number, calls, rate, talk_ms
-        self.caller, self.timeout = caller, timeout
+        self.caller, self.timeout, self.port, self.answer_timeout_ms = caller, timeout, port, answer_timeout_ms
         self.tag = f"carrier-{int(time.time() * 1000)}"
         self.log_file = self.workdir / f"{self.tag}.calls.log"
         self.proc: subprocess.Popen | None = None
@@ -122,12 +125,14 @@ class Carrier:
         self.log_file.write_text("")
         argv = [sipp_binary(), f"{self.front[0]}:{self.front[1]}", "-sf", str(SCENARIOS / "cluster_call.xml"),
                 "-s", self.number, "-key", "caller", self.caller, "-i", self.address,
-                "-p", str(CARRIER_PORT), "-m", str(self.calls), "-r", str(self.rate),
+                "-p", str(self.port), "-m", str(self.calls), "-r", str(self.rate),
                 "-l", str(self.calls), "-d", str(self.talk_ms), "-nostdin",
                 "-trace_logs", "-log_file", str(self.log_file),
                 "-trace_stat", "-stf", str(self.workdir / f"{self.tag}.stat.csv"),
                 "-trace_err", "-error_file", str(self.workdir / f"{self.tag}.errors.log"),
                 "-timeout", f"{int(self.timeout)}s", "-timeout_error"]
+        if self.answer_timeout_ms:
+            argv += ["-recv_timeout", str(int(self.answer_timeout_ms))]
         with (self.workdir / f"{self.tag}.sipp.out").open("wb") as out:
             self.proc = subprocess.Popen(netns.exec_argv(self.namespace, argv), stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir,

@@ -42,12 +42,12 @@ def read_layout(site: Path) -> Cluster:
 
 def prepare(settings: Settings, site: Path, kamailio_dir: Path, paths: kamailio.Paths,
             homes: dict[str, NodeHome], centre_data: Path, *, lab: bool = False,
-            check: bool = True) -> tuple[Cluster, Path]:
+            log_calls: bool = False, check: bool = True) -> tuple[Cluster, Path]:
     """Kamailio's files (checked with ``kamailio -c`` when ``check``), the centre's secrets (kept
     in ``centre_data``, made once) copied to every node, and every node's site files.
-    ``lab``: Kamailio logs to stderr and logs each call it dispatches."""
+    ``lab``: Kamailio logs to stderr; ``log_calls``: a line for each INVITE it dispatches."""
     cluster = read_layout(site)
-    files = kamailio.render(cluster, carrier_networks(site), paths, log_stderr=lab, log_calls=lab)
+    files = kamailio.render(cluster, carrier_networks(site), paths, log_stderr=lab, log_calls=log_calls)
     config = kamailio.write(files, kamailio_dir)[0]
     if check:
         kamailio.check(config)

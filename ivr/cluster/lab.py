@@ -112,8 +112,11 @@ class ClusterLab:
         return self.files.carrier_file.read_text().strip()
 
     # --- up --------------------------------------------------------------------------------
-    def up(self, nodes: int = 3, site: Path | None = None, database_url: str | None = None) -> Cluster:
-        """Build the lab: from ``site`` (a site folder with a cluster.yaml) or ``nodes`` generated."""
+    def up(self, nodes: int = 3, site: Path | None = None, database_url: str | None = None,
+           log_calls: bool = True) -> Cluster:
+        """Build the lab: from ``site`` (a site folder with a cluster.yaml) or ``nodes`` generated.
+        ``log_calls``: Kamailio logs each INVITE it dispatches (what the failover test reads;
+        the benchmark leaves it out)."""
         netns.require_root()
         if netns.existing(self.name):
             raise ClusterError(f"cluster lab {self.name!r} is already up (namespaces "
@@ -121,7 +124,7 @@ class ClusterLab:
         cluster, carrier = self._write_site(nodes, site, database_url or LAB_DATABASE)
         try:
             self._build_network(cluster, carrier)
-            self._render(cluster)
+            self._render(cluster, log_calls)
             for node in cluster.nodes:
                 self.start_node(node.name)
             self.start_kamailio()
@@ -165,10 +168,10 @@ class ClusterLab:
             netns.plug(namespace, lan, f"p{i}", address, prefix)
         log.info("cluster.network_up", lab=self.name, machines=len(machines), prefix=prefix)
 
-    def _render(self, cluster: Cluster) -> None:
+    def _render(self, cluster: Cluster, log_calls: bool) -> None:
         homes = {n.name: self.files.node(n.name) for n in cluster.nodes}
         deploy.prepare(self.settings, self.files.site, self.files.kamailio, self.files.kamailio_paths,
-                       homes, self.files.centre, lab=True)
+                       homes, self.files.centre, lab=True, log_calls=log_calls)
         self._prompts(load_rules(self.settings.rules_path), list(homes.values()))
 
     def _prompts(self, rules, homes: list[NodeHome]) -> None:

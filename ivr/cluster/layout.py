@@ -61,6 +61,7 @@ class Cluster:
     kamailio_port: int = 5060
     dispatch: str = "call_load"
     probe_every: int = 1          # seconds between OPTIONS probes of each node
+    down_after: int = 3           # silences in a row (probes or calls) that take a node out
     reply_timeout_ms: int = 1000  # a node silent this long for an INVITE: the next node is tried
     answer_timeout: int = 40      # seconds from a node's first reply to its answer (parallel lines ring)
     workers: int = 4              # Kamailio's UDP worker processes
@@ -177,7 +178,7 @@ def load_cluster(trunks_dir: Path | str) -> Cluster | None:
         raise ClusterError(_message(path, problems))
     c = _Checker(src, problems)
     c.mapping((), {"cluster"}, {"cluster"})
-    c.mapping(("cluster",), {"kamailio", "dispatch", "nodes", "database", "probe_every",
+    c.mapping(("cluster",), {"kamailio", "dispatch", "nodes", "database", "probe_every", "down_after",
                              "reply_timeout_ms", "answer_timeout", "workers"},
               {"kamailio", "nodes", "database"})
     c.mapping(("cluster", "kamailio"), {"address", "port"}, {"address"})
@@ -196,7 +197,7 @@ def load_cluster(trunks_dir: Path | str) -> Cluster | None:
         why = database_problem(database) if isinstance(database, str) else "expected a database URL"
         if why:
             c.add(("cluster", "database"), why)
-    limits = {"probe_every": (1, 1, 60), "reply_timeout_ms": (1000, 100, 10000),
+    limits = {"probe_every": (1, 1, 60), "down_after": (3, 1, 10), "reply_timeout_ms": (1000, 100, 10000),
               "answer_timeout": (40, 5, 300), "workers": (4, 1, 64)}
     timing = {key: _whole(c, ("cluster", key), c.get(("cluster", key)), *bounds)
               for key, bounds in limits.items()}

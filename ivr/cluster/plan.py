@@ -32,7 +32,7 @@ def layout_yaml(cluster: Cluster) -> str:
     """``cluster`` written as a ``cluster.yaml`` (:func:`ivr.cluster.layout.load_cluster` reads it back)."""
     data = {"cluster": {
         "kamailio": {"address": cluster.kamailio_address, "port": cluster.kamailio_port},
-        "dispatch": cluster.dispatch, "probe_every": cluster.probe_every,
+        "dispatch": cluster.dispatch, "probe_every": cluster.probe_every, "down_after": cluster.down_after,
         "reply_timeout_ms": cluster.reply_timeout_ms, "answer_timeout": cluster.answer_timeout,
         "workers": cluster.workers,
         "nodes": [{"name": n.name, "address": n.address, "port": n.port, "weight": n.weight,

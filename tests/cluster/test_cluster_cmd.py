@@ -46,7 +46,7 @@ def test_render_refuses_sqlite_and_a_one_box_site(site, tmp_path, capsys):
     (site / "cluster.yaml").write_text(text)
     assert main(["cluster", "render", "--trunks", str(site), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
-    assert "cluster.yaml:29: cluster.database: SQLite cannot be a cluster's database" in err
+    assert "cluster.yaml:30: cluster.database: SQLite cannot be a cluster's database" in err
     (site / "cluster.yaml").unlink()
     assert main(["cluster", "render", "--trunks", str(site), "--out", str(tmp_path / "o")]) == 1
     assert "the site is one box" in capsys.readouterr().err

@@ -138,6 +138,26 @@ def test_only_the_carrier_starts_a_call(lab):
         assert done.returncode == 0, f"{part} -> {target}: not refused with 403\n{done.stdout[-2000:]}"
 
 
+def test_calls_go_on_when_every_node_is_out(lab):
+    """Every node taken out of the calls' set (as a machine too loaded to answer probes in time
+    would be): the last resort, every node in turn, still answers the callers."""
+    ctl = lab.files.kamailio_paths.ctl_socket
+    seen = len(_front(lab).events)
+    kamailio.kamcmd(ctl, "dispatcher.set_state", "d", "1", "all")  # disabled: not probed, stays out
+    try:
+        with _carrier(lab, calls=6, rate=3, talk_ms=500) as carrier:
+            carrier.wait()
+    finally:
+        kamailio.kamcmd(ctl, "dispatcher.set_state", "ap", "1", "all")
+    records = carrier.records()
+    assert {r.outcome for r in records.values()} == {"ended"}, records
+    assert len({r.node for r in records.values()}) >= 2  # in turn over the nodes
+    out = [e for e in _front(lab).events[seen:] if e.kind == "every-node-out"]
+    assert len(out) == 6
+    for node in lab.cluster().nodes:
+        assert _wait_state(lab, node.name, active=True)
+
+
 def test_a_node_killed_under_load(lab):
     before = _pids(lab)
     dead = lab.cluster().node("node1")

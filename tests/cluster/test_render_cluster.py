@@ -87,6 +87,10 @@ def test_what_the_front_promises(site):
     assert 'modparam("tm", "fr_timer", 1000)' in cfg and "ds_next_dst()" in cfg
     assert 't_check_status("5[0-9][0-9]")' in cfg and "t_branch_timeout()" in cfg
     assert "record_route();" in cfg
+    # a node out after 3 silences in a row; with every node out, every node in turn rather than an error
+    assert 'modparam("dispatcher", "ds_probing_threshold", 3)' in cfg and 'ds_mark_dst("tp")' in cfg
+    assert 'ds_select_dst("2", "4")' in cfg
+    assert len(re.findall(r"(?m)^2 sip:10\.12\.1\.1[123]:5060 0 0 duid=node[123]$", listed)) == 3
     # only the carrier's addresses start calls
     assert 'is_in_subnet("$si", "192.0.2.0/24")' in cfg and 'sl_send_reply("403", "Forbidden")' in cfg
     weight = kamailio.render(dataclasses.replace(cluster, dispatch="weight"), ("192.0.2.0/24",), PRODUCTION)
