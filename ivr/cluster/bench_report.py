@@ -14,11 +14,12 @@ WAYS = ("direct", "front1", "front2", "front3")
 
 
 def cpu_per_call(doc: dict) -> dict[str, dict[str, float | None]]:
-    """Per way: Kamailio's and the Asterisks' CPU milliseconds per call placed, over every step."""
-    calls = {(s["way"], s["rate"]): s["placed"] for s in doc.get("steps", [])}
+    """Per way: Kamailio's and the Asterisks' CPU milliseconds per call placed, over the steps
+    that passed (a saturated step's backlog and retries would count against the calls twice)."""
+    calls = {(s["way"], s["rate"]): s["placed"] for s in doc.get("steps", []) if s["passed"]}
     out: dict[str, dict[str, float | None]] = {}
     for way in WAYS:
-        spent = [c for c in doc.get("cpu", []) if c["way"] == way]
+        spent = [c for c in doc.get("cpu", []) if c["way"] == way and (c["way"], c["rate"]) in calls]
         placed = sum(calls.get((c["way"], c["rate"]), 0) for c in spent)
         out[way] = {part: (round(1000 * sum(c["cpu_seconds"][part] for c in spent) / placed, 3)
                            if placed else None) for part in ("kamailio", "asterisk")}
