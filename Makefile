@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test unit bench install asterisk browser prompts softphones postgresql kamailio clean
+.PHONY: demo test unit bench bench-cluster install asterisk browser prompts softphones postgresql kamailio clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ unit: install prompts postgresql kamailio
 
 bench: install asterisk prompts
 	$(BIN)/ivr bench
+
+# the dispatcher's cost: straight to one node against through Kamailio to 1, 2 and 3 (root; a lab of its own)
+bench-cluster: install asterisk prompts kamailio
+	$(BIN)/ivr bench cluster
 
 clean:
 	rm -rf $(VENV) build *.egg-info
