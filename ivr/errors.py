@@ -12,6 +12,7 @@
     ├── StoreError                the database cannot be reached or migrated
     │   └── SchemaTooNew          the database was migrated by a newer engine than this one
     ├── AsteriskError             Asterisk could not be installed, started, stopped or reached
+    ├── ClusterError              a cluster's layout is unusable, or its lab cannot be built or reached
     ├── SettingsError             an IVR_* setting holds a value it may not hold (names it)
     ├── AccountError              a staff account cannot be added or changed as asked
     │   └── LoginRefused          a login was refused (wrong name or password, disabled, throttled)
@@ -106,6 +107,11 @@ class SettingsError(IvrError):
 
 class AsteriskError(IvrError):
     """Asterisk could not be installed, started, stopped or reached."""
+
+
+class ClusterError(IvrError):
+    """trunks/cluster.yaml cannot be used (every problem with its line), or the cluster's lab
+    (namespaces, Kamailio, the nodes) cannot be built, reached or taken down."""
 
 
 class AccountError(IvrError):

@@ -19,7 +19,8 @@ OFFSET="${IVR_E2E_PORT_OFFSET:-0}"
 
 # the longest end-to-end files (about half of their time), kept apart from the rest
 FIRST=(tests/e2e/test_rules_lifecycle_e2e.py tests/e2e/test_demo.py tests/e2e/test_surges_e2e.py
-       tests/e2e/test_supervision_e2e.py tests/e2e/test_desk_e2e.py tests/e2e/test_faults_e2e.py)
+       tests/e2e/test_supervision_e2e.py tests/e2e/test_desk_e2e.py tests/e2e/test_faults_e2e.py
+       tests/cluster/test_failover_e2e.py)
 
 logs=$(mktemp -d -t ivr-tests.XXXXXX)
 trap 'rm -rf "$logs"' EXIT

@@ -4,8 +4,10 @@ routing_rules.yaml says *where calls go*; these files say *how Asterisk reaches 
 
 - ``carrier.yaml``: the carrier trunk, a PJSIP peer matched by source address (type=identify).
 - ``departments.yaml``: the outbound trunk to departments' own lines (parallel destinations).
-- ``lab.yaml`` (the site file): SIP and RTP listening addresses, and static agent contacts so
-  SIPp can answer for agents. A production site leaves ``agents`` empty: softphones register.
+- ``lab.yaml`` (the site file): SIP and RTP listening addresses, this Asterisk's name
+  (``system_name``, its own on every node of a cluster: :mod:`ivr.cluster`), and static agent
+  contacts so SIPp can answer for agents. A production site leaves ``agents`` empty: softphones
+  register.
 
 Every problem is reported with its file, line and field, all at once.
 """
@@ -25,6 +27,8 @@ CODECS = ("alaw", "ulaw", "gsm", "g722", "opus")
 REPO_TRUNKS = Path(__file__).resolve().parent.parent.parent / "trunks"
 _SIP_URI = re.compile(r"^sip:(?:[A-Za-z0-9_.+\-]+@)?[A-Za-z0-9.\-]+(?::\d{1,5})?$")
 _ENDPOINT_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# Asterisk's systemname: the prefix of every UNIQUEID and Linkedid it makes (docs/cluster.md)
+SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Site:
     rtp_start: int = 10000
     rtp_end: int = 20000
     agent_contacts: dict[str, str] = field(default_factory=dict)  # agent id -> static contact
+    system_name: str = "ivr12345"       # asterisk.conf systemname: each node of a cluster its own
 
 
 class _Checker:
@@ -194,7 +199,7 @@ def load_site(trunks_dir: Path | str, agent_ids: set[str] | None = None) -> Site
         src = _read(lab, problems)
         if src:
             c = _Checker(src, problems)
-            c.mapping((), {"sip", "rtp", "agents"})
+            c.mapping((), {"sip", "rtp", "agents", "system_name"})
             c.mapping(("sip",), {"bind", "port"})
             c.mapping(("rtp",), {"start", "end"})
             bind = c.get(("sip", "bind"))
@@ -205,6 +210,13 @@ def load_site(trunks_dir: Path | str, agent_ids: set[str] | None = None) -> Site
             site_kw["rtp_end"] = c.port(("rtp", "end"), 20000)
             if site_kw["rtp_start"] >= site_kw["rtp_end"]:
                 c.add(("rtp",), "start must be below end")
+            name = c.get(("system_name",))
+            if name is not None:
+                if isinstance(name, str) and SYSTEM_NAME.match(name):
+                    site_kw["system_name"] = name
+                else:
+                    c.add(("system_name",), f"{name!r} is not a system name (a lower-case letter, "
+                                            "then up to 15 lower-case letters, digits or _)")
             agents = c.get(("agents",)) or {}
             if not isinstance(agents, dict):
                 c.add(("agents",), "expected a mapping of agent id to sip: contact")
@@ -231,13 +243,15 @@ def load_site(trunks_dir: Path | str, agent_ids: set[str] | None = None) -> Site
 
 def write_lab_trunks(folder: Path, *, sip_port: int, rtp: tuple[int, int], department_port: int,
                      agent_ports: Mapping[str, int], source: Path | None = None,
-                     tls_port: int | None = None, carrier_port: int | None = None) -> Path:
+                     tls_port: int | None = None, carrier_port: int | None = None,
+                     carrier_match: tuple[str, ...] | None = None) -> Path:
     """Trunk files for an Asterisk on loopback played by SIPp (tests, the demo, the benchmark):
     the repository's carrier trunk and softphones' settings as they are, its departments' trunk
     pointed at the SIPp standing in for the departments' lines, and a ``lab.yaml`` with the SIP
     and RTP ports and a static contact per agent (``agent_ports``: agent id -> the SIPp port
     answering for it; agents left out register from softphones). Softphones get TLS only with a
-    ``tls_port`` of the lab's own (the repository's 5061 is a machine-wide default)."""
+    ``tls_port`` of the lab's own (the repository's 5061 is a machine-wide default).
+    ``carrier_match``: where the lab's carrier calls from (the cluster's lab: its own namespace)."""
     import yaml
 
     source = Path(source) if source else REPO_TRUNKS
@@ -246,6 +260,8 @@ def write_lab_trunks(folder: Path, *, sip_port: int, rtp: tuple[int, int], depar
     carrier = yaml.safe_load((source / "carrier.yaml").read_text(encoding="utf-8"))
     if carrier_port is not None:  # the SIPp standing in for citizens' phones answers callbacks there
         carrier["carrier"]["callback"] = f"sip:127.0.0.1:{int(carrier_port)}"
+    if carrier_match is not None:
+        carrier["carrier"]["match"] = list(carrier_match)
     (folder / "carrier.yaml").write_text(yaml.safe_dump(carrier, allow_unicode=True), encoding="utf-8")
     if (source / "phones.yaml").exists():
         phones = yaml.safe_load((source / "phones.yaml").read_text(encoding="utf-8"))
