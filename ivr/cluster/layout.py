@@ -4,11 +4,11 @@ A site folder (``trunks/``, or ``IVR_TRUNKS``) says how Asterisk reaches the wor
 centre runs on more than one machine, its ``cluster.yaml`` says where each piece is:
 
     cluster:
-      kamailio: {address: 10.12.1.10, port: 5060}   # where the carrier sends citizens' calls
+      kamailio: {address: 10.11.1.10, port: 5060}   # where the carrier sends citizens' calls
       dispatch: call_load                            # or weight
       nodes:
-        - {name: node1, address: 10.12.1.11, weight: 1, max_calls: 200}
-      database: postgresql+psycopg://ivr@10.12.1.5/ivr
+        - {name: node1, address: 10.11.1.11, weight: 1, max_calls: 200}
+      database: postgresql+psycopg://ivr@10.11.1.5/ivr
 
 The carrier's own addresses stay in ``carrier.yaml`` (``match``): in a cluster Kamailio takes
 citizens' INVITEs from those only, and each node's carrier endpoint is identified as Kamailio's
@@ -32,7 +32,7 @@ SQLITE_REFUSED = (
     "SQLite cannot be a cluster's database: it is one file on one machine's disk, which the "
     "other machines cannot open, whose locks hold only between processes of that machine, and "
     "which goes down with that machine, taking the work orders with it. Name a PostgreSQL "
-    "server every node and the centre reach, e.g. postgresql+psycopg://ivr@10.12.1.5/ivr "
+    "server every node and the centre reach, e.g. postgresql+psycopg://ivr@10.11.1.5/ivr "
     "(docs/cluster.md says how it is kept highly available)")
 
 

@@ -20,9 +20,9 @@ def _site(tmp_path, text: str):
 def test_the_shipped_example_reads_back(tmp_path):
     shutil.copyfile(EXAMPLE, tmp_path / "cluster.yaml")
     cluster = load_cluster(tmp_path)
-    assert cluster.kamailio_address == "10.12.1.10" and cluster.kamailio_port == 5060
+    assert cluster.kamailio_address == "10.11.1.10" and cluster.kamailio_port == 5060
     assert [n.name for n in cluster.nodes] == ["node1", "node2", "node3"]
-    assert cluster.nodes[0] == Node("node1", "10.12.1.11", 5060, 1, 300)
+    assert cluster.nodes[0] == Node("node1", "10.11.1.11", 5060, 1, 300)
     assert cluster.algorithm == 10 and cluster.database_url.startswith("postgresql+psycopg://")
     assert check_network(cluster, ("127.0.0.1",)) == []
 

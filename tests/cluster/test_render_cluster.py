@@ -90,7 +90,7 @@ def test_what_the_front_promises(site):
     # a node out after 3 silences in a row; with every node out, every node in turn rather than an error
     assert 'modparam("dispatcher", "ds_probing_threshold", 3)' in cfg and 'ds_mark_dst("tp")' in cfg
     assert 'ds_select_dst("2", "4")' in cfg
-    assert len(re.findall(r"(?m)^2 sip:10\.12\.1\.1[123]:5060 0 0 duid=node[123]$", listed)) == 3
+    assert len(re.findall(r"(?m)^2 sip:10\.11\.1\.1[123]:5060 0 0 duid=node[123]$", listed)) == 3
     # only the carrier's addresses start calls
     assert 'is_in_subnet("$si", "192.0.2.0/24")' in cfg and 'sl_send_reply("403", "Forbidden")' in cfg
     weight = kamailio.render(dataclasses.replace(cluster, dispatch="weight"), ("192.0.2.0/24",), PRODUCTION)
@@ -110,8 +110,8 @@ def test_each_node_renders_its_own_asterisk(site, tmp_path, name):
     rules = dataclasses.replace(load_rules(RULES_FILE), sha256="0" * 63 + "1")
     trunks = write_node_site(site, cluster, cluster.node("node2"), tmp_path / "node2")
     node_site = load_site(trunks, set(rules.agents))
-    assert node_site.system_name == "node2" and node_site.sip_bind == "10.12.1.12"
-    assert node_site.carrier.match == ("10.12.1.10/32",)
+    assert node_site.system_name == "node2" and node_site.sip_bind == "10.11.1.12"
+    assert node_site.carrier.match == ("10.11.1.10/32",)
     secrets = Secrets(ami_user="ivr-engine", ami_secret="TEST-AMI-SECRET",
                       agent_passwords={a: f"TEST-SECRET-{a}" for a in rules.agents},
                       console_ami_secret="TEST-AMI-SECRET-console")
