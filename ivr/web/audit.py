@@ -16,7 +16,7 @@ from ivr.quality_sheet import load_sheet
 from ivr.store.audit import AuditStore
 from ivr.store.users import User
 from ivr.web import labels
-from ivr.web.auth import page
+from ivr.web.auth import client_address, page
 from ivr.web.render import error_page, render
 
 PAGE_SIZE = 500
@@ -32,7 +32,7 @@ def access_log(console) -> AccessLog:
 
 
 def address_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request)
 
 
 def record(request: Request, user: User, action: str, what: str, result: str) -> Response | None:
