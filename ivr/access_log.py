@@ -9,7 +9,12 @@ A line is appended under an exclusive ``flock`` (``O_APPEND``, then ``fsync``), 
 ``ivr web`` running side by side keep one chain. Each append also moves the log's *head* (last
 number and hash) in the database (:class:`ivr.store.audit.AuditStore`): a chain alone cannot show
 that its last entries were cut off, the head kept elsewhere can. ``ivr recordings access-log
-verify`` checks both and names the first line that breaks.
+verify`` checks both and names the first line that breaks: a file whose end lies beyond the
+database's head (entries appended without the console) is a problem as much as one cut short.
+
+The chain is keyed (HMAC-SHA256, :mod:`ivr.core.hash_chain`) with a secret in
+``<data_dir>/secrets/access-log.key``, created (mode 0600) at the first entry: someone who can
+rewrite the file and the head together still cannot produce entries that check.
 """
 from __future__ import annotations
 
@@ -37,6 +42,34 @@ log = get_logger("ivr.access_log")
 
 def log_path(data_dir: Path) -> Path:
     return Path(data_dir) / "audit" / "access-log.jsonl"
+
+
+def key_path(path: Path) -> Path:
+    """The chain's key beside the data folder's other secrets (``<data_dir>/secrets``)."""
+    return Path(path).parent.parent / "secrets" / "access-log.key"
+
+
+def load_key(path: Path, create: bool) -> bytes | None:
+    """The chain's key for the log at ``path``; made (0600, folder 0700) when ``create``."""
+    where = key_path(path)
+    try:
+        return bytes.fromhex(where.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        if not create:
+            return None
+    except ValueError:
+        raise AuditError(f"the access log's key {where} is damaged") from None
+    where.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = os.urandom(32)
+    try:
+        fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made meanwhile by another process: use theirs
+        return load_key(path, create=False)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key.hex() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return key
 
 
 @dataclass
@@ -71,7 +104,7 @@ class AccessLog:
             with open(self.lock_path, "a") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 last = self._last()
-                entry = hash_chain.seal(fields, last[0] + 1, last[1])
+                entry = hash_chain.seal(fields, last[0] + 1, last[1], load_key(self.path, create=True))
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
                 try:
                     os.write(fd, (hash_chain.dumps(entry) + "\n").encode("utf-8"))
@@ -111,7 +144,7 @@ class AccessLog:
         """Follow the chain from the first line, then compare its end with the database's head."""
         try:
             with open(self.path, encoding="utf-8", errors="replace") as handle:
-                chain = hash_chain.check(line.rstrip("\n") for line in handle)
+                chain = hash_chain.check((line.rstrip("\n") for line in handle), load_key(self.path, create=False))
         except FileNotFoundError:
             chain = hash_chain.Check()
         except OSError as err:
@@ -125,6 +158,12 @@ class AccessLog:
                                 f"entries {chain.last_seq + 1}..{seq} were removed from the end")
             elif seq == chain.last_seq and digest != chain.last_hash:
                 problems.append(f"entry {seq}, the last one, is not the one the database recorded")
+            elif seq < chain.last_seq:
+                problems.append(f"the database's head is entry {seq}, the file goes on to entry {chain.last_seq}: "
+                                f"entries {seq + 1}..{chain.last_seq} were not written by the console")
+        elif chain.last_seq and self.heads is not None:
+            problems.append(f"the database has no head, the file has {chain.last_seq} entries: "
+                            "they were not written by the console")
         return Verified(chain, head, problems)
 
     # --- internals -----------------------------------------------------------------------------
