@@ -83,7 +83,7 @@ async def route(agi: AgiSession, ctx: AgiContext) -> None:
     if dialled_from_env(env) is None:
         ivr_line = await agi.get_variable(dv.LINE)
     call = call_from_env(env, ivr_line)
-    log = agi.log.bind(line=preview(call.line, 32), caller=preview(call.caller, 40))
+    log = agi.log.bind(line=preview(call.line, 32))  # the call id (bound by the session) names the call, never the caller
     try:
         rules = ctx.rules.rules
         now = ctx.clock()
