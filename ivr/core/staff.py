@@ -62,6 +62,12 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def sees_whole_numbers(role: Role) -> bool:
+    """Whether ``role`` sees citizens' numbers whole: agents (on their own calls, the only ones
+    they can open), supervisors and auditors need them; nothing an admin does needs them."""
+    return role is not Role.ADMIN
+
+
 def throttle_keys(name: str, address: str) -> tuple[str, str, str]:
     """The counts a login attempt is held against: the address, the name from that address, and
     the name from anywhere (last: not applied from the person's usual addresses)."""
