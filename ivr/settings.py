@@ -47,6 +47,8 @@ class Settings:
     callback_per_day: int = 3     # IVR_CALLBACK_PER_DAY: callbacks dialled per number per day (ivr.core.callbacks)
     trusted_proxies: tuple[str, ...] = ()  # IVR_TRUSTED_PROXIES: addresses whose X-Forwarded-For counts; none
     web_max_connections: int = 200  # IVR_WEB_MAX_CONNECTIONS: the console's open connections (then 503)
+    call_log_keep_days: int = 180   # IVR_CALL_LOG_KEEP_DAYS: routed calls (the preview's 90 days at least)
+    order_numbers_keep_days: int = 1095  # IVR_ORDER_NUMBERS_KEEP_DAYS: the archive period: then numbers removed
 
     def secure(self) -> None:
         """Make the data and recordings folders (and a SQLite database) readable by the engine's
@@ -87,6 +89,8 @@ class Settings:
             callback_per_day=int(number(env, "IVR_CALLBACK_PER_DAY", 3, 1, 50)),
             trusted_proxies=_networks(env, "IVR_TRUSTED_PROXIES"),
             web_max_connections=int(number(env, "IVR_WEB_MAX_CONNECTIONS", 200, 10, 100_000)),
+            call_log_keep_days=int(number(env, "IVR_CALL_LOG_KEEP_DAYS", 180, 90, 36_500)),
+            order_numbers_keep_days=int(number(env, "IVR_ORDER_NUMBERS_KEEP_DAYS", 1095, 90, 36_500)),
         )
 
     def __repr__(self) -> str:
