@@ -60,7 +60,7 @@ ACCESS = {
 }
 
 ACTION = {"search": "查询", "order": "查看工单", "play": "播放", "seek": "拖动播放", "download": "下载", "hold": "设置保全",
-          "release": "解除保全", "score": "质检评分", "export": "导出日志", "view": "查看"}
+          "release": "解除保全", "score": "质检评分", "export": "导出日志", "erase": "删除号码", "view": "查看"}
 
 NAV = {"wallboard": "大屏", "supervision": "督办", "orders": "工单", "recordings": "录音调听",
        "access_log": "访问日志", "notices": "热点播报", "callbacks": "回拨"}
