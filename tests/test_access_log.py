@@ -121,3 +121,36 @@ def test_the_chain_is_keyed_with_a_private_key_so_a_rewrite_with_its_head_is_fou
     journal.path.write_text("".join(hash_chain.dumps(e) + "\n" for e in rewritten))
     AuditStore(store.engine, store.tz).set_head(NAME, 5, prev, T0)
     assert not journal.verify().ok
+
+
+def test_verify_goes_on_from_a_checkpoint_and_notices_an_edit_before_it(journal):
+    fill(journal, 3)
+    first = journal.verify()
+    assert first.ok and first.checkpoint.lines == 3
+    fill(journal, 2)
+    calls: list[int] = []
+    import ivr.core.hash_chain as chain_module
+    original = chain_module.digest
+
+    def counting(entry, key=None):
+        calls.append(entry["seq"])
+        return original(entry, key)
+
+    chain_module.digest = counting
+    try:
+        again = journal.verify(first.checkpoint)
+    finally:
+        chain_module.digest = original
+    assert again.ok and again.chain.last_seq == 5 and again.chain.entries == 5
+    assert sorted(set(calls)) == [4, 5]                       # only the new entries were checked
+    text = journal.path.read_text().replace('"what":"12345-20200601-000001"', '"what":"12345-20200601-000009"')
+    journal.path.write_text(text)
+    assert not journal.verify(again.checkpoint).ok             # the bytes before changed: checked whole
+
+
+def test_entries_are_paged_from_the_newest(journal):
+    fill(journal, 5)
+    assert [e["seq"] for e in journal.entries(2)] == [5, 4]
+    assert [e["seq"] for e in journal.entries(2, before=4)] == [3, 2]
+    rows = list(journal.csv_rows())
+    assert len(rows) == 6 and rows[0].startswith("seq,at,user")

@@ -69,17 +69,20 @@ class Check:
     last_seq: int = 0
     last_hash: str = GENESIS
     problems: list[str] = field(default_factory=list)
+    keyed: bool = False           # a keyed entry was seen: every later one must be keyed
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def check(lines: Iterable[str], key: bytes | None = None) -> Check:
-    """Follow the chain through ``lines`` (line 1 first); every break is named with its line."""
-    result = Check()
-    expected_seq, expected_prev, keyed = 1, GENESIS, False
-    for number, line in enumerate(lines, start=1):
+def check(lines: Iterable[str], key: bytes | None = None, after: Check | None = None, first_line: int = 1) -> Check:
+    """Follow the chain through ``lines`` (line ``first_line`` first); every break is named with its
+    line. ``after``: the check of the lines before these (an incremental check goes on from it)."""
+    result = Check(entries=after.entries, last_seq=after.last_seq, last_hash=after.last_hash) if after else Check()
+    expected_seq, expected_prev = result.last_seq + 1, result.last_hash
+    keyed = bool(after and after.keyed)
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             result.problems.append(f"line {number}: empty line inside the log")
             continue
@@ -115,4 +118,5 @@ def check(lines: Iterable[str], key: bytes | None = None) -> Check:
                                    "(that entry was edited, or an entry was removed and renumbered)")
         expected_seq, expected_prev = seq + 1, stated
         result.last_seq, result.last_hash = seq, stated
+    result.keyed = keyed
     return result

@@ -57,6 +57,7 @@ ACCESS = {
     "title": "录音访问日志", "export": "导出 CSV", "seq": "序号", "at": "时间", "user": "用户", "role": "角色",
     "address": "来源地址", "action": "操作", "what": "对象", "result": "结果",
     "chain_ok": "哈希链完整：{n} 条记录，最后一条 #{seq}。", "chain_broken": "哈希链校验失败：", "empty": "还没有访问记录。",
+    "older": "更早的记录",
 }
 
 ACTION = {"search": "查询", "order": "查看工单", "play": "播放", "seek": "拖动播放", "download": "下载", "hold": "设置保全",
