@@ -76,7 +76,8 @@ def retention_job(settings, store: TicketStore, clock: Clock):
 
 def numbers_job(settings, store: TicketStore, clock: Clock) -> dict[str, int] | None:
     """Citizens' numbers past their retention periods removed from the database
-    (IVR_CALL_LOG_KEEP_DAYS, IVR_ORDER_NUMBERS_KEEP_DAYS), each store's count logged."""
+    (IVR_CALL_LOG_KEEP_DAYS, IVR_ORDER_NUMBERS_KEEP_DAYS) and Asterisk's rotated logs and queue
+    logs after IVR_LOGS_KEEP_DAYS, each store's count logged."""
     from ivr.store.number_retention import sweep_numbers
 
     logger = get_logger("ivr.scheduler")
@@ -88,6 +89,11 @@ def numbers_job(settings, store: TicketStore, clock: Clock) -> dict[str, int] | 
     if any(counts.values()):
         logger.info("retention.numbers", call_log_days=settings.call_log_keep_days,
                     order_days=settings.order_numbers_keep_days, **counts)
+    from ivr.asterisk.layout import Layout
+    from ivr.log_retention import remove_rotated_logs
+
+    counts["asterisk_logs"] = len(remove_rotated_logs(Layout.from_settings(settings).log,
+                                                      settings.logs_keep_days, clock()))
     return counts
 
 

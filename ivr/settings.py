@@ -49,6 +49,7 @@ class Settings:
     web_max_connections: int = 200  # IVR_WEB_MAX_CONNECTIONS: the console's open connections (then 503)
     call_log_keep_days: int = 180   # IVR_CALL_LOG_KEEP_DAYS: routed calls (the preview's 90 days at least)
     order_numbers_keep_days: int = 1095  # IVR_ORDER_NUMBERS_KEEP_DAYS: the archive period: then numbers removed
+    logs_keep_days: int = 180     # IVR_LOGS_KEEP_DAYS: Asterisk's rotated logs and queue logs
 
     def secure(self) -> None:
         """Make the data and recordings folders (and a SQLite database) readable by the engine's
@@ -91,6 +92,7 @@ class Settings:
             web_max_connections=int(number(env, "IVR_WEB_MAX_CONNECTIONS", 200, 10, 100_000)),
             call_log_keep_days=int(number(env, "IVR_CALL_LOG_KEEP_DAYS", 180, 90, 36_500)),
             order_numbers_keep_days=int(number(env, "IVR_ORDER_NUMBERS_KEEP_DAYS", 1095, 90, 36_500)),
+            logs_keep_days=int(number(env, "IVR_LOGS_KEEP_DAYS", 180, 7, 36_500)),
         )
 
     def __repr__(self) -> str:

@@ -48,3 +48,21 @@ def test_the_scheduler_runs_it_and_the_periods_are_settings(store, tmp_path):
     settings = Settings.from_env({"IVR_DATA_DIR": str(tmp_path / "var"), "IVR_CALL_LOG_KEEP_DAYS": "90"})
     assert (settings.call_log_keep_days, settings.order_numbers_keep_days) == (90, 1095)
     assert build_scheduler(store, lambda: NOW, run_now=False, settings=settings).get_job(NUMBERS_JOB) is not None
+
+
+def test_asterisks_rotated_logs_go_after_their_period_but_never_the_live_ones(tmp_path):
+    import os
+
+    from ivr.log_retention import remove_rotated_logs
+
+    folder = tmp_path / "log"
+    folder.mkdir()
+    old = (NOW - timedelta(days=200)).timestamp()
+    for name in ("queue_log", "queue_log.1", "queue_log.2.gz", "messages.log", "messages.log.3.gz",
+                 "security.log.1", "notes.txt"):
+        (folder / name).write_text("13912345678")
+        os.utime(folder / name, (old, old))
+    (folder / "queue_log.3.gz").write_text("recent")
+    assert remove_rotated_logs(folder, 180, NOW) == ["messages.log.3.gz", "queue_log.2.gz", "security.log.1"]
+    assert sorted(p.name for p in folder.iterdir()) == ["messages.log", "notes.txt", "queue_log", "queue_log.1",
+                                                         "queue_log.3.gz"]
