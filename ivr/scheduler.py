@@ -3,6 +3,7 @@ With IVR_RECORDINGS_KEEP_DAYS set, a second job removes recordings past that per
 (:mod:`ivr.retention`; never those under a legal hold). Two jobs look after the recordings' disk:
 every hour the leftovers of failed steps are removed (:mod:`ivr.recordings.leftovers`), and
 every minute its free space is held against IVR_RECORDINGS_MIN_FREE_MB (:class:`SpaceWatch`).
+Every hour citizens' numbers past their periods leave the database (:func:`numbers_job`).
 
 The decision is pure (:func:`ivr.core.workflow.sweep_steps`); :meth:`TicketStore.sweep` applies
 it order by order; this module only runs that on a timer. ``build_scheduler(store, clock)`` gives
@@ -27,6 +28,8 @@ RETENTION_JOB = "ivr.recordings.retention"
 RETENTION_INTERVAL_S = 3600.0
 LEFTOVERS_JOB = "ivr.recordings.leftovers"
 LEFTOVERS_INTERVAL_S = 3600.0   # like the retention: the manifest is read whole each time
+NUMBERS_JOB = "ivr.privacy.retention"
+NUMBERS_INTERVAL_S = 3600.0
 SPACE_JOB = "ivr.recordings.space"
 SPACE_INTERVAL_S = 60.0
 SPACE_REPEAT_S = 600.0   # while the space stays low, the warning is logged again this often
@@ -69,6 +72,29 @@ def retention_job(settings, store: TicketStore, clock: Clock):
     except (IvrError, OSError, ValueError) as err:
         logger.error("retention.failed", error=str(err))
         return None
+
+
+def numbers_job(settings, store: TicketStore, clock: Clock) -> dict[str, int] | None:
+    """Citizens' numbers past their retention periods removed from the database
+    (IVR_CALL_LOG_KEEP_DAYS, IVR_ORDER_NUMBERS_KEEP_DAYS) and Asterisk's rotated logs and queue
+    logs after IVR_LOGS_KEEP_DAYS, each store's count logged."""
+    from ivr.store.number_retention import sweep_numbers
+
+    logger = get_logger("ivr.scheduler")
+    try:
+        counts = sweep_numbers(store.engine, clock(), settings.call_log_keep_days, settings.order_numbers_keep_days)
+    except IvrError as err:
+        logger.error("retention.numbers_failed", error=str(err))
+        return None
+    if any(counts.values()):
+        logger.info("retention.numbers", call_log_days=settings.call_log_keep_days,
+                    order_days=settings.order_numbers_keep_days, **counts)
+    from ivr.asterisk.layout import Layout
+    from ivr.log_retention import remove_rotated_logs
+
+    counts["asterisk_logs"] = len(remove_rotated_logs(Layout.from_settings(settings).log,
+                                                      settings.logs_keep_days, clock()))
+    return counts
 
 
 def leftovers_job(settings):
@@ -130,4 +156,6 @@ def build_scheduler(store: TicketStore, clock: Clock, *, interval_s: float = DEF
         scheduler.add_job(leftovers_job, "interval", seconds=LEFTOVERS_INTERVAL_S, args=(settings,),
                           id=LEFTOVERS_JOB, **once)
         scheduler.add_job(SpaceWatch(settings), "interval", seconds=SPACE_INTERVAL_S, id=SPACE_JOB, **once)
+        scheduler.add_job(numbers_job, "interval", seconds=NUMBERS_INTERVAL_S, args=(settings, store, clock),
+                          id=NUMBERS_JOB, **once)
     return scheduler

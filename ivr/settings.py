@@ -6,6 +6,7 @@ the variable, what it holds and what it may hold, never a traceback or a silent 
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -44,6 +45,11 @@ class Settings:
     callback_ring: float = 30.0   # IVR_CALLBACK_RING: seconds the citizen's phone rings on each try
     recordings_min_free_mb: float = 1024.0  # IVR_RECORDINGS_MIN_FREE_MB: warn under this free space
     callback_per_day: int = 3     # IVR_CALLBACK_PER_DAY: callbacks dialled per number per day (ivr.core.callbacks)
+    trusted_proxies: tuple[str, ...] = ()  # IVR_TRUSTED_PROXIES: addresses whose X-Forwarded-For counts; none
+    web_max_connections: int = 200  # IVR_WEB_MAX_CONNECTIONS: the console's open connections (then 503)
+    call_log_keep_days: int = 180   # IVR_CALL_LOG_KEEP_DAYS: routed calls (the preview's 90 days at least)
+    order_numbers_keep_days: int = 1095  # IVR_ORDER_NUMBERS_KEEP_DAYS: the archive period: then numbers removed
+    logs_keep_days: int = 180     # IVR_LOGS_KEEP_DAYS: Asterisk's rotated logs and queue logs
 
     def secure(self) -> None:
         """Make the data and recordings folders (and a SQLite database) readable by the engine's
@@ -82,6 +88,11 @@ class Settings:
             callback_ring=number(env, "IVR_CALLBACK_RING", 30.0, 5.0, 120.0),
             recordings_min_free_mb=number(env, "IVR_RECORDINGS_MIN_FREE_MB", 1024.0, 1.0, 999_999.0),
             callback_per_day=int(number(env, "IVR_CALLBACK_PER_DAY", 3, 1, 50)),
+            trusted_proxies=_networks(env, "IVR_TRUSTED_PROXIES"),
+            web_max_connections=int(number(env, "IVR_WEB_MAX_CONNECTIONS", 200, 10, 100_000)),
+            call_log_keep_days=int(number(env, "IVR_CALL_LOG_KEEP_DAYS", 180, 90, 36_500)),
+            order_numbers_keep_days=int(number(env, "IVR_ORDER_NUMBERS_KEEP_DAYS", 1095, 90, 36_500)),
+            logs_keep_days=int(number(env, "IVR_LOGS_KEEP_DAYS", 180, 7, 36_500)),
         )
 
     def __repr__(self) -> str:
@@ -169,6 +180,21 @@ def _days(env: Mapping[str, str], name: str) -> int | None:
     if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 36_500:
         raise SettingsError(name, value, "a whole number of days from 1 to 36500 (unset: keep for ever)")
     return int(value)
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (10.0.0.0/8); unset: none."""
+    value = _raw(env, name)
+    if value is None:
+        return ()
+    found = []
+    for part in (p.strip() for p in value.split(",")):
+        try:
+            found.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingsError(name, value, "IP addresses or networks separated by commas, "
+                                             "such as 127.0.0.1,10.0.0.0/8 (unset: trust no proxy)") from None
+    return tuple(found)
 
 
 def _clock(env: Mapping[str, str], name: str) -> str | None:

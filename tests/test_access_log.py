@@ -83,3 +83,74 @@ def test_a_log_that_cannot_be_written_refuses(tmp_path):
     with pytest.raises(AuditError, match="cannot write the access log"):
         AccessLog(blocked / "access-log.jsonl").append(at=T0, user="u", role="auditor", address="a",
                                                        action="play", what="w", result="ok")
+
+
+def test_a_forged_entry_appended_with_a_valid_chain_is_found(journal):
+    """Appended after the last entry, with a seq and prev that follow: the database's head lags."""
+    from ivr.core import hash_chain
+
+    fill(journal)
+    last = json.loads(journal.path.read_text().splitlines()[-1])
+    forged = hash_chain.seal({"at": T0.isoformat(), "user": "chen", "role": "auditor", "address": "10.0.0.7",
+                              "action": "play", "what": "nothing", "result": "ok"}, 6, last["hash"])
+    with open(journal.path, "a") as handle:
+        handle.write(hash_chain.dumps(forged) + "\n")
+    problems = journal.verify().problems
+    assert any("not keyed after keyed entries" in p for p in problems)
+    assert any("were not written by the console" in p for p in problems)
+
+
+def test_the_chain_is_keyed_with_a_private_key_so_a_rewrite_with_its_head_is_found(journal, store):
+    """Rewriting the whole file and the head together, without the key, does not check."""
+    from ivr.access_log import key_path
+    from ivr.core import hash_chain
+
+    fill(journal)
+    key = key_path(journal.path)
+    assert key.exists() and key.stat().st_mode & 0o777 == 0o600
+    entries = [json.loads(line) for line in journal.path.read_text().splitlines()]
+    prev, rewritten = hash_chain.GENESIS, []
+    for entry in entries:
+        fields = {k: v for k, v in entry.items() if k not in hash_chain.CHAIN_FIELDS}
+        fields["user"] = "zhou"
+        sealed = hash_chain.seal(fields, entry["seq"], prev)
+        sealed["mac"] = hash_chain.KEYED                # claims to be keyed, hashed without the key
+        sealed["hash"] = hash_chain.digest({**sealed, "mac": None})
+        rewritten.append(sealed)
+        prev = sealed["hash"]
+    journal.path.write_text("".join(hash_chain.dumps(e) + "\n" for e in rewritten))
+    AuditStore(store.engine, store.tz).set_head(NAME, 5, prev, T0)
+    assert not journal.verify().ok
+
+
+def test_verify_goes_on_from_a_checkpoint_and_notices_an_edit_before_it(journal):
+    fill(journal, 3)
+    first = journal.verify()
+    assert first.ok and first.checkpoint.lines == 3
+    fill(journal, 2)
+    calls: list[int] = []
+    import ivr.core.hash_chain as chain_module
+    original = chain_module.digest
+
+    def counting(entry, key=None):
+        calls.append(entry["seq"])
+        return original(entry, key)
+
+    chain_module.digest = counting
+    try:
+        again = journal.verify(first.checkpoint)
+    finally:
+        chain_module.digest = original
+    assert again.ok and again.chain.last_seq == 5 and again.chain.entries == 5
+    assert sorted(set(calls)) == [4, 5]                       # only the new entries were checked
+    text = journal.path.read_text().replace('"what":"12345-20200601-000001"', '"what":"12345-20200601-000009"')
+    journal.path.write_text(text)
+    assert not journal.verify(again.checkpoint).ok             # the bytes before changed: checked whole
+
+
+def test_entries_are_paged_from_the_newest(journal):
+    fill(journal, 5)
+    assert [e["seq"] for e in journal.entries(2)] == [5, 4]
+    assert [e["seq"] for e in journal.entries(2, before=4)] == [3, 2]
+    rows = list(journal.csv_rows())
+    assert len(rows) == 6 and rows[0].startswith("seq,at,user")

@@ -17,7 +17,7 @@ MAX_LINES = 400
 CORE_MAY_IMPORT = {"__future__", "dataclasses", "datetime", "enum", "typing", "re", "difflib",
                    "unicodedata", "zoneinfo", "collections", "math", "functools", "itertools",
                    "pydantic", "yaml", "ivr.core", "ivr.errors", "ivr.dialplan_variables",
-                   "hashlib", "json",  # hashing and JSON text: computation, no I/O
+                   "hashlib", "hmac", "json",  # hashing, keyed hashing and JSON text: computation, no I/O
                    "holidays"}  # the statutory holiday calendar: computation (ivr.core.statutory)
 
 

@@ -32,6 +32,7 @@ from ivr.agi.server import AgiSession, Handler
 from ivr.agi.stats import AgiStats
 from ivr.clock import Clock, system_clock
 from ivr.core import callbacks as cb
+from ivr.core.masking import mask_number
 from ivr.core.notices import Notice, announce
 from ivr.core.routing import Call, decide
 from ivr.core.rules import Rules
@@ -83,7 +84,8 @@ async def route(agi: AgiSession, ctx: AgiContext) -> None:
     if dialled_from_env(env) is None:
         ivr_line = await agi.get_variable(dv.LINE)
     call = call_from_env(env, ivr_line)
-    log = agi.log.bind(line=preview(call.line, 32), caller=preview(call.caller, 40))
+    # the call's id (bound by the session) names the call; the caller only masked (ivr.core.masking)
+    log = agi.log.bind(line=preview(call.line, 32), caller=mask_number(preview(call.caller, 40)))
     try:
         rules = ctx.rules.rules
         now = ctx.clock()

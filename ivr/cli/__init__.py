@@ -56,6 +56,7 @@ SUBCOMMANDS = [
     ("quality_cmd", "quality"),
     ("notices_cmd", "notices"),
     ("callbacks_cmd", "callbacks"),
+    ("privacy_cmd", "privacy"),
 ]
 
 

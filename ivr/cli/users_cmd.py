@@ -66,7 +66,7 @@ def passwd(name: str, password_stdin: bool) -> None:
 @click.argument("name")
 def disable(name: str) -> None:
     """Stop NAME from logging in; their open sessions end at the next request."""
-    user = _users().disable(name)
+    user = _users().disable(name, command_context().now())
     click.echo(f"disabled {user.name}")
 
 

@@ -62,6 +62,19 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def sees_whole_numbers(role: Role) -> bool:
+    """Whether ``role`` sees citizens' numbers whole: agents (on their own calls, the only ones
+    they can open), supervisors and auditors need them; nothing an admin does needs them."""
+    return role is not Role.ADMIN
+
+
+def throttle_keys(name: str, address: str) -> tuple[str, str, str]:
+    """The counts a login attempt is held against: the address, the name from that address, and
+    the name from anywhere (last: not applied from the person's usual addresses)."""
+    name, address = name[:60], address[:60]
+    return f"addr:{address}", f"user:{name}@{address}", f"user:{name}"
+
+
 def failures_now(failures: int, last_failure_at: datetime | None, now: datetime) -> int:
     """The failures that still count at ``now`` (all forgiven a while after the last one)."""
     if last_failure_at is None or now - last_failure_at >= FORGET_AFTER:

@@ -4,8 +4,14 @@ The console and ``ivr users`` both go through :class:`UserStore`. The rules (rol
 throttle arithmetic) are pure, in :mod:`ivr.core.staff`; this module keeps their state in the
 ticket database, so a restart neither forgets a throttled address nor revives a disabled user.
 
-``session_epoch`` grows whenever a password changes or a user is disabled: a session signed
-with an older epoch is no longer honoured (:meth:`UserStore.active`).
+``session_epoch`` grows whenever a password changes or a user is disabled, and the user's open
+sessions on the server end in the same transaction (:mod:`ivr.store.console_sessions`).
+
+Logging in is throttled per address, per name from that address, and per name from anywhere
+*except* the addresses the person usually logs in from: a stranger who knows a login name slows
+down every guess at it, but cannot keep its owner out of their own desk. The Argon2 check runs
+outside any write transaction (on SQLite every transaction takes the writer's lock), and the
+failures that no longer count are pruned as new ones are written.
 """
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -22,8 +28,9 @@ from ivr.core import staff
 from ivr.core.staff import Role
 from ivr.errors import AccountError, LoginRefused
 from ivr.logs import get_logger
+from ivr.store.console_sessions import ConsoleSessions, end_all
 from ivr.store.models import LoginFailureRow, UserRow
-from ivr.store.sessions import transaction
+from ivr.store.sessions import session_of, transaction
 
 REFUSED = "登录名或密码不正确"  # the same words whether the name or the password was wrong
 
@@ -48,6 +55,7 @@ class UserStore:
         self._hasher = hasher or PasswordHasher()
         self._dummy = self._hasher.hash("a password nobody has")  # equal work for unknown names
         self._log = get_logger("ivr.users")
+        self.sessions = ConsoleSessions(engine)
 
     def add(self, name: str, role: str, password: str, now: datetime, phone: str | None = None,
             agents: set[str] | None = None) -> User:
@@ -80,15 +88,17 @@ class UserStore:
             row = _row(session, name)
             row.password_hash = self._hasher.hash(password)
             row.password_changed_at, row.session_epoch = now, row.session_epoch + 1
-            self._log.info("user.password", user=name)
+            ended = end_all(session, name, now, "password")
+            self._log.info("user.password", user=name, sessions_ended=ended)
             return _user(row)
 
-    def disable(self, name: str) -> User:
+    def disable(self, name: str, now: datetime | None = None) -> User:
         """The user can no longer log in, and their live sessions stop at the next request."""
         with self._transaction() as session:
             row = _row(session, name)
             row.disabled, row.session_epoch = True, row.session_epoch + 1
-            self._log.info("user.disabled", user=name)
+            ended = end_all(session, name, now or row.password_changed_at, "disabled")
+            self._log.info("user.disabled", user=name, sessions_ended=ended)
             return _user(row)
 
     def list(self) -> list[User]:
@@ -107,34 +117,52 @@ class UserStore:
             return None
         return user
 
-    def authenticate(self, name: str, password: str, address: str, now: datetime) -> User:
-        """The user, if ``password`` is theirs and neither they nor ``address`` must wait.
+    def session_user(self, token: str, now: datetime) -> User | None:
+        """The user of the console session ``token``, if it is open and they may still use it."""
+        row = self.sessions.user_row(token, now)
+        return None if row is None else _user(row)
 
-        Raises :class:`LoginRefused` (with ``wait_seconds`` when throttled). Each failure counts
-        against the name and the address; a success clears the name's count.
+    def authenticate(self, name: str, password: str, address: str, now: datetime) -> User:
+        """The user, if ``password`` is theirs and no throttle applies to this attempt.
+
+        Raises :class:`LoginRefused` (with ``wait_seconds`` when throttled). A failure counts
+        against the address, the name from that address and the name; a success clears the
+        name's counts. The name's own count is not applied from the person's usual addresses.
         """
-        keys = [f"user:{name[:100]}", f"addr:{address[:100]}"]
-        with self._transaction() as session:
+        keys = staff.throttle_keys(name, address)
+        usual = self.sessions.usual_address(name, address, now)
+        with session_of(self._sessions, "staff") as session:  # reads only: no writer's lock held
             counts = {k: session.get(LoginFailureRow, k) for k in keys}
-            wait = max(staff.blocked_for(r.failures, r.last_failure_at, now) if r else 0
-                       for r in counts.values())
-            if wait:
-                self._log.warning("login.throttled", user=name, address=address, wait=wait)
-                raise LoginRefused(f"登录失败次数过多，请 {wait} 秒后再试", wait_seconds=wait)
             row = session.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
-            if self._verify(row, password) and row is not None and not row.disabled:
-                if counts[keys[0]] is not None:
-                    session.delete(counts[keys[0]])
-                self._log.info("login.ok", user=name, address=address)
-                return _user(row)
-            for key, failure in counts.items():
+        applied = [k for k in keys if not (usual and k == keys[-1])]
+        wait = max(staff.blocked_for(r.failures, r.last_failure_at, now) if (r := counts[k]) else 0
+                   for k in applied)
+        if wait:
+            self._log.warning("login.throttled", user=name, address=address, wait=wait)
+            raise LoginRefused(f"登录失败次数过多，请 {wait} 秒后再试", wait_seconds=wait)
+        if self._verify(row, password) and row is not None and not row.disabled:
+            with self._transaction() as session:
+                session.execute(delete(LoginFailureRow).where(LoginFailureRow.key.in_(keys[1:])))
+            self._log.info("login.ok", user=name, address=address)
+            return _user(row)
+        with self._transaction() as session:
+            for key in keys:
+                failure = session.get(LoginFailureRow, key)
                 if failure is None:
                     session.add(LoginFailureRow(key=key, failures=1, last_failure_at=now))
                 else:
                     failure.failures = staff.failures_now(failure.failures, failure.last_failure_at, now) + 1
                     failure.last_failure_at = now
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.last_failure_at < now - staff.FORGET_AFTER))
         self._log.warning("login.refused", user=name, address=address)
         raise LoginRefused(REFUSED)
+
+    def prune_failures(self, now: datetime) -> int:
+        """Remove the failed logins that no longer count; returns how many."""
+        with self._transaction() as session:
+            result = session.execute(delete(LoginFailureRow).where(
+                LoginFailureRow.last_failure_at < now - staff.FORGET_AFTER))
+            return result.rowcount or 0
 
     def _verify(self, row: UserRow | None, password: str) -> bool:
         if len(password) > staff.MAX_PASSWORD:

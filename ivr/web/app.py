@@ -38,6 +38,7 @@ from ivr.web import audit, callbacks, metrics, notices, replay, replay_actions, 
 from ivr.web.hub import EventHub
 from ivr.web.render import STATIC, environment, error_page
 from ivr.web.security import MAX_BODY_WORDS, BodyTooLarge, Guard
+from ivr.web.server_limits import uvicorn_options
 from ivr.web.session import SessionCookies, load_or_create_secret
 
 log = get_logger("ivr.web")
@@ -146,7 +147,7 @@ async def serve_web(settings: Settings, store: TicketStore, rules, hub: EventHub
     config = uvicorn.Config(app, host=host or settings.web_host,
                             port=settings.web_port if port is None else port, log_config=None,
                             access_log=False, lifespan="off", timeout_graceful_shutdown=3,
-                            server_header=False)
+                            server_header=False, **uvicorn_options(settings))
     server = _Server(config)
 
     async def serving() -> None:

@@ -5,7 +5,7 @@ cannot be written the access is refused (an access that leaves no trace must not
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from ivr.access_log import AccessLog, log_path
@@ -16,7 +16,7 @@ from ivr.quality_sheet import load_sheet
 from ivr.store.audit import AuditStore
 from ivr.store.users import User
 from ivr.web import labels
-from ivr.web.auth import page
+from ivr.web.auth import client_address, page
 from ivr.web.render import error_page, render
 
 PAGE_SIZE = 500
@@ -32,7 +32,7 @@ def access_log(console) -> AccessLog:
 
 
 def address_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request)
 
 
 def record(request: Request, user: User, action: str, what: str, result: str) -> Response | None:
@@ -65,12 +65,18 @@ def _matcher(query):
 
 @page(Role.AUDITOR)
 def access_page(request: Request, user: User) -> Response:
+    """A page of the log (``?before=SEQ``: the older ones), and the chain checked incrementally:
+    from where this console's last check stopped, if the bytes it covered are unchanged."""
     console = request.app.state.console
     journal = access_log(console)
-    verified = journal.verify()
-    return render(request, "access_log.html", entries=journal.entries(PAGE_SIZE, _matcher(request.query_params)),
-                  verified=verified, shown={k: request.query_params.get(k, "") for k in ("user", "action")},
-                  limit=PAGE_SIZE)
+    verified = journal.verify(getattr(request.app.state, "access_checkpoint", None))
+    request.app.state.access_checkpoint = verified.checkpoint
+    before = request.query_params.get("before", "")
+    before_seq = int(before) if before.isdigit() and len(before) < 12 else None
+    entries = journal.entries(PAGE_SIZE, _matcher(request.query_params), before=before_seq)
+    older = entries[-1]["seq"] if len(entries) >= PAGE_SIZE and isinstance(entries[-1].get("seq"), int) else None
+    return render(request, "access_log.html", entries=entries, verified=verified, older=older,
+                  shown={k: request.query_params.get(k, "") for k in ("user", "action")}, limit=PAGE_SIZE)
 
 
 @page(Role.AUDITOR)
@@ -81,9 +87,18 @@ def access_csv(request: Request, user: User) -> Response:
     if refused:
         return refused
     stamp = console.now().strftime("%Y%m%d-%H%M%S")
-    return Response(access_log(console).csv_text(matcher).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="access-log-{stamp}.csv"',
-                             "Cache-Control": "no-store"})
+    rows = access_log(console).csv_rows(matcher)
+    return StreamingResponse(_with_bom(rows),  # the file is read as it is sent (in a worker thread) media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="access-log-{stamp}.csv"',
+                                      "Cache-Control": "no-store"})
+
+
+def _with_bom(rows):
+    """UTF-8 with a byte-order mark, which spreadsheets need to read Chinese."""
+    first = True
+    for row in rows:
+        yield (b"\xef\xbb\xbf" if first else b"") + row.encode("utf-8")
+        first = False
 
 
 routes = [

@@ -2,8 +2,9 @@
 
 Every route of the console is wrapped by :func:`page`, which in this order
 
-1. finds the logged-in user (the signed session names a user and the account's session
-   epoch; a disabled user or a changed password ends the session) — none: to the login page;
+1. finds the logged-in user: the signed cookie carries a session token, and the session held on
+   the server (:mod:`ivr.store.console_sessions`) decides; logging out, a password change or
+   disabling the user ends it there, so an old cookie opens nothing — none: to the login page;
 2. checks the role — a role the page is not for gets a small 403 page, nothing else;
 3. on POST, reads the form (bounded by :mod:`ivr.web.security`) and checks the CSRF token,
    from the form's hidden ``csrf`` field or htmx's ``X-CSRF-Token`` header — missing or wrong: 403;
@@ -56,13 +57,20 @@ def csrf_ok(request: Request, form: dict[str, str]) -> bool:
 
 async def current_user(request: Request) -> User | None:
     session = request.scope.get("session") or {}
-    name, epoch = session.get("user"), session.get("epoch")
-    if not isinstance(name, str) or not isinstance(epoch, int):
+    token = session.get("sid")
+    if not isinstance(token, str):
         return None
-    user = await run_in_threadpool(request.app.state.console.users.active, name, epoch)
+    console = request.app.state.console
+    user = await run_in_threadpool(console.users.session_user, token, console.now())
     if user is None:
-        session.clear()  # disabled, or the password changed: this session is over
+        session.clear()  # logged out, expired, disabled, or the password changed: this session is over
     return user
+
+
+def client_address(request: Request) -> str:
+    """The address of the person asking: the peer's, or the one a trusted proxy forwarded
+    (uvicorn honours ``X-Forwarded-For`` only from ``IVR_TRUSTED_PROXIES``)."""
+    return request.client.host if request.client else "unknown"
 
 
 def page(*roles: Role) -> Callable[[Handler], Callable]:
@@ -96,10 +104,21 @@ def to_login(request: Request) -> Response:
 
 
 def log_in(request: Request, user: User) -> None:
-    """A fresh session for ``user`` (a new CSRF token: nothing from before the login carries over)."""
+    """A fresh session for ``user``, held on the server (a new CSRF token: nothing from before the
+    login carries over). Blocks on the database: call it from a worker thread."""
+    console = request.app.state.console
+    token = console.users.sessions.open(user.name, user.session_epoch, client_address(request), console.now())
     request.session.clear()
-    request.session.update({"user": user.name, "epoch": user.session_epoch,
-                            "csrf": secrets.token_urlsafe(32)})
+    request.session.update({"sid": token, "user": user.name, "csrf": secrets.token_urlsafe(32)})
+
+
+def log_out(request: Request) -> None:
+    """End this session on the server and forget the cookie (blocks: a worker thread)."""
+    token = request.session.get("sid")
+    if isinstance(token, str):
+        console = request.app.state.console
+        console.users.sessions.end(token, console.now(), "logout")
+    request.session.clear()
 
 
 def home_of(user: User) -> str:

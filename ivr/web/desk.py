@@ -20,6 +20,7 @@ from ivr.errors import InvalidTransition, TicketError, TicketNotFound
 from ivr.store.ticket import Ticket
 from ivr.store.users import User
 from ivr.web import labels, order_form
+from ivr.web.audit import record
 from ivr.web.auth import page
 from ivr.web.render import error_page, render
 
@@ -138,7 +139,8 @@ def my_orders(request: Request, user: User) -> Response:
 @page(Role.AGENT)
 @own_order
 def desk_order(request: Request, user: User, console, ticket: Ticket) -> Response:
-    return show_desk(request, user, ticket.number)
+    refused = record(request, user, "order", ticket.number, "ok")  # the access log, as for replays
+    return refused or show_desk(request, user, ticket.number)
 
 
 @page(Role.AGENT)

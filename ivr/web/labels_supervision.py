@@ -57,10 +57,11 @@ ACCESS = {
     "title": "录音访问日志", "export": "导出 CSV", "seq": "序号", "at": "时间", "user": "用户", "role": "角色",
     "address": "来源地址", "action": "操作", "what": "对象", "result": "结果",
     "chain_ok": "哈希链完整：{n} 条记录，最后一条 #{seq}。", "chain_broken": "哈希链校验失败：", "empty": "还没有访问记录。",
+    "older": "更早的记录",
 }
 
-ACTION = {"search": "查询", "play": "播放", "seek": "拖动播放", "download": "下载", "hold": "设置保全",
-          "release": "解除保全", "score": "质检评分", "export": "导出日志", "view": "查看"}
+ACTION = {"search": "查询", "order": "查看工单", "play": "播放", "seek": "拖动播放", "download": "下载", "hold": "设置保全",
+          "release": "解除保全", "score": "质检评分", "export": "导出日志", "erase": "删除号码", "view": "查看"}
 
 NAV = {"wallboard": "大屏", "supervision": "督办", "orders": "工单", "recordings": "录音调听",
        "access_log": "访问日志", "notices": "热点播报", "callbacks": "回拨"}

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from ivr.errors import LoginRefused
 from ivr.store.users import User
 from ivr.web import labels
-from ivr.web.auth import csrf_ok, csrf_token, current_user, home_of, log_in, page, read_form
+from ivr.web.auth import client_address, csrf_ok, csrf_token, current_user, home_of, log_in, log_out, page, read_form
 from ivr.web.render import error_page, render
 
 MAX_NAME = 64
@@ -31,19 +31,19 @@ async def login(request: Request) -> Response:
     password = form.get("password", "")
     target = _next(form.get("next"))
     console = request.app.state.console
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     try:
         user = await run_in_threadpool(console.users.authenticate, name, password, address, console.now())
     except LoginRefused as refused:
         status = 429 if refused.wait_seconds else 401
         return render(request, "login.html", status=status, error=str(refused), username=name, next=target)
-    log_in(request, user)
+    await run_in_threadpool(log_in, request, user)
     return RedirectResponse(target or home_of(user), status_code=303)
 
 
 @page()
 def logout(request: Request, user: User) -> Response:
-    request.session.clear()
+    log_out(request)
     return RedirectResponse("/login", status_code=303)
 
 

@@ -1,5 +1,8 @@
 """Work orders for supervisors, auditors and admins: a list, and one order's history (read-only).
 
+Opening an order (the citizen's number, words and place) is written to the access log, like a
+replay: who, when, from where, which order. Admins see citizens' numbers masked.
+
 The supervisors' own pages (review, supervision list, wallboard) build on these later.
 """
 from __future__ import annotations
@@ -15,6 +18,7 @@ from ivr.core.staff import Role
 from ivr.errors import TicketError, TicketNotFound
 from ivr.store.ticket import Ticket
 from ivr.store.users import User
+from ivr.web.audit import record
 from ivr.web.auth import page
 from ivr.web.render import error_page, render
 from ivr.web.replay_flags import check_of
@@ -51,6 +55,9 @@ def order_in_address(handler):
 @page(*READERS)
 @order_in_address
 def order_page(request: Request, user: User, console, ticket: Ticket) -> Response:
+    refused = record(request, user, "order", ticket.number, "ok")  # who looked at a citizen's matter
+    if refused:
+        return refused
     article = console.kb.get(ticket.order.article) if ticket.order.article else None
     return render(request, "order.html", ticket=ticket, order=ticket.order, article=article,
                   departments=console.rules.departments, allowed=workflow.allowed(ticket.order),

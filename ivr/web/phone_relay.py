@@ -33,7 +33,7 @@ from ivr.web.auth import current_user
 
 log = get_logger("ivr.web.phone")
 
-RECHECK_S = 30.0          # seconds between checks that the agent may still use the phone
+RECHECK_S = 3.0           # seconds between checks that the agent may still use the phone
 MAX_FRAME = 64 * 1024     # bytes: a SIP message is a few kB
 REFUSED = 1008            # WebSocket close code "policy violation" (before accept: HTTP 403)
 

@@ -9,10 +9,12 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from ivr.core.masking import mask_number
+from ivr.core.staff import sees_whole_numbers
 from ivr.web import charts, labels
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -26,7 +28,16 @@ def environment(tz: tzinfo) -> Environment:
     def when(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return "—" if moment is None else moment.astimezone(tz).strftime(fmt)
 
+    @pass_context
+    def citizen(context, number: str | None) -> str:
+        """A citizen's number as the page's user may see it: masked for admins (and for no one)."""
+        user = context.get("user")
+        if not number or (user is not None and sees_whole_numbers(user.role)):
+            return number or ""
+        return mask_number(number)
+
     env.filters["when"] = when
+    env.filters["citizen"] = citizen
     env.globals.update(L=labels, T=labels.TEXT, E=labels.ERROR, charts=charts)
     return env
 

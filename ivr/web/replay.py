@@ -7,7 +7,8 @@ with who, from which address and the result; an access that cannot be logged is 
 The file served is the one the work order names, checked to lie inside the recordings directory
 (:func:`ivr.recordings.check_recording`): no part of a request ever becomes a path. Playing from
 the start (no ``Range``, or ``bytes=0-``) hashes the file and compares it with the manifest, so an
-altered recording is found when it is played; a seek (a range further on) is logged without.
+altered recording is found when it is played; a seek (a range further on) is held against the
+manifest (a removed recording is never served) without hashing the file again.
 Range requests are Starlette's ``FileResponse`` (206, 416 for a range past the end, 400 for a
 malformed one).
 """
@@ -120,17 +121,15 @@ def audio(request: Request, user: User, console, ticket: Ticket) -> Response:
         return record(request, user, "download" if download else "play", ticket.number, "no recording") or \
             error_page(request, 404, message=labels.CHECK["none"])
     start = _range_start(request.headers.get("range"))
-    if start and not download:  # a seek: the file was checked when the play began
-        try:
-            rel = recordings.relative_path(console.settings.recordings_dir, ticket.recording_path)
-        except recordings.ManifestError:
-            rel = ""
-        refused = record(request, user, "seek", f"{ticket.number} bytes {start}-", "ok" if rel else "outside")
+    if start and not download:  # a seek: held against the manifest like a play, not hashed again
+        checked = recordings.check_recording(console.settings.recordings_dir, ticket.recording_path, hashed=False)
+        refused = record(request, user, "seek", f"{ticket.number} bytes {start}-", checked.status)
         if refused:
             return refused
-        if not rel:
-            return error_page(request, 403, message=labels.CHECK["outside"])
-        return _file(console, rel, ticket, download)
+        if not checked.playable:
+            return error_page(request, 403 if checked.status == "outside" else 404,
+                              message=labels.CHECK[checked.status])
+        return _file(console, checked.path, ticket, download)
     checked = recordings.check_recording(console.settings.recordings_dir, ticket.recording_path)
     refused = record(request, user, "download" if download else "play", f"{ticket.number} {checked.path}",
                      checked.status)

@@ -3,6 +3,9 @@
 * Content-Security-Policy: scripts and styles only from the console's own static files (no
   inline script can run, so text that slipped past escaping still cannot execute), no framing,
   forms post only to the console.
+* ``Cache-Control: no-store`` on every response but the static files: nearly every page carries
+  a citizen's number, words or recording, none may be kept on a shared desk's disk, and after
+  logging out the browser's Back must ask the server again (which sends it to the login page).
 * A request body larger than :data:`MAX_BODY` is refused with 413 before it is read whole; each
   form field has its own, smaller limit, checked with a message next to the field.
 """
@@ -39,11 +42,14 @@ class Guard:
             await self.app(scope, receive, send)
             return
 
+        personal = not str(scope.get("path", "")).startswith("/static/")
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                known = {name for name, _ in message.get("headers", [])}
+                known = {name.lower() for name, _ in message.get("headers", [])}
+                extra = HEADERS + ([(b"cache-control", b"no-store")] if personal else [])
                 message["headers"] = list(message.get("headers", [])) + [
-                    (name, value) for name, value in HEADERS if name not in known]
+                    (name, value) for name, value in extra if name not in known]
             await send(message)
 
         length = dict(scope.get("headers", [])).get(b"content-length")

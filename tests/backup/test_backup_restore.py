@@ -103,7 +103,8 @@ def test_a_backup_restores_onto_an_empty_machine_and_says_what_the_original_says
     assert manifest.problems == []
     assert stat.S_IMODE((dest / "secrets").stat().st_mode) == 0o700
     assert {stat.S_IMODE(p.stat().st_mode) for p in (dest / "secrets").rglob("*") if p.is_file()} == {0o600}
-    assert set(manifest.secrets) == {"asterisk.json", "tls/asterisk.key"}
+    # the access log's key goes with it: the restored log must still verify
+    assert set(manifest.secrets) == {"asterisk.json", "tls/asterisk.key", "access-log.key"}
     assert not any(path.startswith("secrets/") for path in manifest.files)
 
     done = restore(empty.settings, dest, empty.trunks)
@@ -166,7 +167,7 @@ def test_a_backup_goes_into_an_empty_folder_and_names_where_its_secrets_went(mac
     done = original.ivr("backup", str(tmp_path / "b"), "--secrets-to", str(tmp_path / "vault"),
                         "--wait-recordings", "0")
     assert done.returncode == 0, done.stderr
-    assert "1 order(s) recorded after the copy" in done.stdout and "2 secret(s) in" in done.stdout
+    assert "1 order(s) recorded after the copy" in done.stdout and "3 secret(s) in" in done.stdout  # with the access log's key
     assert not (tmp_path / "b" / "secrets").exists()
     assert stat.S_IMODE((tmp_path / "vault").stat().st_mode) == 0o700
     check = original.ivr("restore", str(tmp_path / "b"), "--check")

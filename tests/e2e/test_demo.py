@@ -291,3 +291,19 @@ def test_demo_agents_complete_every_order_at_the_desk(demo_run):
 def test_demo_stops_everything_it_started(demo_run):
     assert demo_run["left"] == {"asterisk": False, "tcp": [], "udp": []}
     print(f"\nthe demo took {demo_run['seconds']:.0f} s")  # about 90 s on an idle 2-core box
+
+
+@pytest.mark.asterisk
+def test_no_log_the_demo_leaves_holds_a_callers_whole_number(demo_run):
+    """Engine, console and Asterisk: every log file of the run, at the levels the demo runs."""
+    folder = demo_run["folder"]
+    callers = {c["caller"] for c in demo_run["result"]["calls"] if len(c.get("caller") or "") >= 7}
+    assert callers
+    harness = (".calls.log", ".errors.log", ".sipp.out")   # SIPp's own records of the calls it made
+    logs = [p for p in folder.rglob("*") if p.is_file() and (p.suffix == ".log" or ".log." in p.name)
+            and not p.name.endswith(harness)]
+    assert any(p.name.startswith("engine") for p in logs) and any(p.name == "messages.log" for p in logs), logs
+    found = {str(p.relative_to(folder)): sorted(c for c in callers if c in p.read_text(errors="replace"))
+             for p in logs}
+    assert {k: v for k, v in found.items() if v} == {}
+    print(f"\n{len(logs)} log files, {len(callers)} callers' numbers: none whole")

@@ -207,3 +207,17 @@ def test_the_callbacks_list_says_in_chinese_why_a_number_was_joined_or_refused(w
 def surges_policy():
     from ivr.core.callbacks import CallbackPolicy
     return CallbackPolicy()
+
+
+def test_a_seek_into_a_recording_the_manifest_marks_removed_is_refused(world):
+    from ivr import recordings
+
+    ticket = world["made"]["recorded"][0]
+    rel = recordings.relative_path(world["settings"].recordings_dir, ticket.recording_path)
+    recordings.append_removal(world["settings"].recordings_dir, rel, NOW, "retention", "test")
+    client = as_user(world, "chen")
+    audio = f"/recordings/{ticket.number}/audio"
+    assert client.get(audio).status_code == 404
+    seek = client.get(audio, headers={"Range": "bytes=1-"})
+    assert seek.status_code == 404 and b"RIFF" not in seek.content and len(seek.content) < 5000
+    assert [(e["action"], e["result"]) for e in journal(world)][-2:] == [("play", "removed"), ("seek", "removed")]
