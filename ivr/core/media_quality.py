@@ -38,6 +38,8 @@ BPL_G711 = 25.1           # G.113 Appendix I: G.711 with packet loss concealment
 BURST_R = 1.0             # random loss (Asterisk's figures say nothing of bursts)
 CODEC_DELAY_MS = 10.0     # a G.711 frame's packetisation and look-ahead, roughly
 MOS_THRESHOLD = 3.6       # below it a call is marked poor (G.107 Table B.1: "many users dissatisfied")
+MAX_RTT_MS = 10_000.0     # a round trip above this is no measure: Asterisk reports 65536 s when the
+                          # phone's RTCP timestamps wrap (seen with baresip 1.0), so it counts as none
 SIDES = ("caller", "agent")  # the caller's leg (the citizen, through the trunk) and the agent's
 
 
@@ -101,7 +103,7 @@ def parse_quality(side: str, endpoint: str, text: str) -> LegFigures:
     return LegFigures(side=side, endpoint=endpoint, received=int(number("rxcount")), sent=int(number("txcount")),
                       lost_in=int(number("lp")), lost_out=int(number("rlp")),
                       jitter_in_ms=number("rxjitter") * 1000, jitter_out_ms=number("txjitter") * 1000,
-                      rtt_ms=number("rtt") * 1000)
+                      rtt_ms=rtt if (rtt := number("rtt") * 1000) <= MAX_RTT_MS else 0.0)
 
 
 def loss_share(lost: int, arrived: int) -> float:

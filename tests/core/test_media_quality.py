@@ -14,6 +14,8 @@ def test_asterisk_quality_text_is_read_field_by_field():
     assert (leg.received, leg.sent, leg.lost_in, leg.lost_out) == (1500, 1500, 0, 0)
     assert leg.jitter_in_ms == pytest.approx(0.5) and leg.rtt_ms == pytest.approx(1.0)
     assert parse_quality("agent", "a1", "lp=x;rxcount=-4;nonsense").received == 0
+    # baresip's RTCP as Asterisk 22 read it: a round trip of 65536 s is no round trip
+    assert parse_quality("agent", "agent2", "lp=0;rxcount=499;rtt=65535.999664").rtt_ms == 0.0
 
 
 def test_g107_reference_points():

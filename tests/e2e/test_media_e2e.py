@@ -13,6 +13,7 @@ import pytest
 from e2e import rtp_pcap
 from e2e.engine_process import running_engine, skip_queue_log_history
 from ivr.store import open_store, policy_for
+from ivr.web.media import media_marks
 
 pytestmark = pytest.mark.asterisk
 
@@ -21,6 +22,15 @@ def media_after(lab, database_url: str, hangup: dict):
     store = open_store(database_url, policy_for(lab.rules))
     try:
         return store.media_of_call(hangup["uniqueid"])
+    finally:
+        store.close()
+
+
+def wallboard_marks(lab, database_url: str) -> dict:
+    """(kind, name) -> mark, as the wallboard's media part computes them."""
+    store = open_store(database_url, policy_for(lab.rules))
+    try:
+        return {(m.kind, m.name): m for m in media_marks(store)}
     finally:
         store.close()
 
@@ -74,6 +84,8 @@ def test_ten_percent_loss_scores_under_3_6(clean_queues, tmp_path):
     assert check.caller_lost and check.caller_lost / (check.caller_lost + check.caller_packets) > 0.05, check
     assert check.mos is not None and check.mos < 3.6 and check.poor, check
     assert check.silent == (), check
+    marks = wallboard_marks(clean_queues, f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
+    assert marks[("agent", "agent1")].marked and marks[("trunk", check.trunk)].marked, marks
 
 
 def test_a_clean_sipp_call_scores_above_4(clean_queues, tmp_path):
@@ -82,3 +94,4 @@ def test_a_clean_sipp_call_scores_above_4(clean_queues, tmp_path):
     check, log = one_call(clean_queues, tmp_path, caller_audio=caller, agent_audio=agent, talk_ms=10000)
     assert check is not None, log[-3000:]
     assert check.silent == () and check.mos > 4.0, check
+    assert not any(m.marked for m in wallboard_marks(clean_queues, f"sqlite:///{tmp_path / 'tickets.sqlite3'}").values())
