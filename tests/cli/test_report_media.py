@@ -26,3 +26,18 @@ def test_report_per_agent_phone_and_per_trunk(capsys, env, store):
     assert "per agent phone:" in out and "per trunk (the carrier's side):" in out
     assert [line.split() for line in out.splitlines() if line.strip().startswith("agent1")][-1] == \
         ["agent1", "3", "3", "4.07", "3.40", "1", "1"]
+
+
+def test_tickets_show_has_the_calls_media(capsys, env, store):
+    number = taken_in(store, "1591000000.9", T0)
+    code, out, _ = ivr(capsys, "tickets", "show", number, "--json")
+    assert code == 0 and json.loads(out)["media"] is None
+    caller = LegFigures("caller", "carrier", received=900, sent=1000, lost_in=100)
+    agent = LegFigures("agent", "agent2", received=0, sent=900)
+    store.save_media("1591000000.9", at=T0, agent="agent2", trunk="carrier", caller=caller, agent_leg=agent,
+                     quality=call_quality(caller, agent), one_way=OneWay(("agent",), "agent side silent"))
+    code, out, _ = ivr(capsys, "tickets", "show", number, "--json")
+    media = json.loads(out)["media"]
+    assert media["silent"] == ["agent"] and media["poor"] and media["agent_packets"] == 0
+    code, out, _ = ivr(capsys, "tickets", "show", number)
+    assert "media          MOS 3.40 (agent heard 3.40, caller heard 4.40) poor; 坐席侧无声音" in out
