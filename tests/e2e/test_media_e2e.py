@@ -57,7 +57,12 @@ def one_call(lab, tmp_path, *, agent_behaviour: str = "answer", agent_audio=None
         while not any(word in engine.log() for word in ("ledger.media", "ledger.one_way_audio")):
             assert time.monotonic() < deadline, engine.log()[-3000:]
             time.sleep(0.1)
-        return media_after(lab, database_url, hangup), engine.log()
+        check = media_after(lab, database_url, hangup)
+        if check is not None:  # the figures measured, for the README
+            print(f"media: mos {check.mos} (agent heard {check.agent_heard_mos}, caller heard "
+                  f"{check.caller_heard_mos}) packets caller {check.caller_packets} lost {check.caller_lost}, "
+                  f"agent {check.agent_packets} lost {check.agent_lost}, silent {check.silent}")
+        return check, engine.log()
 
 
 def test_an_agent_phone_sending_no_rtp_is_flagged_agent_side_silent(clean_queues, tmp_path):
