@@ -41,3 +41,16 @@ def test_tickets_show_has_the_calls_media(capsys, env, store):
     assert media["silent"] == ["agent"] and media["poor"] and media["agent_packets"] == 0
     code, out, _ = ivr(capsys, "tickets", "show", number)
     assert "media          MOS 3.40 (agent heard 3.40, caller heard 4.40) poor; 坐席侧无声音" in out
+
+
+def test_recordings_one_way_judges_any_pair_of_direction_files(capsys, env, tmp_path):
+    from audio import make_wav
+
+    recording = tmp_path / "2020" / "x.opus"
+    make_wav(tmp_path / "2020" / "x.agent.wav", 8.0, tone=False)
+    make_wav(tmp_path / "2020" / "x.citizen.wav", 8.0)
+    code, out, _ = ivr(capsys, "recordings", "one-way", str(recording), "--json")
+    assert code == 1 and json.loads(out)["labels"] == ["坐席侧无声音"]
+    make_wav(tmp_path / "a.wav", 8.0)
+    code, out, _ = ivr(capsys, "recordings", "one-way", str(tmp_path / "a.wav"), str(tmp_path / "a.wav"))
+    assert code == 0 and out.startswith("both sides heard")
