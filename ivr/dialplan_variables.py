@@ -118,6 +118,9 @@ CALLBACK_VERDICT: Final = "IVR_CALLBACK_VERDICT"
 # queue-log line written before the engine is asked: line|caller): the call log's lines feed the
 # impact preview only once joined to it (ivr.lifecycle.ingest), so a forged FastAGI session cannot.
 CALL_QUEUE_LOG: Final = "IVRCALL"
+# Each leg's RTP figures as it hangs up (dialplan/media.conf): a queue-log line only, never an AMI
+# event; the engine reads it after the call (ivr.ami.media_lines): side|CHANNEL(rtcp,all,audio)
+MEDIA_QUEUE_LOG: Final = "IVRMEDIA"
 QUEUE_POSITION: Final = "IVR_QUEUE_POSITION"
 CALLBACK_VIA: Final = "IVR_CALLBACK_VIA"    # internal to callback.conf: queue_key, notice_key or wait_offer
 NOTICE_KEY: Final = "IVR_NOTICE_KEY"        # internal to notice.conf: the key pressed after the notice

@@ -89,11 +89,14 @@ def build_intake(settings: Settings, store, watcher: RulesWatcher, clock):
     """The intake (spool and applier threads) writing to ``store``, not yet started."""
     from ivr.ami.intake import Intake
     from ivr.ami.ledger import StoreLedger
+    from ivr.ami.media_lines import MediaLines
     from ivr.ami.spool import Spool
+    from ivr.asterisk.layout import Layout
     from ivr.recordings import Manifest
 
     ledger = StoreLedger(store, lambda: watcher.rules, settings.recordings_dir,
-                         manifest=Manifest(settings.recordings_dir, clock), callback_per_day=settings.callback_per_day)
+                         manifest=Manifest(settings.recordings_dir, clock), callback_per_day=settings.callback_per_day,
+                         media_lines=MediaLines(Layout.from_settings(settings).log / "queue_log"))
     return Intake(Spool(spool_folder(settings)), ledger, status_path=intake_status_path(settings))
 
 

@@ -29,7 +29,8 @@ from ivr.processes import stop_process
 SCENARIOS = Path(__file__).resolve().parent / "sipp_scenarios"
 AUDIO = Path("/usr/share/sip-tester/g711a.pcap")  # A-law speech, shipped with sip-tester
 DTMF_PCAP = Path("/usr/share/sip-tester/dtmf_2833_0.pcap")  # one file per key, 0..9
-BEHAVIOURS = ("answer", "answer_hangup", "busy", "no_answer")  # answer_hangup: the agent ends the call after 2 s
+BEHAVIOURS = ("answer", "answer_hangup", "answer_silent", "busy", "no_answer")  # answer_hangup: the agent
+# ends the call after 2 s; answer_silent: answers and sends no RTP
 
 log = get_logger("ivr.sipp")
 

@@ -60,3 +60,17 @@ def test_the_sweep_removes_leftovers_and_keeps_every_only_copy(tmp_path):
     left = sorted(p.name for p in d.iterdir())
     assert left == ["a.opus", "b.opus", "b.wav", "c.wav", "e.wav", "f.opus.part", "g.wav", "h.opus.part", "h.wav"]
     assert rec.verify(recdir).missing == []  # nothing listed was touched
+
+
+def test_a_direction_file_left_beside_a_listed_recording_is_swept(tmp_path):
+    recdir = tmp_path / "recordings"
+    d = recdir / DAY
+    make_opus(d / "m.opus", 2.0); listed(recdir, f"{DAY}/m.opus")
+    make_wav(d / "m.agent.wav", 2.0); make_wav(d / "m.citizen.wav", 2.0)   # the media check never ran
+    make_wav(d / "n.agent.wav", 2.0)                                        # a call still recording
+    old(d / "m.agent.wav", d / "m.citizen.wav", d / "n.agent.wav")
+    assert rec.verify(recdir).leftovers == [f"{DAY}/m.agent.wav: a direction file of a checked call",
+                                            f"{DAY}/m.citizen.wav: a direction file of a checked call"]
+    assert sorted(r.split(":")[0] for r in sweep(recdir, time.time()).removed) == \
+        [f"{DAY}/m.agent.wav", f"{DAY}/m.citizen.wav"]
+    assert sorted(p.name for p in d.iterdir()) == ["m.opus", "n.agent.wav"]

@@ -8,7 +8,8 @@
 * Abandoned -> the call counts as abandoned in the queue (against the connection rate)
 * Reached   -> the department's own line answered a parallel call: logged only (12345 did not take it)
 * Ended     -> the conversation is over: the recording is judged against the talk time and listed,
-               its size and SHA-256 on the order with the verdict (:mod:`ivr.ami.recording_finish`)
+               its size and SHA-256 on the order with the verdict (:mod:`ivr.ami.recording_finish`);
+               then the legs' media figures, a MOS and the one-way check (:mod:`ivr.ami.media_finish`)
 * Rated     -> the citizen's 1..5 goes on the order (after its Answered: the facts keep their order)
 * Transferred -> the department's line the agent put the caller through to goes on the order's
                history (to whom, how, by whom, when); the status does not change
@@ -27,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ivr.ami.intake import RecordingNotReady  # noqa: F401 - raised by the finisher, named here for callers
+from ivr.ami.media_finish import MediaFinisher
+from ivr.ami.media_lines import MediaLines
 from ivr.ami.recording_finish import SETTLE_S, RecordingFinisher
 from ivr.core import call_events as ce
 from ivr.core import callbacks as cb
@@ -48,12 +51,13 @@ class StoreLedger:
     def __init__(self, store: TicketStore, rules: Callable[[], Rules],
                  recordings_dir: Path, manifest: Callable[..., None] | None = None,
                  wall_clock: Callable[[], float] = time.time, settle_s: float = SETTLE_S,
-                 callback_per_day: int = cb.PER_DAY) -> None:
+                 callback_per_day: int = cb.PER_DAY, media_lines: MediaLines | None = None) -> None:
         self.store, self.rules, self.recordings_dir = store, rules, Path(recordings_dir)
         self.manifest, self.wall_clock, self.settle_s = manifest, wall_clock, settle_s
         self.callback_per_day = callback_per_day
         self.surges = SurgeStore(store.engine)
         self.recordings = RecordingFinisher(store, self.recordings_dir, manifest, wall_clock, settle_s)
+        self.media = MediaFinisher(store, self.recordings_dir, media_lines, wall_clock, settle_s)
 
     def _details(self, call: ce.CallInfo) -> tuple[str, str, str]:
         """(line, department, mode), completed from the rules when the dialplan gave none."""
@@ -101,6 +105,7 @@ class StoreLedger:
             log.info("ledger.department_answered", linkedid=call.linkedid, line=line, department=department)
         elif isinstance(fact, ce.Ended):
             self.recordings.finish(fact)
+            self.media.finish(fact)
         elif isinstance(fact, ce.Rated):
             self.store.rate(call.linkedid, fact.rating, fact.at, source="ivr")
         elif isinstance(fact, ce.Transferred):

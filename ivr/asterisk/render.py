@@ -49,7 +49,7 @@ SECRET_FILES = frozenset({"pjsip_secrets.conf", "manager_secrets.conf"})
 # The library contexts of dialplan/, included by extensions.conf in this order.
 LIBRARY = ("incoming.conf", "failsafe.conf", "prompts.conf", "queue.conf", "dial.conf",
            "prompt_only.conf", "answered.conf", "rating.conf", "reject.conf", "agent.conf",
-           "notice.conf", "callback.conf")
+           "notice.conf", "callback.conf", "media.conf")
 
 # What the engine loads; everything else stays out (modules.conf has autoload = no).
 MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -153,3 +153,8 @@ def retention(dry_run: bool) -> None:
                f"{result.held} under a legal hold")
     if result.failed:
         raise click.exceptions.Exit(1)
+
+
+from ivr.cli.one_way_cmd import one_way  # noqa: E402 - a command of this group, in a module of its own
+
+recordings.add_command(one_way)

@@ -1,5 +1,5 @@
-"""``ivr report``: the centre's KPIs over a period, per department and per line, and the quality
-inspection scores (质检) per agent."""
+"""``ivr report``: the centre's KPIs over a period, per department and per line, the quality
+inspection scores (质检) per agent, and the calls' media per agent phone and per trunk."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 import click
 
 from ivr.cli.context import Context, command_context
+from ivr.cli.report_media import media_json, media_report, print_media
 from ivr.core import kpi
 
 
@@ -28,11 +29,12 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
     built = kpi.build_report(calls, orders)
     inspected = _quality(c, since, until)
     queues = _queues(c, since, until)
+    media = media_report(c.store, since, until)
     if as_json:
         data = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
                 **built.as_dict(), "league": kpi.league(built),
                 "queues": {q: f.as_dict() for q, f in queues.items()},
-                "quality": {agent: asdict(q) for agent, q in inspected.items()}}
+                "quality": {agent: asdict(q) for agent, q in inspected.items()}, "media": media_json(media)}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     span = f"{first or 'start'} .. {last or 'today'}"
@@ -57,6 +59,7 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
         click.echo(f"  {'':<12} {'calls':>6} {'mean':>6} {'lowest':>7} {'highest':>8}")
         for agent, q in inspected.items():
             click.echo(f"  {agent:<12} {q.count:>6} {q.mean:>6.1f} {q.lowest:>7.1f} {q.highest:>8.1f}")
+    print_media(media)
 
 
 def _quality(c: Context, since: datetime | None, until: datetime | None) -> dict:

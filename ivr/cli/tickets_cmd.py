@@ -64,7 +64,14 @@ def show(number: str, as_json: bool) -> None:
     """Show one work order with its whole history."""
     c = command_context()
     ticket = c.store.get(number)
+    media = c.store.media_check(ticket.number)
+    if as_json:
+        click.echo(json.dumps({**ticket.to_dict(c.tz), "media": media.to_dict() if media else None},
+                              ensure_ascii=False, indent=2))
+        return
     _print_ticket(ticket, c, as_json)
+    if media is not None:
+        click.echo(f"  {'media':<14} {media_line(media)}")
 
 
 @tickets.command("close")
@@ -201,6 +208,14 @@ def _step(number: str, event: Event, **data) -> None:
     extra = f", due {short_time(o.due, c)}" if event in (Event.DISPATCH, Event.REVIEW, Event.REDISPATCH) and o.due \
         else ""
     click.echo(f"{ticket.number}: {o.status.value}{extra}")
+
+
+def media_line(media) -> str:
+    """The call's media check in one line: the MOS each side heard, a silent side."""
+    score = "no figures" if media.mos is None else \
+        f"MOS {media.mos:.2f} (agent heard {media.agent_heard_mos:.2f}, caller heard {media.caller_heard_mos:.2f})"
+    silent = "; ".join(media.labels)
+    return f"{score}{' poor' if media.poor else ''}{'; ' + silent if silent else ''}"
 
 
 def _print_ticket(t: Ticket, c: Context, as_json: bool) -> None:

@@ -10,7 +10,10 @@ Asterisk stopped half-way, leaves files that are no recording of their own:
   last step did not run;
 * ``<call>.opus`` beside a listed ``<call>.wav``: a compression the engine found shorter than its
   WAV, which it kept instead (:func:`ivr.core.recording_check.keeps_compressed`), or one that came
-  after the engine had given up waiting for it: the listed WAV is the recording.
+  after the engine had given up waiting for it: the listed WAV is the recording;
+* ``<call>.agent.wav`` and ``<call>.citizen.wav`` beside a listed recording: the two directions the
+  engine's one-way audio check reads and removes (:mod:`ivr.ami.media_finish`), left by a check
+  that did not run.
 
 The sweep (the scheduler, ``ivr recordings clean``, ``ivr recordings verify --clean``) removes
 them, each removal logged. Never removed: anything the manifest lists; a file written to within
@@ -29,8 +32,12 @@ from ivr.core.recording_check import Measured, keeps_compressed
 from ivr.logs import get_logger
 from ivr.recordings.manifest import IGNORED, read_all
 from ivr.recordings.length import measure
+from ivr.recordings.sides import SUFFIXES
 
 PART = ".opus.part"
+# MixMonitor's per-direction files (ivr.recordings.sides), read once by the engine's media check and
+# removed; one left beside a listed recording (the engine was stopped before its check) is a leftover
+DIRECTIONS = tuple(SUFFIXES.values())
 # The encoder (opusenc) writes a page of its output every second of audio, many times faster than
 # real time: output untouched this long belongs to an encoder that is dead (the ledger then takes
 # the WAV as the recording). Removing a stalled encoder's output loses nothing either way: its
@@ -48,6 +55,10 @@ def kind(rel: str, listed: set[str], present: set[str]) -> str:
         if f"{base}.wav" in present or f"{base}.opus" in present:
             return "an unfinished compression"
         return ""
+    for direction in DIRECTIONS:
+        if rel.endswith(direction):
+            call = rel[:-len(direction)]
+            return "a direction file of a checked call" if f"{call}.opus" in listed or f"{call}.wav" in listed else ""
     stem, dot, suffix = rel.rpartition(".")
     if dot and suffix == "wav" and f"{stem}.opus" in listed:
         return "the WAV of a compressed recording"
@@ -122,7 +133,7 @@ def remove(path: Path, why: str, shown: str = "", **fields) -> str:
 def _longer(recordings_dir: Path, rel: str, length: Callable[[Path], Measured]) -> str:
     """Why a leftover by name must stay after all: it holds more audio than the listed file."""
     stem, _, suffix = rel.rpartition(".")
-    if suffix != "wav":
+    if suffix != "wav" or rel.endswith(DIRECTIONS):  # a direction is no copy of the recording
         return ""
     wav, opus = recordings_dir / f"{stem}.wav", recordings_dir / f"{stem}.opus"
     try:

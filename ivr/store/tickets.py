@@ -30,6 +30,7 @@ from ivr.errors import StoreError, TicketError, TicketNotFound
 from ivr.store.calls import touch_call
 from ivr.store.models import RatingRow, TicketRow
 from ivr.store.queries import TicketQueries
+from ivr.store.media_checks import MediaChecks
 from ivr.store.recording_checks import RecordingChecks
 from ivr.store.ticket import (
     Ticket,
@@ -45,7 +46,7 @@ _LINKEDID = re.compile(r"[A-Za-z0-9._:@\-]{1,64}")
 INTAKE_ACTOR = "ami"
 
 
-class TicketStore(RecordingChecks, TicketQueries):
+class TicketStore(RecordingChecks, MediaChecks, TicketQueries):
     """Work orders and calls in one SQL database (the AMI spool is a file: see ivr.ami.spool)."""
 
     # --- intake ---------------------------------------------------------------------------

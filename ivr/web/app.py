@@ -34,7 +34,7 @@ from ivr.store.kb import KnowledgeBase
 from ivr.store.users import UserStore
 from ivr.web import admin_rules, desk, desk_kb, desk_state, events, login, orders, phone
 from ivr.web.following import follow_rules
-from ivr.web import audit, callbacks, metrics, notices, replay, replay_actions, supervision, wallboard
+from ivr.web import audit, callbacks, media, metrics, notices, replay, replay_actions, supervision, wallboard
 from ivr.web.hub import EventHub
 from ivr.web.render import STATIC, environment, error_page
 from ivr.web.security import MAX_BODY_WORDS, BodyTooLarge, Guard
@@ -87,7 +87,7 @@ def build_app(settings: Settings, store: TicketStore, rules, hub: EventHub | Non
                       templates=environment(store.tz), presence=presence, health=health)
     routes = [*login.routes, *desk_state.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes,
               *phone.routes, *admin_rules.routes,
-              *wallboard.routes, *supervision.routes, *notices.routes, *callbacks.routes, *replay.routes,
+              *wallboard.routes, *media.routes, *supervision.routes, *notices.routes, *callbacks.routes, *replay.routes,
               *replay_actions.routes, *audit.routes,
               *metrics.routes,
               Mount("/static", StaticFiles(directory=str(STATIC)), name="static")]

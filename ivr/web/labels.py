@@ -236,3 +236,4 @@ def history_value(key: str, value, departments) -> str:
 # file each; templates read every label as ``L.<NAME>``, so they are names of this module too.
 from ivr.web.labels_admin import *  # noqa: E402,F401,F403
 from ivr.web.labels_supervision import *  # noqa: E402,F401,F403
+from ivr.web.labels_media import *  # noqa: E402,F401,F403

@@ -9,7 +9,9 @@
   spool's size, facts set aside, whether the engine's intake runs (``ivr tickets intake``'s figures);
 * the days of confirmed holiday calendar left (``ivr_calendar_confirmed_days_left``);
 * the recordings: the free space of their disk and its threshold (IVR_RECORDINGS_MIN_FREE_MB), and
-  how many work orders have a recording found short, empty, unreadable or missing.
+  how many work orders have a recording found short, empty, unreadable or missing;
+* each agent phone's and trunk's last calls' mean MOS, whether the wallboard marks it, and its
+  calls with a side silent (:mod:`ivr.web.media`);
 * ``ivr health``'s verdict and figures (:mod:`ivr.ops.health`, read at most every 10 s): the status
   (0 ok, 1 degraded, 2 down) overall and per check, Asterisk up and its uptime, each part running
   and following the rules in force, the database reachable and at this code's schema, the
@@ -38,6 +40,7 @@ from starlette.routing import Route
 from ivr.agi.stats import BUCKETS_US
 from ivr.core.holiday_calendar import days_left
 from ivr.core.presence import AgentState
+from ivr.web.media import MediaFigures, media_marks
 from ivr.web.replay_flags import storage
 from ivr.errors import IvrError
 from ivr.logs import get_logger
@@ -258,6 +261,7 @@ async def metrics(request: Request) -> Response:
     registry.register(Figures(live, agi, intake, health))
     registry.register(CalendarFigure(days_left(console.rules.calendar, console.now().date())))
     registry.register(RecordingFigures(await run_in_threadpool(storage, console)))
+    registry.register(MediaFigures(await run_in_threadpool(media_marks, console.store)))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST,
                     headers={"Cache-Control": "no-store"})
 

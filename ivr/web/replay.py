@@ -32,6 +32,7 @@ from ivr.web.audit import audit_store, record, sheet_or_none
 from ivr.web.auth import page
 from ivr.web.orders import order_in_address
 from ivr.web.render import error_page, render
+from ivr.web.media import media_of
 from ivr.web.replay_flags import check_of
 
 R = labels.REPLAY
@@ -108,7 +109,7 @@ def show(request: Request, ticket: Ticket, problem: str = "", status: int = 200,
                   holds=audit.holds(path) if path else [], scores=audit.scores(number=ticket.number),
                   sheet=sheet_or_none(console), keep_days=keep, removal_date=removal_date,
                   departments=console.rules.departments, checked_at=console.now(),
-                  recording_check=check_of(console, ticket.number),
+                  recording_check=check_of(console, ticket.number), media_check=media_of(console, ticket.number),
                   notice=request.session.pop("flash", None), problem=problem, typed=typed or {})
 
 

@@ -18,6 +18,7 @@ import ivr.store.models_recordings  # noqa: F401 - its tables in Base.metadata
 import ivr.store.models_call_log  # noqa: F401 - its tables in Base.metadata
 import ivr.store.models_surges  # noqa: F401 - its tables in Base.metadata
 import ivr.store.models_console  # noqa: F401 - its tables in Base.metadata
+import ivr.store.models_media  # noqa: F401 - its tables in Base.metadata
 from ivr.store.models import Base
 
 # the newest migration shipped: revisions are numbered 0001, 0002, ... after their file names
