@@ -52,7 +52,7 @@ class StoreLedger:
         self.store, self.rules, self.recordings_dir = store, rules, Path(recordings_dir)
         self.manifest, self.wall_clock, self.settle_s = manifest, wall_clock, settle_s
         self.callback_per_day = callback_per_day
-        self.surges = SurgeStore(store.engine)
+        self.surges = SurgeStore(store.engine, store.tz)
         self.recordings = RecordingFinisher(store, self.recordings_dir, manifest, wall_clock, settle_s)
 
     def _details(self, call: ce.CallInfo) -> tuple[str, str, str]:

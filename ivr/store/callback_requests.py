@@ -10,7 +10,7 @@ request arriving twice (the live event and the queue-log resync) is recorded onc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -80,8 +80,11 @@ def _callback(row: CallbackRow, tries: list[CallbackTryRow] = ()) -> Callback:
 class CallbackRequests:
     """The callback requests and their tries (the ledger, the callback worker, the CLI, the console)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, tz: tzinfo | None = None) -> None:
+        """``tz``: the centre's, whose calendar days the daily summary counts on; needed to record
+        an answered callback (:meth:`finish_try`), which moves its call's figures."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.tz = tz
 
     # --- callbacks ------------------------------------------------------------------------------
 
@@ -194,7 +197,10 @@ class CallbackRequests:
                 row.closed_at = at
                 row.reason = "" if answered else f"not answered after {row.tries} tries (last: {outcome})"[:200]
             if answered:  # the call that asked for it is connected now (ivr.core.kpi: called back)
-                calls_store.called_back(session, row.linkedid)
+                if self.tz is None:
+                    raise SurgeError("the callback store was opened without the centre's timezone: "
+                                     "an answered callback cannot be counted on its day")
+                calls_store.called_back(session, row.linkedid, self.tz)
             return _callback(row)
 
     def interrupted(self, policy: cb.CallbackPolicy, at: datetime) -> list[Callback]:

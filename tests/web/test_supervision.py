@@ -180,7 +180,7 @@ def test_the_callbacks_list_says_in_chinese_why_a_number_was_joined_or_refused(w
     from ivr.core.wallboard import day_start
     from ivr.store.surges import SurgeStore
 
-    surges = SurgeStore(world["store"].engine)
+    surges = SurgeStore(world["store"].engine, world["store"].tz)
 
     def ask(n: int, caller: str = "13900000001", per_day: int = 3):
         when = NOW + timedelta(minutes=n)
