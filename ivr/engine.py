@@ -93,7 +93,8 @@ def build_intake(settings: Settings, store, watcher: RulesWatcher, clock):
     from ivr.recordings import Manifest
 
     ledger = StoreLedger(store, lambda: watcher.rules, settings.recordings_dir,
-                         manifest=Manifest(settings.recordings_dir, clock), callback_per_day=settings.callback_per_day)
+                         manifest=Manifest(settings.recordings_dir, clock), callback_per_day=settings.callback_per_day,
+                         missed_policy=settings.missed_policy())
     return Intake(Spool(spool_folder(settings)), ledger, status_path=intake_status_path(settings))
 
 
@@ -136,7 +137,8 @@ def build_callbacks(settings: Settings, store, watcher: RulesWatcher, clock):
                             ring_s=int(settings.callback_ring))
     return CallbackWorker(host=settings.ami_host, port=settings.ami_port, username=secrets.callbacks_ami_user,
                           secret=secrets.callbacks_ami_secret, surges=SurgeStore(store.engine, store.tz),
-                          rules=lambda: watcher.rules, policy=policy, clock=clock)
+                          rules=lambda: watcher.rules, policy=policy, clock=clock,
+                          missed_policy=settings.missed_policy())
 
 
 def _open_store(settings: Settings, options: Options):

@@ -44,6 +44,16 @@ class Settings:
     callback_ring: float = 30.0   # IVR_CALLBACK_RING: seconds the citizen's phone rings on each try
     recordings_min_free_mb: float = 1024.0  # IVR_RECORDINGS_MIN_FREE_MB: warn under this free space
     callback_per_day: int = 3     # IVR_CALLBACK_PER_DAY: callbacks dialled per number per day (ivr.core.callbacks)
+    missed_after: int = 20        # IVR_MISSED_AFTER: seconds waited in a queue before a hang-up is a missed call
+    missed_window: float = 24.0   # IVR_MISSED_WINDOW: hours within which a number's missed calls are called back once
+    missed_hours: str = "08:00-20:00"  # IVR_MISSED_HOURS: the centre's hours for calling missed calls back
+
+    def missed_policy(self):
+        """The missed-call callback rules these settings give (:mod:`ivr.core.missed`)."""
+        from ivr.core.missed import MissedPolicy, parse_hours
+
+        return MissedPolicy(after_s=self.missed_after, window_h=self.missed_window,
+                            hours=parse_hours(self.missed_hours))
 
     def secure(self) -> None:
         """Make the data and recordings folders (and a SQLite database) readable by the engine's
@@ -82,6 +92,9 @@ class Settings:
             callback_ring=number(env, "IVR_CALLBACK_RING", 30.0, 5.0, 120.0),
             recordings_min_free_mb=number(env, "IVR_RECORDINGS_MIN_FREE_MB", 1024.0, 1.0, 999_999.0),
             callback_per_day=int(number(env, "IVR_CALLBACK_PER_DAY", 3, 1, 50)),
+            missed_after=int(number(env, "IVR_MISSED_AFTER", 20, 0, 3600)),
+            missed_window=number(env, "IVR_MISSED_WINDOW", 24.0, 1.0, 720.0),
+            missed_hours=_hours(env, "IVR_MISSED_HOURS", "08:00-20:00"),
         )
 
     def __repr__(self) -> str:
@@ -103,6 +116,19 @@ def _raw(env: Mapping[str, str], name: str) -> str | None:
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
     return _raw(env, name) or default
+
+
+def _hours(env: Mapping[str, str], name: str, default: str) -> str:
+    """Hours of the centre's day, "HH:MM-HH:MM" (24:00 for the day's end)."""
+    from ivr.core.missed import parse_hours
+
+    value = _raw(env, name) or default
+    try:
+        parse_hours(value)
+    except ValueError:
+        raise SettingsError(name, value, "hours of the day like 08:00-20:00 (the end after the start, "
+                                         "24:00 at the latest)") from None
+    return value
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:

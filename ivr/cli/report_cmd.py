@@ -34,10 +34,11 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool, recount: 
     built = kpi.build_report(calls, orders)
     inspected = _quality(c, since, until)
     queues = _queues(c, since, until)
+    missed = _missed(c, since, until)
     if as_json:
         data = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
                 **built.as_dict(), "league": kpi.league(built),
-                "queues": {q: f.as_dict() for q, f in queues.items()},
+                "queues": {q: f.as_dict() for q, f in queues.items()}, "missed": missed.as_dict(),
                 "quality": {agent: asdict(q) for agent, q in inspected.items()}}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -52,6 +53,10 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool, recount: 
     asa = "n/a" if t.average_answer_wait is None else f"{t.average_answer_wait:.1f} s"
     click.echo(f"  answered within 15 s {t.answered_within} (service level {kpi.percent(t.service_level)}); "
                f"average wait of the answered {asa}")
+    click.echo(f"  missed calls {missed.missed} (left a queue unanswered after waiting): called back within 1 h "
+               f"{missed.called_back_1h}, within 24 h {missed.called_back_24h}, rang again and answered "
+               f"{missed.rang_again}, not reached {missed.not_reached}, closed with a reason "
+               f"{missed.closed_with_reason}, waiting {missed.waiting}")
     click.echo(f"  work orders received {t.received}: on the spot {t.on_the_spot} "
                f"({kpi.percent(t.on_the_spot_rate)}), dispatched {t.dispatched}")
     click.echo(f"  replied {t.replied}, on time {t.on_time} ({kpi.percent(t.on_time_rate)}); "
@@ -97,6 +102,13 @@ def _quality(c: Context, since: datetime | None, until: datetime | None) -> dict
 
     scores = AuditStore(c.store.engine, c.tz).scores(since=since, until=until, limit=1_000_000)
     return per_agent((s.agent, s.score) for s in scores)
+
+
+def _missed(c: Context, since: datetime | None, until: datetime | None):
+    """What became of the calls missed in the period (漏接回拨)."""
+    from ivr.store.surges import SurgeStore
+
+    return SurgeStore(c.store.engine, c.store.tz).missed_figures(since, until)
 
 
 def _queues(c: Context, since: datetime | None, until: datetime | None) -> dict:

@@ -42,6 +42,16 @@ def _history(session: Session, number: str, day_start: datetime) -> cb.NumberHis
     return cb.NumberHistory(open_request, dialled)
 
 
+def _locked(session: Session, number: str | None, linkedid: str,
+            day_start: datetime) -> tuple[CallbackRow | None, cb.NumberHistory]:
+    """Under ``number``'s lock: the request already recorded for the call ``linkedid`` (a replay),
+    and the number's history the per-number rule reads."""
+    if number:
+        _lock(session, number)
+    known = session.scalars(select(CallbackRow).where(CallbackRow.linkedid == linkedid)).one_or_none()
+    return known, (_history(session, number, day_start) if number else cb.NumberHistory())
+
+
 class SurgeError(IvrError):
     """A notice or callback request cannot be stored as asked; the message names the field."""
 
@@ -99,12 +109,9 @@ class CallbackRequests:
         for _attempt in range(3):
             try:
                 with transaction(self._sessions, "callbacks") as session:
-                    if number:
-                        _lock(session, number)
-                    known = session.scalars(select(CallbackRow).where(CallbackRow.linkedid == linkedid)).one_or_none()
+                    known, history = _locked(session, number, linkedid, day_start)
                     if known is not None:
                         return _callback(known), False
-                    history = _history(session, number, day_start) if number else cb.NumberHistory()
                     admitted = cb.admit(number, history, per_day, heard)
                     waits = admitted.status is cb.CallbackStatus.WAITING
                     reason = (f"{caller[:40]!r}: {admitted.reason}" if admitted.verdict is cb.Verdict.REFUSE_NUMBER
