@@ -5,6 +5,10 @@ anything; the engine records a ``missed`` callback request; an agent logs in and
 engine calls the citizen back through the carrier trunk (SIPp plays the citizen's phone), the
 call joins the queue, the agent answers, and a work order is created for the citizen's number.
 The report counts the missed call as called back within the hour.
+
+Its file sorts after ``test_surges_e2e.py``: like that file's callback test, it leaves the
+citizen's side of the callback in Asterisk for a while after the phone is gone, which would keep
+the next test's callback from finding a free agent.
 """
 from __future__ import annotations
 
