@@ -96,7 +96,8 @@ def build_intake(settings: Settings, store, watcher: RulesWatcher, clock):
 
     ledger = StoreLedger(store, lambda: watcher.rules, settings.recordings_dir,
                          manifest=Manifest(settings.recordings_dir, clock), callback_per_day=settings.callback_per_day,
-                         media_lines=MediaLines(Layout.from_settings(settings).log / "queue_log"))
+                         media_lines=MediaLines(Layout.from_settings(settings).log / "queue_log"),
+                         missed_policy=settings.missed_policy())
     return Intake(Spool(spool_folder(settings)), ledger, status_path=intake_status_path(settings))
 
 
@@ -138,8 +139,9 @@ def build_callbacks(settings: Settings, store, watcher: RulesWatcher, clock):
     policy = CallbackPolicy(tries=settings.callback_tries, retry_after_s=int(settings.callback_retry_after),
                             ring_s=int(settings.callback_ring))
     return CallbackWorker(host=settings.ami_host, port=settings.ami_port, username=secrets.callbacks_ami_user,
-                          secret=secrets.callbacks_ami_secret, surges=SurgeStore(store.engine),
-                          rules=lambda: watcher.rules, policy=policy, clock=clock)
+                          secret=secrets.callbacks_ami_secret, surges=SurgeStore(store.engine, store.tz),
+                          rules=lambda: watcher.rules, policy=policy, clock=clock,
+                          missed_policy=settings.missed_policy())
 
 
 def _open_store(settings: Settings, options: Options):
@@ -221,9 +223,9 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             from ivr.agi.callback_board import CallbackBoard
             from ivr.agi.notice_board import NoticeBoard
             from ivr.store.surges import SurgeStore
-            board = NoticeBoard(SurgeStore(store.engine), clock)
+            board = NoticeBoard(SurgeStore(store.engine, store.tz), clock)
             server.context.notices = board
-            callbacks_board = CallbackBoard(SurgeStore(store.engine), clock, lambda: watcher.rules.centre.timezone,
+            callbacks_board = CallbackBoard(SurgeStore(store.engine, store.tz), clock, lambda: watcher.rules.centre.timezone,
                                             per_day=settings.callback_per_day)
             server.context.callbacks = callbacks_board
             await server.start(host, port)

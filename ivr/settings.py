@@ -50,6 +50,16 @@ class Settings:
     call_log_keep_days: int = 180   # IVR_CALL_LOG_KEEP_DAYS: routed calls (the preview's 90 days at least)
     order_numbers_keep_days: int = 1095  # IVR_ORDER_NUMBERS_KEEP_DAYS: the archive period: then numbers removed
     logs_keep_days: int = 180     # IVR_LOGS_KEEP_DAYS: Asterisk's rotated logs and queue logs
+    missed_after: int = 20        # IVR_MISSED_AFTER: seconds waited in a queue before a hang-up is a missed call
+    missed_window: float = 24.0   # IVR_MISSED_WINDOW: hours within which a number's missed calls are called back once
+    missed_hours: str = "08:00-20:00"  # IVR_MISSED_HOURS: the centre's hours for calling missed calls back
+
+    def missed_policy(self):
+        """The missed-call callback rules these settings give (:mod:`ivr.core.missed`)."""
+        from ivr.core.missed import MissedPolicy, parse_hours
+
+        return MissedPolicy(after_s=self.missed_after, window_h=self.missed_window,
+                            hours=parse_hours(self.missed_hours))
 
     def secure(self) -> None:
         """Make the data and recordings folders (and a SQLite database) readable by the engine's
@@ -93,6 +103,9 @@ class Settings:
             call_log_keep_days=int(number(env, "IVR_CALL_LOG_KEEP_DAYS", 180, 90, 36_500)),
             order_numbers_keep_days=int(number(env, "IVR_ORDER_NUMBERS_KEEP_DAYS", 1095, 90, 36_500)),
             logs_keep_days=int(number(env, "IVR_LOGS_KEEP_DAYS", 180, 7, 36_500)),
+            missed_after=int(number(env, "IVR_MISSED_AFTER", 20, 0, 3600)),
+            missed_window=number(env, "IVR_MISSED_WINDOW", 24.0, 1.0, 720.0),
+            missed_hours=_hours(env, "IVR_MISSED_HOURS", "08:00-20:00"),
         )
 
     def __repr__(self) -> str:
@@ -114,6 +127,19 @@ def _raw(env: Mapping[str, str], name: str) -> str | None:
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
     return _raw(env, name) or default
+
+
+def _hours(env: Mapping[str, str], name: str, default: str) -> str:
+    """Hours of the centre's day, "HH:MM-HH:MM" (24:00 for the day's end)."""
+    from ivr.core.missed import parse_hours
+
+    value = _raw(env, name) or default
+    try:
+        parse_hours(value)
+    except ValueError:
+        raise SettingsError(name, value, "hours of the day like 08:00-20:00 (the end after the start, "
+                                         "24:00 at the latest)") from None
+    return value
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:

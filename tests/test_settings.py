@@ -29,6 +29,10 @@ IVR = str(Path(sys.executable).with_name("ivr"))
     ("IVR_RECORDING_FORMAT", "mp3", "one of opus, wav"),
     ("IVR_RECORDINGS_MIN_FREE_MB", "0", "a number from 1 to 999999"),
     ("IVR_RECORDINGS_MIN_FREE_MB", "lots", "a number from 1 to 999999"),
+    ("IVR_MISSED_HOURS", "8-20", "hours of the day like 08:00-20:00"),
+    ("IVR_MISSED_HOURS", "20:00-08:00", "the end after the start"),
+    ("IVR_MISSED_AFTER", "-1", "a number from 0 to 3600"),
+    ("IVR_MISSED_WINDOW", "0", "a number from 1 to 720"),
 ])
 def test_a_bad_setting_is_named_with_what_it_may_hold(name, value, expected):
     with pytest.raises(SettingsError) as err:
@@ -43,6 +47,8 @@ def test_good_settings_are_read():
     assert s.recordings_min_free_mb == 1024.0  # a gigabyte: about 18 hours of one call's WAV
     assert Settings.from_env({"IVR_RECORDINGS_MIN_FREE_MB": "200"}).recordings_min_free_mb == 200.0
     assert Settings.from_env({"IVR_RECORDINGS_KEEP_DAYS": "180"}).recordings_keep_days == 180
+    missed = Settings.from_env({"IVR_MISSED_HOURS": "07:30-24:00", "IVR_MISSED_AFTER": "30"}).missed_policy()
+    assert (missed.hours, missed.after_s, missed.window_h) == ((450, 1440), 30, 24.0)
 
 
 def test_the_command_line_names_the_setting_without_a_traceback(tmp_path):

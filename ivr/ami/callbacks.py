@@ -11,7 +11,8 @@ callbacks' account: the only one that may originate (``manager_secrets.conf``). 
    not paused, past their wrap-up, less the callers already waiting there: those holding on
    come first; :func:`ivr.core.callbacks.free_for_callback`);
    :func:`ivr.core.callbacks.to_dial` picks as many requests as there are free
-   agents not already waiting on a callback that rings;
+   agents not already waiting on a callback that rings, the requests callers asked for first,
+   the missed calls (:mod:`ivr.core.missed`) after them and only at the centre's hours;
 3. each pick is recorded as a try *before* dialling, then dialled with an asynchronous
    ``Originate`` of ``Local/<number>@ivr-callback-out/n`` into ``[ivr-callback]``: the dialplan
    checks the number against the dialling plan again and dials the carrier
@@ -35,6 +36,7 @@ from datetime import datetime
 from ivr import dialplan_variables as dv
 from ivr.ami.connection import AmiFeed
 from ivr.core import callbacks as cb
+from ivr.core import missed
 from ivr.core.rules import Rules
 from ivr.logs import get_logger
 from ivr.store.surges import Callback, SurgeError, SurgeStore
@@ -64,10 +66,11 @@ class CallbackWorker(AmiFeed):
 
     def __init__(self, *, host: str, port: int, username: str, secret: str, surges: SurgeStore,
                  rules: Callable[[], Rules], policy: cb.CallbackPolicy, clock: Callable[[], datetime],
-                 interval: float = 1.0, **connection) -> None:
+                 interval: float = 1.0, missed_policy: missed.MissedPolicy = missed.MissedPolicy(),
+                 **connection) -> None:
         super().__init__(host=host, port=port, username=username, secret=secret, events=(), **connection)
         self.surges, self.rules, self.policy, self.clock = surges, rules, policy, clock
-        self.interval = interval
+        self.interval, self.missed_policy = interval, missed_policy
         self._ringing: dict[int, str] = {}    # request id -> the queue dialled into, while its try rings
         self._tasks: set[asyncio.Task] = set()
         self._loop_task: asyncio.Task | None = None
@@ -101,8 +104,12 @@ class CallbackWorker(AmiFeed):
                 log.error("callbacks.round_failed", error=f"{type(err).__name__}: {err}")
 
     async def _round(self) -> None:
-        due = await self._db(self.surges.due, self.clock())
-        due = [c for c in due if c.id not in self._ringing]
+        now = self.clock()
+        due = await self._db(self.surges.due, now)
+        # missed calls only at the centre's hours, after the callers who asked (ivr.core.missed)
+        local = now.astimezone(self.rules().centre.timezone)
+        due = missed.dial_order(c for c in due if c.id not in self._ringing
+                                and (c.via != missed.VIA or missed.within_hours(local, self.missed_policy)))
         if not due:
             return
         choices = {c.id: self._queues_for(c) for c in due}

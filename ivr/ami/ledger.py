@@ -4,8 +4,10 @@
 * HungUp    -> a caller who passed the door hung up: abandoned where they were (greeting, notice,
                offer, queue), unless the call got further (answered, callback, left informed)
 * Entered   -> the call joined a queue (its wait starts)
-* Answered  -> one work order (keyed on Linkedid) and the call counts as answered
-* Abandoned -> the call counts as abandoned in the queue (against the connection rate)
+* Answered  -> one work order (keyed on Linkedid) and the call counts as answered; the caller's
+               open missed-call request, if any, is closed (they rang again and were answered)
+* Abandoned -> the call counts as abandoned in the queue (against the connection rate); a caller
+               who waited long enough there is a missed call, called back (:mod:`ivr.core.missed`)
 * Reached   -> the department's own line answered a parallel call: logged only (12345 did not take it)
 * Ended     -> the conversation is over: the recording is judged against the talk time and listed,
                its size and SHA-256 on the order with the verdict (:mod:`ivr.ami.recording_finish`);
@@ -33,6 +35,7 @@ from ivr.ami.media_lines import MediaLines
 from ivr.ami.recording_finish import SETTLE_S, RecordingFinisher
 from ivr.core import call_events as ce
 from ivr.core import callbacks as cb
+from ivr.core.missed import MissedPolicy, is_missed
 from ivr.core.agent_phone import department_line
 from ivr.core.numbers import normalize_number
 from ivr.core.rules import Rules
@@ -51,11 +54,12 @@ class StoreLedger:
     def __init__(self, store: TicketStore, rules: Callable[[], Rules],
                  recordings_dir: Path, manifest: Callable[..., None] | None = None,
                  wall_clock: Callable[[], float] = time.time, settle_s: float = SETTLE_S,
-                 callback_per_day: int = cb.PER_DAY, media_lines: MediaLines | None = None) -> None:
+                 callback_per_day: int = cb.PER_DAY, media_lines: MediaLines | None = None,
+                 missed_policy: MissedPolicy = MissedPolicy()) -> None:
         self.store, self.rules, self.recordings_dir = store, rules, Path(recordings_dir)
         self.manifest, self.wall_clock, self.settle_s = manifest, wall_clock, settle_s
-        self.callback_per_day = callback_per_day
-        self.surges = SurgeStore(store.engine)
+        self.callback_per_day, self.missed_policy = callback_per_day, missed_policy
+        self.surges = SurgeStore(store.engine, store.tz)
         self.recordings = RecordingFinisher(store, self.recordings_dir, manifest, wall_clock, settle_s)
         self.media = MediaFinisher(store, self.recordings_dir, media_lines, wall_clock, settle_s)
 
@@ -97,9 +101,14 @@ class StoreLedger:
             if created:
                 log.info("ledger.ticket", number=ticket.number, linkedid=call.linkedid,
                          line=line, department=department, agent=fact.agent)
+                closed = self.surges.close_missed(call.caller, self.rules().centre.area_code, fact.at)
+                if closed:
+                    log.info("ledger.missed_closed", linkedid=call.linkedid, callbacks=closed)
         elif isinstance(fact, ce.Abandoned):
             self.store.record_call(call.linkedid, at=fact.at, outcome="abandoned", queue=fact.queue,
                                    wait_seconds=fact.hold_time, joined=True, stage="queue", **common)
+            if is_missed(fact.hold_time, self.missed_policy):
+                self._missed(fact, line, department)
         elif isinstance(fact, ce.Reached):
             # the department's own line took it: not a call offered to 12345, no work order
             log.info("ledger.department_answered", linkedid=call.linkedid, line=line, department=department)
@@ -128,6 +137,18 @@ class StoreLedger:
                                          notice=fact.notice):
                 log.info("ledger.left_informed", linkedid=call.linkedid, line=line, notice=fact.notice)
             self.store.record_call(call.linkedid, at=fact.at, outcome="left_informed", queue=fact.queue, **common)
+
+    def _missed(self, fact: ce.Abandoned, line: str, department: str) -> None:
+        """A caller who left the queue after waiting: a missed call, to be called back."""
+        centre = self.rules().centre
+        request, created = self.surges.request_missed(
+            fact.call.linkedid, queue=fact.queue, caller=fact.call.caller, area_code=centre.area_code, line=line,
+            department=department, at=fact.at, day_start=day_start(fact.at.astimezone(centre.timezone)),
+            policy=self.missed_policy, per_day=self.callback_per_day)
+        if created and request is not None:
+            log.info("ledger.missed_call", linkedid=fact.call.linkedid, queue=fact.queue, waited=fact.hold_time,
+                     callback=request.id, status=request.status, joined_to=request.joined_to,
+                     reason=request.reason, next_try_at=request.next_try_at.isoformat() if request.next_try_at else None)
 
     def _record_transfer(self, fact: ce.Transferred) -> None:
         line = department_line(self.rules(), fact.to)

@@ -89,7 +89,7 @@ def with_notice(bench, agent_count: int) -> tuple[WayFigures, dict]:
     lab.settle(bench.deployment)
     time.sleep(c.agent_talk_ms / 1000 + 6)  # agents' wrap-up after the first way
     store = open_store(settings.database_url, policy_for(bench.rules), migrate=False)
-    surges = SurgeStore(store.engine)
+    surges = SurgeStore(store.engine, store.tz)
     phone = None
     try:
         _surge_prompts(Layout.from_settings(settings), bench.rules)

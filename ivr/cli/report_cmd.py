@@ -17,9 +17,15 @@ from ivr.core import kpi
 @click.option("--from", "from_", type=click.DateTime(["%Y-%m-%d"]), help="First day (centre's time).")
 @click.option("--to", "to", type=click.DateTime(["%Y-%m-%d"]), help="Last day, included.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (rates as fractions).")
-def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
+@click.option("--recount", "recount", multiple=True, metavar="DAY[..DAY]",
+              help="Count these days (YYYY-MM-DD, or FIRST..LAST) again from the calls and orders into the "
+                   "daily summary the report reads, then stop (repeatable).")
+def report(from_: datetime | None, to: datetime | None, as_json: bool, recount: tuple[str, ...]) -> None:
     """Calls, work orders and their rates, in total, per line, per department and per unit."""
     c = command_context()
+    if recount:
+        _recount(c, [day for text in recount for day in _days(text)])
+        return
     first, last = (from_.date() if from_ else None), (to.date() if to else None)
     if first and last and last < first:
         raise click.BadParameter(f"--to {last} is before --from {first}", param_hint="--to")
@@ -30,10 +36,11 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
     inspected = _quality(c, since, until)
     queues = _queues(c, since, until)
     media = media_report(c.store, since, until)
+    missed = _missed(c, since, until)
     if as_json:
         data = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None,
                 **built.as_dict(), "league": kpi.league(built),
-                "queues": {q: f.as_dict() for q, f in queues.items()},
+                "queues": {q: f.as_dict() for q, f in queues.items()}, "missed": missed.as_dict(),
                 "quality": {agent: asdict(q) for agent, q in inspected.items()}, "media": media_json(media)}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -45,6 +52,13 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
                f"abandoned {t.abandoned} ({t.abandoned_before_queue} before the queue)")
     click.echo(f"  connection rate {kpi.percent(t.connection_rate)} = (answered {t.answered} + called back "
                f"{t.called_back}) / (offered {t.offered} - left informed {t.left_informed})")
+    asa = "n/a" if t.average_answer_wait is None else f"{t.average_answer_wait:.1f} s"
+    click.echo(f"  answered within 15 s {t.answered_within} (service level {kpi.percent(t.service_level)}); "
+               f"average wait of the answered {asa}")
+    click.echo(f"  missed calls {missed.missed} (left a queue unanswered after waiting): called back within 1 h "
+               f"{missed.called_back_1h}, within 24 h {missed.called_back_24h}, rang again and answered "
+               f"{missed.rang_again}, not reached {missed.not_reached}, closed with a reason "
+               f"{missed.closed_with_reason}, waiting {missed.waiting}")
     click.echo(f"  work orders received {t.received}: on the spot {t.on_the_spot} "
                f"({kpi.percent(t.on_the_spot_rate)}), dispatched {t.dispatched}")
     click.echo(f"  replied {t.replied}, on time {t.on_time} ({kpi.percent(t.on_time_rate)}); "
@@ -62,6 +76,28 @@ def report(from_: datetime | None, to: datetime | None, as_json: bool) -> None:
     print_media(media)
 
 
+def _days(text: str) -> list[date]:
+    """The days of ``DAY`` or ``FIRST..LAST`` (usage error for anything else)."""
+    first_text, _, last_text = text.partition("..")
+    try:
+        first = date.fromisoformat(first_text.strip())
+        last = date.fromisoformat(last_text.strip()) if last_text else first
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a day (YYYY-MM-DD) or FIRST..LAST", param_hint="--recount") \
+            from None
+    if last < first:
+        raise click.BadParameter(f"{text!r}: the last day is before the first", param_hint="--recount")
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _recount(c: Context, days: list[date]) -> None:
+    """Count each day again into the daily summary, saying what was done."""
+    now = c.now()
+    for day in days:
+        groups = c.store.recount_day(day, now)
+        click.echo(f"{day}: counted again from the calls and orders ({groups} group(s) of line, department and unit)")
+
+
 def _quality(c: Context, since: datetime | None, until: datetime | None) -> dict:
     """Quality inspections scored in the period, per agent of the call."""
     from ivr.core.quality import per_agent
@@ -69,6 +105,13 @@ def _quality(c: Context, since: datetime | None, until: datetime | None) -> dict
 
     scores = AuditStore(c.store.engine, c.tz).scores(since=since, until=until, limit=1_000_000)
     return per_agent((s.agent, s.score) for s in scores)
+
+
+def _missed(c: Context, since: datetime | None, until: datetime | None):
+    """What became of the calls missed in the period (漏接回拨)."""
+    from ivr.store.surges import SurgeStore
+
+    return SurgeStore(c.store.engine, c.store.tz).missed_figures(since, until)
 
 
 def _queues(c: Context, since: datetime | None, until: datetime | None) -> dict:

@@ -30,6 +30,10 @@ Definitions (the report's figures fix the denominators):
 * **on-time rate** (按时办结率) = orders whose last reply came before the deadline / orders replied.
 * **average satisfaction** = mean of the citizens' ratings (1..5) over rated orders.
 * **overdue** (超期) — orders whose unit missed the sign-off or the reply deadline.
+* **answered within 15 s** (GB/T 33358's service level) — answered calls that waited at most
+  :data:`SERVICE_LEVEL_S` in queues; **service level** = that / (answered + abandoned in a queue).
+  **answer waits** — the seconds the answered callers waited, summed: the average speed of answer
+  is that / answered.
 
 Facts carry a ``count`` so the store can hand over GROUP BY rows instead of one fact per call;
 for orders it hands over :class:`OrderGroup` counts (one per line, department and unit), and the
@@ -55,16 +59,23 @@ def moves_forward(old: str, new: str) -> bool:
     return OUTCOME_RANK[new] > OUTCOME_RANK[old]
 
 
+SERVICE_LEVEL_S = 15   # answered within this many seconds of joining a queue (GB/T 33358)
+
+
 @dataclass(frozen=True)
 class CallFact:
     """``count`` offered calls on ``line`` (of ``department``) that ended with ``outcome``;
-    ``stage``: where an abandoned caller hung up (:data:`STAGES`; None: in a queue, or unknown)."""
+    ``stage``: where an abandoned caller hung up (:data:`STAGES`; None: in a queue, or unknown).
+    For answered calls, ``answered_within`` of them waited at most :data:`SERVICE_LEVEL_S` and
+    ``answer_wait`` is their waits summed (already counted by the store, like ``count``)."""
 
     line: str
     department: str
     outcome: str
     count: int = 1
     stage: str | None = None
+    answered_within: int = 0
+    answer_wait: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,9 +113,18 @@ class Figures:
     rated: int = 0
     rating_sum: int = 0
     overdue: int = 0
+    answered_within: int = 0      # answered within SERVICE_LEVEL_S of joining a queue
+    answer_wait: int = 0          # seconds the answered callers waited, summed
 
     def __add__(self, other: "Figures") -> "Figures":
         return Figures(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+    def __sub__(self, other: "Figures") -> "Figures":
+        return Figures(**{f.name: getattr(self, f.name) - getattr(other, f.name) for f in fields(self)})
+
+    def __bool__(self) -> bool:
+        """False when every count is zero (a change that changes nothing)."""
+        return any(getattr(self, f.name) for f in fields(self))
 
     @property
     def connected(self) -> int:
@@ -132,12 +152,23 @@ class Figures:
     def average_satisfaction(self) -> float | None:
         return ratio(self.rating_sum, self.rated)
 
+    @property
+    def service_level(self) -> float | None:
+        """Answered within 15 s over the calls that had to be answered in a queue."""
+        return ratio(self.answered_within, self.answered + self.abandoned - self.abandoned_before_queue)
+
+    @property
+    def average_answer_wait(self) -> float | None:
+        """Seconds an answered caller waited, on average (ASA)."""
+        return ratio(self.answer_wait, self.answered)
+
     def as_dict(self) -> dict[str, Any]:
         """Counts and rates, JSON-ready (rates as fractions, None where there is no data)."""
         data: dict[str, Any] = asdict(self)
         data.update(connected=self.connected, wanted_an_agent=self.wanted_an_agent,
                     connection_rate=self.connection_rate, on_the_spot_rate=self.on_the_spot_rate,
-                    on_time_rate=self.on_time_rate, average_satisfaction=self.average_satisfaction)
+                    on_time_rate=self.on_time_rate, average_satisfaction=self.average_satisfaction,
+                    service_level=self.service_level, average_answer_wait=self.average_answer_wait)
         return data
 
 
@@ -189,13 +220,19 @@ def call_figures(fact: CallFact) -> Figures:
     n = _count(fact.count)
     outcome = fact.outcome
     abandoned = outcome == "abandoned"
+    answered = outcome == "answered"
+    if not answered and (fact.answered_within or fact.answer_wait):
+        raise ValueError(f"only answered calls have an answer wait, not {outcome!r} ones")
+    if not 0 <= _count(fact.answered_within) <= n or _count(fact.answer_wait) < 0:
+        raise ValueError(f"answered within {fact.answered_within} of {n} call(s)")
     return Figures(offered=n,
-                   answered=n if outcome == "answered" else 0,
+                   answered=n if answered else 0,
                    called_back=n if outcome == "called_back" else 0,
                    callbacks=n if outcome in ("callback", "called_back") else 0,
                    left_informed=n if outcome == "left_informed" else 0,
                    abandoned=n if abandoned else 0,
-                   abandoned_before_queue=n if abandoned and fact.stage in STAGES_BEFORE_QUEUE else 0)
+                   abandoned_before_queue=n if abandoned and fact.stage in STAGES_BEFORE_QUEUE else 0,
+                   answered_within=fact.answered_within, answer_wait=fact.answer_wait)
 
 
 def order_figures(fact: OrderFact) -> Figures:

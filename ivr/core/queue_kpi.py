@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.core.call_facts import STAGES_BEFORE_QUEUE
-from ivr.core.kpi import ratio
+from ivr.core.kpi import SERVICE_LEVEL_S, ratio
 
-SERVICE_LEVEL_S = 15
+
 # (upper bound in seconds, exclusive; None: no bound) -> the band's name
 ABANDON_BANDS: tuple[tuple[int | None, str], ...] = ((15, "under_15s"), (60, "15s_to_1min"),
                                                      (180, "1_to_3min"), (None, "over_3min"))

@@ -18,6 +18,7 @@ import ivr.store.models_call_log  # noqa: F401 - its tables in Base.metadata
 import ivr.store.models_surges  # noqa: F401 - its tables in Base.metadata
 import ivr.store.models_console  # noqa: F401 - its tables in Base.metadata
 import ivr.store.models_media  # noqa: F401 - its tables in Base.metadata
+import ivr.store.models_figures  # noqa: F401 - its tables in Base.metadata
 from ivr.store.models import Base
 
 MIGRATION_LOCK = 12345_0001  # pg_advisory_xact_lock key of the ticket store's migrations

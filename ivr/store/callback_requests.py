@@ -10,7 +10,7 @@ request arriving twice (the live event and the queue-log resync) is recorded onc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +40,16 @@ def _history(session: Session, number: str, day_start: datetime) -> cb.NumberHis
         CallbackRow.number == number, CallbackRow.requested_at >= day_start,
         CallbackRow.status.in_([s.value for s in cb.DIALLED]))) or 0
     return cb.NumberHistory(open_request, dialled)
+
+
+def _locked(session: Session, number: str | None, linkedid: str,
+            day_start: datetime) -> tuple[CallbackRow | None, cb.NumberHistory]:
+    """Under ``number``'s lock: the request already recorded for the call ``linkedid`` (a replay),
+    and the number's history the per-number rule reads."""
+    if number:
+        _lock(session, number)
+    known = session.scalars(select(CallbackRow).where(CallbackRow.linkedid == linkedid)).one_or_none()
+    return known, (_history(session, number, day_start) if number else cb.NumberHistory())
 
 
 class SurgeError(IvrError):
@@ -80,8 +90,11 @@ def _callback(row: CallbackRow, tries: list[CallbackTryRow] = ()) -> Callback:
 class CallbackRequests:
     """The callback requests and their tries (the ledger, the callback worker, the CLI, the console)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, tz: tzinfo | None = None) -> None:
+        """``tz``: the centre's, whose calendar days the daily summary counts on; needed to record
+        an answered callback (:meth:`finish_try`), which moves its call's figures."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.tz = tz
 
     # --- callbacks ------------------------------------------------------------------------------
 
@@ -96,12 +109,9 @@ class CallbackRequests:
         for _attempt in range(3):
             try:
                 with transaction(self._sessions, "callbacks") as session:
-                    if number:
-                        _lock(session, number)
-                    known = session.scalars(select(CallbackRow).where(CallbackRow.linkedid == linkedid)).one_or_none()
+                    known, history = _locked(session, number, linkedid, day_start)
                     if known is not None:
                         return _callback(known), False
-                    history = _history(session, number, day_start) if number else cb.NumberHistory()
                     admitted = cb.admit(number, history, per_day, heard)
                     waits = admitted.status is cb.CallbackStatus.WAITING
                     reason = (f"{caller[:40]!r}: {admitted.reason}" if admitted.verdict is cb.Verdict.REFUSE_NUMBER
@@ -194,7 +204,10 @@ class CallbackRequests:
                 row.closed_at = at
                 row.reason = "" if answered else f"not answered after {row.tries} tries (last: {outcome})"[:200]
             if answered:  # the call that asked for it is connected now (ivr.core.kpi: called back)
-                calls_store.called_back(session, row.linkedid)
+                if self.tz is None:
+                    raise SurgeError("the callback store was opened without the centre's timezone: "
+                                     "an answered callback cannot be counted on its day")
+                calls_store.called_back(session, row.linkedid, self.tz)
             return _callback(row)
 
     def interrupted(self, policy: cb.CallbackPolicy, at: datetime) -> list[Callback]:

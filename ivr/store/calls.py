@@ -18,22 +18,25 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ivr.core import kpi
 from ivr.core.wallboard import DayCall
+from ivr.store import daily_figures
 from ivr.store.models import CallRow
 
 
-def touch_call(session: Session, linkedid: str, *, at: datetime, outcome: str, line: str, caller: str = "",
-               department: str = "", mode: str = "", queue: str | None = None, uniqueid: str | None = None,
-               wait_seconds: int | None = None, ended_at: datetime | None = None, agent: str | None = None,
-               door: bool = False, joined: bool = False, stage: str | None = None) -> CallRow:
+def touch_call(session: Session, linkedid: str, *, tz: tzinfo, at: datetime, outcome: str, line: str,
+               caller: str = "", department: str = "", mode: str = "", queue: str | None = None,
+               uniqueid: str | None = None, wait_seconds: int | None = None, ended_at: datetime | None = None,
+               agent: str | None = None, door: bool = False, joined: bool = False,
+               stage: str | None = None) -> CallRow:
     """Record one fact of the call ``linkedid`` inside ``session``'s transaction (the caller's
-    retry loop handles a racing insert of the same linkedid). ``door``: the caller reached a
-    queue's door now; ``joined``: the call is in (or was in) a queue now; ``stage``: where a
-    caller who hung up unanswered was."""
+    retry loop handles a racing insert of the same linkedid), and what it changes in the day's
+    summary (``tz``: the centre's, whose calendar day the call counts on). ``door``: the caller
+    reached a queue's door now; ``joined``: the call is in (or was in) a queue now; ``stage``:
+    where a caller who hung up unanswered was."""
     row = session.scalars(select(CallRow).where(CallRow.linkedid == linkedid).with_for_update()).one_or_none()
     if row is None:
         row = CallRow(linkedid=linkedid, uniqueid=uniqueid, started_at=at, caller=caller, line=line,
@@ -42,7 +45,9 @@ def touch_call(session: Session, linkedid: str, *, at: datetime, outcome: str, l
                       joined_at=at if joined else None, stage=stage if outcome == "abandoned" else None)
         session.add(row)
         session.flush()  # a racing insert of the same linkedid fails here, inside the retry loop
+        daily_figures.keep(session, None, daily_figures.call_share(row, tz))
         return row
+    before = daily_figures.call_share(row, tz)
     if door and row.door_at is None:
         row.door_at = min(at, row.started_at)
     if joined and row.joined_at is None:
@@ -58,14 +63,22 @@ def touch_call(session: Session, linkedid: str, *, at: datetime, outcome: str, l
             row.wait_seconds = max(wait_seconds or 0, waited)
     if ended_at is not None and row.ended_at is None:
         row.ended_at = ended_at
+    daily_figures.keep(session, before, daily_figures.call_share(row, tz))
     return row
 
 
-def called_back(session: Session, linkedid: str) -> None:
-    """The call ``linkedid`` asked for a callback, which was answered: its outcome moves on."""
-    session.execute(update(CallRow).where(CallRow.linkedid == linkedid,
-                                          CallRow.outcome.in_(_BEFORE["called_back"]))
-                    .values(outcome="called_back", stage=None))
+def called_back(session: Session, linkedid: str, tz: tzinfo) -> None:
+    """The call ``linkedid`` asked for a callback, which was answered: its outcome moves on
+    (and its day's summary with it)."""
+    row = session.scalars(select(CallRow).where(CallRow.linkedid == linkedid,
+                                                CallRow.outcome.in_(_BEFORE["called_back"]))
+                          .with_for_update()).one_or_none()
+    if row is None:
+        return
+    before = daily_figures.call_share(row, tz)
+    row.outcome, row.stage = "called_back", None
+    session.flush()
+    daily_figures.keep(session, before, daily_figures.call_share(row, tz))
 
 
 # the outcomes a call may still leave for each outcome (those ranked below it)
@@ -82,13 +95,22 @@ def within(query, column, since: datetime | None, until: datetime | None):
 
 
 def report_facts(session: Session, since: datetime | None, until: datetime | None) -> list[kpi.CallFact]:
-    """The offered calls of [since, until) grouped by line, department, outcome and stage."""
+    """The offered calls of [since, until) grouped by line, department, outcome and stage, with
+    the answered ones' waits (within the service level, summed)."""
     cols = (CallRow.line, CallRow.department, CallRow.outcome, CallRow.stage)
-    query = within(select(*cols, func.count()).where(CallRow.door_at.is_not(None)).group_by(*cols),
-                   CallRow.started_at, since, until)
-    return [kpi.CallFact(line=line, department=dep or "", outcome=outcome, count=n,
-                         stage=stage if stage in kpi.STAGES else None)
-            for line, dep, outcome, stage, n in session.execute(query)]
+    answered = CallRow.outcome == "answered"
+    within_level = func.count().filter(answered, CallRow.wait_seconds <= kpi.SERVICE_LEVEL_S)
+    waits = func.coalesce(func.sum(CallRow.wait_seconds).filter(answered), 0)
+    query = within(select(*cols, func.count(), within_level, waits).where(CallRow.door_at.is_not(None))
+                   .group_by(*cols), CallRow.started_at, since, until)
+    facts: dict[tuple, kpi.CallFact] = {}
+    for line, dep, outcome, stage, n, within_n, wait in session.execute(query):
+        key = (line, dep or "", outcome, stage if stage in kpi.STAGES else None)
+        known = facts.get(key)
+        facts[key] = kpi.CallFact(*key[:3], count=n + (known.count if known else 0), stage=key[3],
+                                  answered_within=int(within_n) + (known.answered_within if known else 0),
+                                  answer_wait=int(wait) + (known.answer_wait if known else 0))
+    return list(facts.values())
 
 
 def day_calls(session: Session, since: datetime, until: datetime, tz: tzinfo) -> list[DayCall]:

@@ -1,7 +1,7 @@
 """Reading work orders and calls: lists, one order, the recordings, the facts the KPIs need."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.orm import selectinload
@@ -13,6 +13,7 @@ from ivr.core.workflow import Status
 from ivr.errors import TicketNotFound
 from ivr.store.base import StoreBase
 from ivr.store import calls as calls_store
+from ivr.store import daily_figures
 from ivr.store.models import TicketRow
 from ivr.store.ticket import Ticket, check_linkedid, ticket_of
 
@@ -63,35 +64,40 @@ class TicketQueries(StoreBase):
 
     def report_facts(self, since: datetime | None = None,
                      until: datetime | None = None) -> tuple[list[CallFact], list[OrderGroup]]:
-        """Call facts and order counts in [since, until), grouped in SQL, for
-        :func:`ivr.core.kpi.build_report` (which computes the rates). The counts follow
+        """Call facts and order counts in [since, until), for :func:`ivr.core.kpi.build_report`
+        (which computes the rates): the counted days wholly inside the period from the daily
+        summary (:mod:`ivr.store.daily_figures`), the rest (the partial days at the edges, days
+        not counted yet) grouped in SQL from the raw rows. The raw counts follow
         :func:`ivr.core.kpi.order_figures`' definitions; a test holds the two together."""
-        dispatched = TicketRow.dispatch_count > 0
-        replied = TicketRow.replied_at.is_not(None)
-        unit = case((dispatched, TicketRow.unit)).label("unit")
-        order_q = (select(TicketRow.line, TicketRow.department, unit, func.count(),
-                          func.count().filter(TicketRow.status == Status.CLOSED.value),
-                          func.count().filter(dispatched), func.count().filter(replied),
-                          func.count().filter(replied, TicketRow.replied_on_time.is_(True)),
-                          func.count(TicketRow.rating), func.coalesce(func.sum(TicketRow.rating), 0),
-                          func.count().filter(or_(TicketRow.overdue, TicketRow.sign_late)))
-                   .group_by(TicketRow.line, TicketRow.department, unit))
-        order_q = _between(order_q, since, until)
         with self._session() as session:
             if session.get_bind().dialect.name == "postgresql":
-                # A year of a province's orders is read whole: longer than the store's statement
-                # timeout (meant for a server that hangs) on a loaded machine. JIT compiling these
-                # aggregates costs seconds and saves nothing on such a scan.
+                # A year of a province's orders not yet counted is read whole: longer than the
+                # store's statement timeout (meant for a server that hangs) on a loaded machine.
+                # JIT compiling these aggregates costs seconds and saves nothing on such a scan.
                 session.execute(text(f"SET LOCAL statement_timeout = {REPORT_TIMEOUT_MS}"))
                 session.execute(text("SET LOCAL jit = off"))
-            calls = calls_store.report_facts(session, since, until)
-            orders = [OrderGroup(line, dep, unit_, Figures(
-                          received=n, on_the_spot=spot, dispatched=disp, replied=rep, on_time=on_time,
-                          rated=rated, rating_sum=int(rating_sum), overdue=late))
-                      for line, dep, unit_, n, spot, disp, rep, on_time, rated, rating_sum, late
-                      in session.execute(order_q)]
+            first = since.astimezone(self.tz).date() if since is not None else None
+            last = until.astimezone(self.tz).date() if until is not None else None
+            days, live = daily_figures.plan(since, until, daily_figures.counted_days(session, first, last), self.tz)
+            calls: list[CallFact] = []
+            orders = daily_figures.summed(session, days)
+            for start, end in live:
+                more_calls, more_orders = raw_facts(session, start, end)
+                calls += more_calls
+                orders += more_orders
         return calls, orders
 
+    def recount_day(self, day: date, now: datetime) -> int:
+        """Count ``day`` again from the raw rows into the daily summary and mark it counted (the
+        nightly heal, ``ivr report --recount``); returns the summary's groups of the day."""
+        with self._transaction() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text(f"SET LOCAL statement_timeout = {REPORT_TIMEOUT_MS}"))
+                # writers wait (briefly: one day's rows) rather than race with the rebuild
+                session.execute(text("LOCK TABLE daily_figures IN SHARE ROW EXCLUSIVE MODE"))
+            groups = daily_figures.recount(session, day, self.tz, now, raw_facts)
+        self._log.info("figures.recounted", day=day.isoformat(), groups=groups)
+        return groups
 
     def calls_between(self, since: datetime, until: datetime) -> list[DayCall]:
         """The calls offered in [since, until), oldest first (the wallboard's day: a few thousand)."""
@@ -152,6 +158,27 @@ class TicketQueries(StoreBase):
     def _tickets(self, query) -> list[Ticket]:
         with self._session() as session:
             return [ticket_of(row, self.tz) for row in session.scalars(query).all()]
+
+
+def raw_facts(session, since: datetime | None, until: datetime | None) -> tuple[list[CallFact], list[OrderGroup]]:
+    """The offered calls and the orders of [since, until), counted from the raw rows."""
+    dispatched = TicketRow.dispatch_count > 0
+    replied = TicketRow.replied_at.is_not(None)
+    unit = case((dispatched, TicketRow.unit)).label("unit")
+    order_q = (select(TicketRow.line, TicketRow.department, unit, func.count(),
+                      func.count().filter(TicketRow.status == Status.CLOSED.value),
+                      func.count().filter(dispatched), func.count().filter(replied),
+                      func.count().filter(replied, TicketRow.replied_on_time.is_(True)),
+                      func.count(TicketRow.rating), func.coalesce(func.sum(TicketRow.rating), 0),
+                      func.count().filter(or_(TicketRow.overdue, TicketRow.sign_late)))
+               .group_by(TicketRow.line, TicketRow.department, unit))
+    calls = calls_store.report_facts(session, since, until)
+    orders = [OrderGroup(line, dep, unit_, Figures(
+                  received=n, on_the_spot=spot, dispatched=disp, replied=rep, on_time=on_time,
+                  rated=rated, rating_sum=int(rating_sum), overdue=late))
+              for line, dep, unit_, n, spot, disp, rep, on_time, rated, rating_sum, late
+              in session.execute(_between(order_q, since, until))]
+    return calls, orders
 
 
 def _between(query, since: datetime | None, until: datetime | None):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from ivr.core.notices import Notice, window_problem
 from ivr.store import calls as calls_store
 from ivr.store.callback_requests import Callback, CallbackRequests, SurgeError  # noqa: F401 - re-exported
+from ivr.store.missed_requests import MissedRequests
 from ivr.store.models_surges import CallbackRow, CallbackTryRow, LeftInformedRow, NoticeRow
 from ivr.store.sessions import session_of, transaction
 
@@ -46,7 +47,7 @@ def _notice(row: NoticeRow) -> NoticeRecord:
                         row.ends_at, row.created_by, row.ended_by, row.ended_at)
 
 
-class SurgeStore(CallbackRequests):
+class SurgeStore(MissedRequests):
     """Callbacks (:class:`~ivr.store.callback_requests.CallbackRequests`), notices and
     left-informed callers on the engine's database."""
 

@@ -27,6 +27,7 @@ from ivr.core.kpi import CALL_OUTCOMES
 from ivr.core.text import require_aware
 from ivr.core.workflow import Event, Status, WorkOrder
 from ivr.errors import StoreError, TicketError, TicketNotFound
+from ivr.store import daily_figures
 from ivr.store.calls import touch_call
 from ivr.store.models import RatingRow, TicketRow
 from ivr.store.queries import TicketQueries
@@ -85,9 +86,10 @@ class TicketStore(RecordingChecks, MediaChecks, TicketQueries):
                                     recording_size=recording_size, **intake)
                     write_order(row, order, 0)
                     session.add(row)
-                    touch_call(session, linkedid, at=at, outcome="answered", wait_seconds=wait_seconds,
-                               joined=True, **intake)
+                    touch_call(session, linkedid, tz=self.tz, at=at, outcome="answered",
+                               wait_seconds=wait_seconds, joined=True, **intake)
                     session.flush()
+                    daily_figures.keep(session, None, daily_figures.order_share(row, self.tz))
                     log.info("ticket.created", number=number, line=intake["line"], agent=intake["agent"])
                     return ticket_of(row, self.tz), True
             except IntegrityError:
@@ -116,7 +118,8 @@ class TicketStore(RecordingChecks, MediaChecks, TicketQueries):
         for _attempt in range(_RETRIES):
             try:
                 with self._transaction() as session:
-                    row = touch_call(session, linkedid, at=at, outcome=outcome, caller=clean(caller, 64),
+                    row = touch_call(session, linkedid, tz=self.tz, at=at, outcome=outcome,
+                                     caller=clean(caller, 64),
                                      line=clean(line, 32), department=clean(department, 64),
                                      mode=clean(mode, 16), queue=clean(queue, 64) or None,
                                      uniqueid=clean(uniqueid, 64) or None, wait_seconds=wait_seconds,
@@ -238,8 +241,12 @@ class TicketStore(RecordingChecks, MediaChecks, TicketQueries):
             raise StoreError(str(err)) from None
 
     def _save(self, session: Session, row: TicketRow, old: WorkOrder, new: WorkOrder) -> None:
+        """Write the order's new state, and what it changes in its day's summary (a reply, a
+        rating, a dispatch count on the day the order was taken in), in the same transaction."""
+        before = daily_figures.order_share(row, self.tz)
         write_order(row, new, len(old.history))
         session.flush()
+        daily_figures.keep(session, before, daily_figures.order_share(row, self.tz))
 
 
 def _as_rating(value: Any) -> int | None:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ivr.core import callbacks as cb
+from ivr.core import missed
 from ivr.core.staff import Role
 from ivr.store.callback_requests import Callback
 from ivr.store.surges import SurgeStore
@@ -36,6 +37,8 @@ def reason_of(request: Callback) -> str:
         return words[f"why_{verdict}"]
     if request.status == cb.CallbackStatus.FAILED:
         return words["why_failed"].format(n=request.tries)
+    if request.status == cb.CallbackStatus.ANSWERED and request.reason == missed.RANG_AGAIN:
+        return words["why_rang_again"]
     return ""
 
 

@@ -16,6 +16,9 @@ WALLBOARD = {
     "connection_rate": "接通率", "on_the_spot_rate": "当场办结率", "dispatched": "转办", "overdue": "超期",
     "on_time_rate": "按时办结率", "satisfaction": "平均满意度", "received": "受理", "rated": "评价数", "none": "—",
     "more": "另有 {n} 个来电较少的未列出（全部见 ivr report）。",
+    "missed": "漏接回拨", "missed_hint": "排队等待后未接通即挂机的来电，由中心主动回拨",
+    "missed_1h": "1小时内回拨", "missed_24h": "24小时内回拨", "missed_not_reached": "回拨未接通",
+    "missed_rang_again": "再次来电已接听", "missed_waiting": "待回拨",
 }
 
 SUPERVISION = {
@@ -73,13 +76,15 @@ CALLBACKS = {
     "requested_at": "登记时间", "number": "回拨号码", "queue": "队列", "via_title": "登记方式",
     "status_title": "状态", "tries": "拨打次数", "reason": "说明", "no_number": "（无号码）",
     "newest": "只显示最新的 {n} 条。",
-    "via": {"queue_key": "排队时按2", "notice_key": "听播报后按2", "wait_offer": "等待提示时按2"},
+    "via": {"queue_key": "排队时按2", "notice_key": "听播报后按2", "wait_offer": "等待提示时按2",
+            "missed": "漏接回拨（排队后挂机）"},
     "status": {"waiting": "等待回拨", "calling": "正在回拨", "answered": "已回拨接通", "failed": "未接通",
                "joined": "已并入原登记", "refused": "已拒绝"},
     "joined_to": "该号码已有未完成的回拨登记 #{id}，本次并入，不再另行回拨",
     "why_refuse_today": "该号码今天的回拨次数已达上限，拒绝登记（来电者继续排队）",
     "why_refuse_number": "该号码不是可回拨的号码（只回拨本地固话和手机），拒绝登记（来电者继续排队）",
     "why_failed": "拨打 {n} 次均未接通",
+    "why_rang_again": "市民再次来电并已接听，不再回拨",
 }
 
 # the incident notices page (/notices): the same words as `ivr notices`

@@ -3,7 +3,8 @@
 The page is rendered whole on load; the console's AMI feed then pushes ``wallboard`` events
 (:mod:`ivr.ami.wallboard`) that replace its live part over server-sent events. The KPIs of today
 and of this week (the same figures as ``ivr report``: :func:`ivr.core.kpi.build_report` over
-:meth:`~ivr.store.TicketStore.report_facts`) are fetched again every 15 s (``/wallboard/kpi``).
+:meth:`~ivr.store.TicketStore.report_facts`, and the missed calls called back,
+:mod:`ivr.core.missed`) are fetched again every 15 s (``/wallboard/kpi``).
 Without an AMI feed (Asterisk down, ``ivr web`` with no console account) the page says so and
 still shows today's figures from the database.
 """
@@ -22,6 +23,7 @@ from ivr.core import kpi, wallboard
 from ivr.core.staff import Role
 from ivr.errors import IvrError
 from ivr.logs import get_logger
+from ivr.store.surges import SurgeStore
 from ivr.store.users import User
 from ivr.web.auth import page
 from ivr.web.holiday_banner import calendar_warning
@@ -60,15 +62,17 @@ def kpis(console, period: str) -> dict:
     now = console.now()
     day = wallboard.day_start(now)
     spans = {"today": (day, day + timedelta(days=1)), "week": (wallboard.week_start(now), day + timedelta(days=1))}
-    reports = {}
+    reports, missed = {}, {}
+    surges = SurgeStore(console.store.engine, console.store.tz)
     for name, (since, until) in spans.items():
         try:
             reports[name] = kpi.build_report(*console.store.report_facts(since, until))
+            missed[name] = surges.missed_figures(since, until)
         except IvrError as err:
             log.warning("wallboard.kpi_unavailable", error=str(err))
-            reports[name] = None
+            reports[name] = missed[name] = None
     chosen = reports[period]
-    return {"reports": reports, "period": period, "chosen": chosen, "at": now,
+    return {"reports": reports, "missed": missed, "period": period, "chosen": chosen, "at": now,
             "lines": _active(chosen.by_line) if chosen else {},
             "departments": _active(chosen.by_department) if chosen else {}}
 

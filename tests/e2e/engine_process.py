@@ -36,6 +36,9 @@ def engine_env(settings: Settings, database_url: str | None = None, **extra: str
         "IVR_AMI_PORT": str(settings.ami_port),
         "IVR_AGI_PORT": str(settings.agi_port),
         "IVR_DATABASE_URL": database_url or settings.database_url,
+        # missed calls are called back only where a test asks for it (test_surges_missed_e2e.py): a
+        # callback nobody expects would ring another test's phones and agents
+        "IVR_MISSED_AFTER": "3600",
     })
     env.update(extra)
     return env

@@ -108,3 +108,20 @@ def test_the_space_watch_warns_when_low_again_while_low_and_says_when_it_is_back
     assert logs[0]["min_free_mb"] == 999999 and logs[0]["log_level"] == "warning"
     gone = SpaceWatch(Settings.from_env({"IVR_RECORDINGS_DIR": str(tmp_path / "nowhere")}))()
     assert gone.low and gone.error        # a folder that cannot be read is no reassurance
+
+
+def test_the_nightly_recount_counts_yesterday_and_the_nights_missed(store):
+    from datetime import date
+
+    from ivr.scheduler import RECOUNT_JOB, recount_job
+    from ivr.store import daily_figures
+
+    store.recount_day(date(2020, 6, 1), T0)          # a night that ran
+    days = recount_job(store, lambda: at("2020-06-05 03:10"))
+    assert days == [date(2020, 5, 28), date(2020, 5, 29), date(2020, 5, 30), date(2020, 5, 31),
+                    date(2020, 6, 2), date(2020, 6, 3), date(2020, 6, 4)]
+    with store._session() as session:
+        assert daily_figures.counted_days(session, None, None) == \
+            [date(2020, 5, d) for d in (28, 29, 30, 31)] + [date(2020, 6, d) for d in (1, 2, 3, 4)]
+    trigger = build_scheduler(store, lambda: T0, run_now=False).get_job(RECOUNT_JOB).trigger
+    assert "hour='3'" in str(trigger) and "minute='10'" in str(trigger)

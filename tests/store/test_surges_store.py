@@ -20,7 +20,7 @@ POLICY = CallbackPolicy(tries=2, retry_after_s=60)
 
 @pytest.fixture
 def surges(store) -> SurgeStore:
-    return SurgeStore(store.engine)
+    return SurgeStore(store.engine, store.tz)
 
 
 DAY = at("2020-09-09 00:00")

@@ -1,7 +1,8 @@
 """``ivr bench data --calls 20000`` end to end on SQLite and on PostgreSQL: the database it fills
 gives, through ``ivr report``, exactly the figures the generated rows imply (the truth is summed
-here by :mod:`ivr.core.kpi` straight from the generator's rows), the lists the console shows read
-the generated orders, and the results file has every timed query. Nothing is timed here.
+here by :mod:`ivr.core.kpi` straight from the generator's rows), the year's daily summary (every
+day counted into it) equals the raw rows' count, the lists the console shows read the generated
+orders, and the results file has every timed query. Nothing is timed here.
 (Here, not in tests/bench, for the store's SQLite-and-PostgreSQL ``store_url``.)"""
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import json
 from ivr.bench import yeardata
 from ivr.cli import main
 from ivr.core import kpi
-from ivr.store import open_store, policy_for
+from ivr.store import daily_figures, open_store, policy_for
+from ivr.store.queries import raw_facts
 from support import RULES_FILE
 
 CALLS = 20_000
@@ -23,7 +25,11 @@ def truth() -> kpi.Report:
     ticket = {name: i for i, name in enumerate(yeardata.TICKET_COLUMNS)}
     call = {name: i for i, name in enumerate(yeardata.CALL_COLUMNS)}
     for day in yeardata.generate(CALLS, seed=SEED):
-        calls += [kpi.CallFact(c[call["line"]], c[call["department"]], c[call["outcome"]]) for c in day.calls]
+        calls += [kpi.CallFact(c[call["line"]], c[call["department"]], c[call["outcome"]],
+                               answered_within=int(c[call["outcome"]] == "answered"
+                                                   and c[call["wait_seconds"]] <= kpi.SERVICE_LEVEL_S),
+                               answer_wait=c[call["wait_seconds"]] if c[call["outcome"]] == "answered" else 0)
+                  for c in day.calls]
         orders += [kpi.OrderFact(t[ticket["line"]], t[ticket["department"]], t[ticket["unit"]],
                                  closed_on_the_spot=t[ticket["status"]] == "closed",
                                  dispatched=t[ticket["dispatch_count"]] > 0,
@@ -60,6 +66,15 @@ def test_the_filled_year_reports_the_generated_truth(store_url, tmp_path, capsys
 
     store = open_store(store_url, policy_for(shipped_rules))
     try:
+        since, until = daily_figures.day_bounds(yeardata.year_days()[0], store.tz)[0], \
+            daily_figures.day_bounds(yeardata.year_days()[-1], store.tz)[1]
+        with store._session() as session:
+            days = daily_figures.counted_days(session, None, None)
+            assert days == yeardata.year_days()      # the report above read the summary alone
+            summary = kpi.build_report([], daily_figures.summed(session, days)).as_dict()
+            raw = kpi.build_report(*raw_facts(session, since, until)).as_dict()
+        assert summary == raw == expected
+        assert doc["summary_write"]["writes"] > 0 and doc["summary_s"] >= 0
         newest = store.list(limit=100)
         assert len(newest) == 100 and newest[0].created_at.year == yeardata.YEAR
         assert [t.created_at for t in newest] == sorted((t.created_at for t in newest), reverse=True)

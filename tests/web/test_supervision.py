@@ -180,7 +180,7 @@ def test_the_callbacks_list_says_in_chinese_why_a_number_was_joined_or_refused(w
     from ivr.core.wallboard import day_start
     from ivr.store.surges import SurgeStore
 
-    surges = SurgeStore(world["store"].engine)
+    surges = SurgeStore(world["store"].engine, world["store"].tz)
 
     def ask(n: int, caller: str = "13900000001", per_day: int = 3):
         when = NOW + timedelta(minutes=n)
@@ -221,3 +221,35 @@ def test_a_seek_into_a_recording_the_manifest_marks_removed_is_refused(world):
     seek = client.get(audio, headers={"Range": "bytes=1-"})
     assert seek.status_code == 404 and b"RIFF" not in seek.content and len(seek.content) < 5000
     assert [(e["action"], e["result"]) for e in journal(world)][-2:] == [("play", "removed"), ("seek", "removed")]
+
+
+def test_the_wallboard_and_the_callbacks_page_show_the_missed_calls_called_back(world):
+    """A caller missed (left the queue after waiting), then one who rang again and was answered:
+    the callbacks page names the kind and why, the wallboard counts them for today."""
+    from datetime import timedelta
+
+    from ivr.core.missed import MissedPolicy
+    from ivr.core.wallboard import day_start
+    from ivr.store.surges import SurgeStore
+
+    store = world["store"]
+    surges = SurgeStore(store.engine, store.tz)
+    made = []
+    for n, caller in enumerate(("13900000071", "13900000072")):
+        when = NOW - timedelta(minutes=30 - n)
+        store.record_call(f"8.{n}", at=when - timedelta(seconds=40), outcome="offered", line="12345",
+                          department="centre", mode="main", caller=caller, door=True)
+        made.append(surges.request_missed(f"8.{n}", queue="q12345", caller=caller, area_code="0513", line="12345",
+                                          department="centre", at=when, day_start=day_start(when),
+                                          policy=MissedPolicy(hours=(0, 24 * 60)))[0])
+    surges.start_try(made[0].id, NOW - timedelta(minutes=10))
+    surges.finish_try(made[0].id, "answered", True, surges_policy(), NOW - timedelta(minutes=9))
+    surges.close_missed("13900000072", "0513", NOW - timedelta(minutes=5))
+    client = as_user(world, "wang")
+    page = client.get("/callbacks").text
+    row = lambda r: page[page.index(f'id="cb-{r.id}"'):].split("</tr>")[0]
+    assert "漏接回拨（排队后挂机）" in row(made[0]) and "已回拨接通" in row(made[0])
+    assert "市民再次来电并已接听" in row(made[1])
+    board = client.get("/wallboard/kpi?period=today").text
+    missed = board[board.index("漏接回拨"):].split("</dd>")[0]
+    assert "1小时内回拨 1" in missed and "再次来电已接听 1" in missed and "待回拨 0" in missed
