@@ -158,6 +158,9 @@ TEXT = {
     "pop_earlier": "该号码以前的工单",
     "pop_no_earlier": "该号码以前没有工单。",
     "pop_unknown_caller": "未显示号码",
+    "pick_an_order": "现在没有通话。接听来电后，本次来电的工单会在这里打开；要补填以前的工单，请在左边列表中选择。",
+    "not_the_live_order": "注意：您正在通话的是工单 {live}，这张表单是另一位市民的工单 {number}。",
+    "back_to_live": "回到本次来电的工单",
 }
 
 ERROR = {
