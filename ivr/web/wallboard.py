@@ -3,7 +3,7 @@
 The page is rendered whole on load; the console's AMI feed then pushes ``wallboard`` events
 (:mod:`ivr.ami.wallboard`) that replace its live part over server-sent events. The KPIs of today
 and of this week (the same figures as ``ivr report``: :func:`ivr.core.kpi.build_report` over
-:meth:`~ivr.store.TicketStore.report_facts`) are fetched again every 15 s (``/wallboard/kpi``).
+:meth:`~ivr.store.TicketStore.report_facts`) are fetched again with each live board (``/wallboard/kpi``).
 Without an AMI feed (Asterisk down, ``ivr web`` with no console account) the page says so and
 still shows today's figures from the database.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -30,6 +31,8 @@ from ivr.web.render import environment, render
 BOARD_TIMEOUT_S = 5.0
 _environment = functools.lru_cache(maxsize=4)(environment)  # compiled templates, kept
 PERIODS = ("today", "week")
+REPORT_EVERY_S = {"today": 2.0, "week": 60.0}  # today: as often as the live board reads today's calls
+_reports: dict[tuple, tuple[float, kpi.Report | None]] = {}  # (store, period, since) -> (read at, report)
 log = get_logger("ivr.web.wallboard")
 
 
@@ -56,17 +59,26 @@ def render_live(board: wallboard.Board, connected: bool, rules) -> Markup:
 
 
 def kpis(console, period: str) -> dict:
-    """Today's and this week's totals, and the chosen period's figures per department and line."""
+    """Today's and this week's totals, and the chosen period's figures per department and line.
+
+    Each page asks again with every live board (up to four a second): a report is read from the
+    database at most once per :data:`REPORT_EVERY_S` for all pages, today's as often as the board
+    reads today's calls, so both show the same offered today."""
     now = console.now()
     day = wallboard.day_start(now)
     spans = {"today": (day, day + timedelta(days=1)), "week": (wallboard.week_start(now), day + timedelta(days=1))}
     reports = {}
     for name, (since, until) in spans.items():
-        try:
-            reports[name] = kpi.build_report(*console.store.report_facts(since, until))
-        except IvrError as err:
-            log.warning("wallboard.kpi_unavailable", error=str(err))
-            reports[name] = None
+        key = (id(console.store), name, since)
+        read_at, report = _reports.get(key, (float("-inf"), None))
+        if time.monotonic() - read_at >= REPORT_EVERY_S[name]:
+            try:
+                report = kpi.build_report(*console.store.report_facts(since, until))
+            except IvrError as err:
+                log.warning("wallboard.kpi_unavailable", error=str(err))
+                report = None
+            _reports[key] = (time.monotonic(), report)
+        reports[name] = report
     chosen = reports[period]
     return {"reports": reports, "period": period, "chosen": chosen, "at": now,
             "lines": _active(chosen.by_line) if chosen else {},

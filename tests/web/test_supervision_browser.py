@@ -7,6 +7,8 @@ Screenshots go to ``var/test-output/screenshots`` (IVR_SCREENSHOTS) to be looked
 """
 from __future__ import annotations
 
+import re
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -118,6 +120,32 @@ def test_the_wallboard_shows_the_live_board_it_is_sent(page, world):
     page.click("text=本周")
     page.wait_for_selector(".kpi-sum.chosen h3:has-text('本周')")
     shot(page, "21-wallboard-week")
+
+
+def test_offered_today_has_one_value_on_the_wallboard(page, world):
+    """The live board and the KPI panel both show 来电 today: a new call changes both at once."""
+    from web.supervision_seed import abandon
+
+    log_in(page, "wang")
+    page.wait_for_url("**/wallboard")
+    wait_js(page, "window.htmx !== undefined")
+    page.wait_for_timeout(300)                                  # the event stream is open
+    publish_board(world)
+    page.wait_for_selector("#agent-agent3.st-paused")
+
+    def both() -> tuple[str, str]:
+        tile = page.inner_text("#offered-today").split()[-1]
+        panel = page.locator(".kpi-sum", has_text="今日").locator("dt:has-text('来电') + dd").inner_text()
+        return tile, re.match(r"\s*(\d+)", panel).group(1)
+
+    before = both()
+    abandon(world["store"], NOW - timedelta(minutes=1))
+    page.wait_for_timeout(2100)                                 # past the reports' sharing window
+    with page.expect_response(lambda r: "/wallboard/kpi" in r.url, timeout=1500):
+        publish_board(world)
+    page.wait_for_timeout(100)
+    tile, panel = both()
+    assert int(tile) == int(before[0]) + 1 and panel == tile, (before, tile, panel)
 
 
 def take_step(page, number: str, button: str, note: str, unit: str | None = None, shot_as: str = "") -> None:
