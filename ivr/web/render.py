@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from ivr.errors import IvrError
 from ivr.web import charts, labels
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -38,8 +39,23 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context.setdefault("user", getattr(request.state, "user", None))
     context.setdefault("csrf", session.get("csrf", ""))
     context.setdefault("centre", console.rules.centre)
+    context.setdefault("browser_phone", lambda: is_browser_phone(context.get("user")))
     html = console.templates.get_template(template).render(request=request, **context)
     return HTMLResponse(html, status_code=status)
+
+
+def is_browser_phone(user) -> bool:
+    """Whether ``user``'s phone is the browser (``trunks/phones.yaml``'s ``webrtc``): only then is
+    the 网页话机 page of any use to them. Read when a whole page asks, not for each fragment."""
+    from ivr.asterisk.phones import load_phones
+    from ivr.asterisk.service import trunks_dir
+
+    if user is None or not user.phone:
+        return False
+    try:
+        return user.phone in load_phones(trunks_dir()).webrtc
+    except IvrError:  # an unreadable phones file: the link is no use either
+        return False
 
 
 def error_page(request: Request, status: int, message: str | None = None, **fmt: Any) -> HTMLResponse:

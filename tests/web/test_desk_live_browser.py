@@ -160,3 +160,28 @@ def test_a_reload_right_after_the_last_key_loses_nothing(page, world, field):
     page.evaluate("sessionStorage.clear()")
     page.goto(f"/desk/{number}")
     assert page.input_value(field) == typed
+
+
+def test_the_form_at_900_px_asks_only_what_applies_and_points_at_what_to_fix(page, world):
+    number, _ = answered(world, "13905132005")
+    page.goto(f"/desk/{number}")
+    assert page.locator("button.primary:has-text('保存工单')").is_visible()
+    box = page.locator("button.primary:has-text('保存工单')").bounding_box()
+    assert box["y"] + box["height"] <= 900  # in sight without scrolling
+    assert "紧急" not in page.inner_text(".choices")  # urgency is not a category
+    assert not page.locator("#unit").is_visible()  # no unit to choose for 当场办结
+    page.check("input[name=outcome][value=close]")
+    assert not page.locator("#unit").is_visible()
+    page.check("input[name=outcome][value=dispatch]")
+    assert page.locator("#unit").is_visible()
+    page.check("input[name=category][value=complaint]")
+    page.fill("#description", "内容")
+    page.click("button.primary")
+    page.wait_for_selector("#err-title")
+    assert page.evaluate("document.activeElement.id") == "title"
+
+
+def test_no_favicon_404_and_no_browser_phone_link_for_a_softphone_agent(page, world):
+    assert page.request.get("/favicon.ico").status == 200
+    assert page.locator("link[rel=icon]").count() == 1
+    assert page.locator("nav a:has-text('网页话机')").count() == 0  # agent1 is a SIP phone, not the browser

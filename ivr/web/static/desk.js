@@ -64,6 +64,8 @@
     var f = form();
     if (!f) { return; }
     restore(f);
+    var invalid = f.querySelector(".invalid input:not([type=hidden]), .invalid textarea, .invalid select");
+    if (invalid) { invalid.focus(); }  // a refused save: the first thing to fix
     f.addEventListener("input", function () { remember(f); });
     f.addEventListener("change", function () { remember(f); });
     f.addEventListener("submit", function () { submitting = true; });
