@@ -190,7 +190,7 @@ ERROR = {
     "no_phone": "您的账号没有绑定话机，不能签入队列。请联系管理员。",
     "bad_reason": "请选择暂停原因",
     "audit_unwritable": "访问日志暂时无法写入，为保证每次调听都有记录，本次操作已拒绝。请联系管理员。",
-    "no_sheet": "质检评分表无法读取（quality_sheet.yaml），暂时不能评分。请联系管理员。",
+    "no_sheet": "质检评分表文件无法读取，暂时不能评分。请联系管理员。",
     "mark_missing": "请为「{name}」打分（0 到 {scale} 分）",
     "comment_too_long": "评语最多 1000 字",
     "hold_reason": "请填写保全原因（投诉、调查或诉讼编号等）",
@@ -198,6 +198,35 @@ ERROR = {
 
 
 # --- the admin's page of routing rules (/admin/rules) ------------------------------------------
+
+
+# Who took a step that no person took (ivr.store.tickets.INTAKE_ACTOR, ivr.core.workflow.SCHEDULER).
+ACTOR = {"ami": "话务系统（接听时自动受理）", "scheduler": "系统（定时检查）"}
+
+
+def seat(agent: str | None, staff: dict[str, str] | None = None) -> str:
+    """An agent's phone id as people say it: the staff member logged to it, or "N号坐席"."""
+    if not agent:
+        return "—"
+    if staff and agent in staff:
+        return staff[agent]
+    digits = "".join(c for c in agent if c.isdigit())
+    return f"{digits}号坐席" if digits else agent
+
+
+def actor(value: str | None, departments=None, staff: dict[str, str] | None = None) -> str:
+    """Who took a step: a person's name, a unit's name, the system in words."""
+    if not value:
+        return "—"
+    if value in ACTOR:
+        return ACTOR[value]
+    if departments and value in departments:
+        return departments[value].name_zh
+    if staff and value in staff:
+        return staff[value]
+    if value.startswith("agent") and value[5:].isdigit():  # a phone whose holder has no account
+        return seat(value)
+    return value
 
 
 def category(value: str | None) -> str:
@@ -217,14 +246,18 @@ def steps(values: list[str]) -> str:
     return "、".join(step(v) for v in values) or TEXT["none_allowed"]
 
 
-def history_value(key: str, value, departments) -> str:
-    """One value of a history line in words: unit names, 是/否, times without seconds."""
+def history_value(key: str, value, departments, queues=None, staff: dict[str, str] | None = None) -> str:
+    """One value of a history line in words: unit, queue and staff names, 是/否, times without seconds."""
     if isinstance(value, bool):
         return "是" if value else "否"
     if key == "category":
         return category(value)
     if key in ("unit", "department") and value in departments:
         return departments[value].name_zh
+    if key == "queue" and queues and value in queues:
+        return queues[value].name_zh
+    if key == "agent":
+        return seat(str(value), staff)
     if key == "kind":
         return TRANSFER_KIND.get(str(value), str(value))
     text = str(value)

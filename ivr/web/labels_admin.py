@@ -150,3 +150,27 @@ def scheduled(event, departments) -> str:
     if event.kind == "holiday":
         return f"{event.subject}：并联线路全天转12345，不计入办理期限的工作日{mark}"
     return f"部门上班，计入办理期限的工作日{mark}"
+
+
+# The names the rules file and the statutory calendar give holidays (ivr.core.statutory.FESTIVALS),
+# and the words the versions' history keeps in English (ivr.store.rules_versions).
+HOLIDAY = {"New Year's Day": "元旦", "Spring Festival": "春节", "Qingming": "清明节", "Labour Day": "劳动节",
+           "Dragon Boat Festival": "端午节", "Mid-Autumn": "中秋节", "National Day": "国庆节", "Day off": "休息日"}
+VERSION_WORDS = {
+    "edited on disk": "（直接修改文件）",
+    "the file in force when versions were first kept": "开始保存版本时正在生效的规则文件",
+    "the file was changed by hand, not through `ivr rules apply`": "规则文件被直接修改（没有经过工作台或发布命令）",
+}
+
+
+def holiday(name: str) -> str:
+    """A holiday's name in Chinese: "Dragon Boat Festival 2020" is 端午节 2020, "A and B 2021" is A、B 2021."""
+    head, _, year = name.rpartition(" ")
+    if not (year.isdigit() and head):
+        head, year = name, ""
+    words = "、".join(HOLIDAY.get(part, part) for part in head.split(" and "))
+    return f"{words} {year}".strip()
+
+
+def version_words(text: str | None) -> str:
+    return VERSION_WORDS.get(text or "", text or "")

@@ -15,7 +15,7 @@ WALLBOARD = {
     "minutes": "{m}分{s:02d}秒", "hours": "{h}小时{m:02d}分", "no_calls_yet": "今天还没有来电。",
     "connection_rate": "接通率", "on_the_spot_rate": "当场办结率", "dispatched": "转办", "overdue": "超期",
     "on_time_rate": "按时办结率", "satisfaction": "平均满意度", "received": "受理", "rated": "评价数", "none": "—",
-    "more": "另有 {n} 个来电较少的未列出（全部见 ivr report）。",
+    "more": "另有 {n} 个来电较少的未列出。", "show_all": "全部显示", "show_fewer": "只显示前 12 个",
 }
 
 SUPERVISION = {

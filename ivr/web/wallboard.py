@@ -58,7 +58,7 @@ def render_live(board: wallboard.Board, connected: bool, rules) -> Markup:
     return Markup(template.render(board=board, connected=connected, rules=rules))
 
 
-def kpis(console, period: str) -> dict:
+def kpis(console, period: str, show_all: bool = False) -> dict:
     """Today's and this week's totals, and the chosen period's figures per department and line.
 
     Each page asks again with every live board (up to four a second): a report is read from the
@@ -80,7 +80,7 @@ def kpis(console, period: str) -> dict:
             _reports[key] = (time.monotonic(), report)
         reports[name] = report
     chosen = reports[period]
-    return {"reports": reports, "period": period, "chosen": chosen, "at": now,
+    return {"reports": reports, "period": period, "chosen": chosen, "at": now, "all": show_all,
             "lines": _active(chosen.by_line) if chosen else {},
             "departments": _active(chosen.by_department) if chosen else {}}
 
@@ -103,7 +103,8 @@ def wallboard_page(request: Request, user: User) -> Response:
 def kpi_part(request: Request, user: User) -> Response:
     console = request.app.state.console
     period = request.query_params.get("period", "today")
-    return render(request, "_wallboard_kpi.html", kpi=kpis(console, period if period in PERIODS else "today"),
+    show_all = request.query_params.get("all") == "1"
+    return render(request, "_wallboard_kpi.html", kpi=kpis(console, period if period in PERIODS else "today", show_all),
                   rules=console.rules)
 
 

@@ -102,7 +102,7 @@ def test_an_admin_checks_previews_applies_and_rolls_back(page, world):
     assert "forward" in rules.read_text(encoding="utf-8").split("0513-80000401", 1)[1][:80]
 
     page.goto("/admin/rules")
-    row = page.locator("table.history tr", has_text="edited on disk")
+    row = page.locator("table.history tr", has_text="直接修改文件")
     row.locator("input[name=message]").fill("县庆假日待确认，先回滚")
     row.get_by_role("button", name="回滚到此版本").click()
     page.wait_for_selector(".flash")

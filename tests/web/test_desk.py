@@ -29,7 +29,7 @@ def test_dispatch_sets_the_deadline_the_deadline_box_showed(client, store):
     number = answered(store).number
     log_in(client, "li")
     box = client.get(f"/desk/{number}/deadline", params={"category": "complaint", "outcome": "dispatch"})
-    assert "2020-06-16 00:00" in box.text  # the end of the 10th working day after Monday 1 June
+    assert "2020-06-15 24:00" in box.text  # the end of the 10th working day after Monday 1 June
     urgent = client.get(f"/desk/{number}/deadline", params={"category": "complaint", "urgent": "on",
                                                              "outcome": "dispatch"})
     assert "2020-06-02 10:30" in urgent.text and "紧急" in urgent.text

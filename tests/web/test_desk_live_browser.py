@@ -185,3 +185,27 @@ def test_no_favicon_404_and_no_browser_phone_link_for_a_softphone_agent(page, wo
     assert page.request.get("/favicon.ico").status == 200
     assert page.locator("link[rel=icon]").count() == 1
     assert page.locator("nav a:has-text('网页话机')").count() == 0  # agent1 is a SIP phone, not the browser
+
+
+def test_the_orders_list_reads_whole_and_a_deadline_at_midnight_is_the_day_before(chromium, world):
+    number, _ = answered(world, "13905132006")
+    world["store"].apply(number, "dispatch", "li", NOW, category="help_request", title="路灯不亮", urgent=False,
+                         description="路灯三天不亮", unit="urban_management")
+    users = UserStore(world["store"].engine, FAST)
+    if users.get("wang") is None:
+        users.add("wang", "supervisor", PASSWORD, NOW)
+    context = chromium.new_context(base_url=world["server"].url, viewport={"width": 1280, "height": 720}, locale="zh-CN")
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#username", "wang")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto("/orders")
+    row = page.locator("tr", has=page.locator(f"a:has-text('{number}')"))
+    assert page.locator("th").nth(3).inner_text() == "来电部门"
+    assert "2020-06-08 24:00" in row.inner_text() and "00:00" not in row.inner_text()  # not "06-09 00:00"
+    lines = ("e => { const r = document.createRange(); r.selectNodeContents(e);"
+             " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }")
+    for cell in (4, 6):  # category and status on one line each
+        assert row.locator("td").nth(cell).evaluate(lines) == 1, cell
+    context.close()
