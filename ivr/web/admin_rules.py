@@ -127,6 +127,21 @@ def with_candidate(handler):
 @page(Role.ADMIN)
 @with_candidate
 def candidate(request: Request, user: User, sha: str, text: str) -> Response:
+    return _candidate_page(request, user, sha, text)
+
+
+@page(Role.ADMIN)
+def rollback_page(request: Request, user: User) -> Response:
+    """What rolling back to a version does, before it is done: the same check, what changes for
+    callers and the preview as for any candidate, then a reason and the confirmation."""
+    try:
+        version, text = tools(request).versions.get(int(request.path_params["number"]))
+    except IvrError:
+        return error_page(request, 404)
+    return _candidate_page(request, user, version.sha256, text, restores=version)
+
+
+def _candidate_page(request: Request, user: User, sha: str, text: str, restores=None) -> Response:
     admin = tools(request)
     checked = admin.lifecycle.check(text, "routing_rules.yaml")
     problems_at: dict[int, list[str]] = {}
@@ -150,7 +165,7 @@ def candidate(request: Request, user: User, sha: str, text: str) -> Response:
             error = str(err)
     return render(request, "rules_candidate.html", sha=sha, lines=text.splitlines(), checked=checked,
                   problems_at=problems_at, changes=changes, preview=result, error=error,
-                  days=PREVIEW_DAYS, flash=request.session.pop("flash", None),
+                  days=PREVIEW_DAYS, flash=request.session.pop("flash", None), restores=restores,
                   departments=request.app.state.console.rules.departments)
 
 
@@ -175,10 +190,10 @@ def apply(request: Request, user: User, sha: str, text: str) -> Response:
 @page(Role.ADMIN)
 def rollback(request: Request, user: User) -> Response:
     number = request.path_params["number"]
-    message = _why(request.state.form, required=False)
+    message = _why(request.state.form, required=True)
     if message is None:
         request.session["flash"] = R["need_why"]
-        return RedirectResponse("/admin/rules", status_code=303)
+        return RedirectResponse(f"/admin/rules/rollback/{number}", status_code=303)
     try:
         outcome = tools(request).lifecycle.rollback(int(number), actor(user), message)
     except IvrError as err:
@@ -193,5 +208,6 @@ routes = [
     Route("/admin/rules/upload", upload, methods=["POST"]),
     Route("/admin/rules/candidate/{sha}", candidate, methods=["GET"]),
     Route("/admin/rules/candidate/{sha}/apply", apply, methods=["POST"]),
+    Route("/admin/rules/rollback/{number:int}", rollback_page, methods=["GET"]),
     Route("/admin/rules/rollback/{number:int}", rollback, methods=["POST"]),
 ]

@@ -103,10 +103,18 @@ def test_an_admin_checks_previews_applies_and_rolls_back(page, world):
 
     page.goto("/admin/rules")
     row = page.locator("table.history tr", has_text="直接修改文件")
-    row.locator("input[name=message]").fill("县庆假日待确认，先回滚")
-    row.get_by_role("button", name="回滚到此版本").click()
+    row.get_by_role("link", name="回滚到此版本…").click()
+    # before anything changes: what rolling back does to callers, and a reason to give
+    page.wait_for_url("**/admin/rules/rollback/1")
+    assert "回滚到版本 1" in page.locator("h1").inner_text()
+    assert page.locator("table.changes tr").count() > 1 and rules.read_text(encoding="utf-8") != shipped
+    shot(page, "14b-rules-rollback-confirm")
+    page.get_by_role("button", name="回滚到版本 1").click()  # no reason: asked for one, nothing done
+    assert rules.read_text(encoding="utf-8") != shipped
+    page.fill("#message", "县庆假日待确认，先回滚")
+    page.get_by_role("button", name="回滚到版本 1").click()
     page.wait_for_selector(".flash")
-    assert "已发布：版本 3" in page.locator(".flash").inner_text()
+    assert "已回滚：现在所有部件生效的是版本 1 的内容（记为新版本 3）" in page.locator(".flash").inner_text()
     assert rules.read_text(encoding="utf-8") == shipped
     page.goto("/admin/rules")
     audit = page.locator("table.audit").inner_text()

@@ -123,7 +123,7 @@ def test_check_diff_preview_apply_and_rollback_each_audited(admin, shipped_rules
     overview = client.get("/admin/rules")
     assert "司法局热线改由12345接听" in overview.text and "回滚到此版本" in overview.text
     rolled = client.post("/admin/rules/rollback/1", data={"csrf": csrf_of(overview.text), "message": "先回滚"})
-    assert rolled.status_code == 200 and "已发布：版本 3" in rolled.text
+    assert rolled.status_code == 200 and "已回滚：现在所有部件生效的是版本 1 的内容（记为新版本 3）" in rolled.text
     assert rules.read_text(encoding="utf-8") == old
     trail = RulesVersions(client.app.state.console.store.engine).trail()
     assert [(e.actor, e.action, e.outcome) for e in trail][:4] == [
