@@ -57,8 +57,11 @@ def overview(request: Request, user: User) -> Response:
         broken = None
     except RulesError as err:
         text, broken = "", str(err)
+    editing = request.query_params.get("edit", "")  # back from a candidate: its text, to go on editing
+    kept = admin.versions.text(editing) if _SHA.match(editing) else None
     console = request.app.state.console
-    return render(request, "rules.html", text=text, broken=broken, in_force=admin.versions.in_force(),
+    return render(request, "rules.html", text=kept if kept is not None else text, broken=broken,
+                  editing=kept is not None, in_force=admin.versions.in_force(),
                   parts=admin.lifecycle.status(), versions=admin.versions.history(50),
                   trail=admin.versions.trail(50), flash=request.session.pop("flash", None),
                   calendar_warning=calendar_warning(console), calendar_years=calendar_years(console))

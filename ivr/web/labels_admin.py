@@ -61,6 +61,8 @@ RULES = {
     "refused": "未发布：{reason}",
     "reverted_note": "有部件未能跟上，已恢复原文件。",
     "back": "返回规则管理",
+    "back_editing": "返回修改（保留您刚才的修改）",
+    "editing_kept": "下面是您刚才检查的内容，不是当前生效的文件：改好后再点“检查”。",
     "need_why": "请填写说明（一行，最多 500 字）",
     "bad_file": "无法读取文件：{reason}",
     "too_big": "文件太大：最多 1 MB",

@@ -77,6 +77,8 @@ def test_an_admin_checks_previews_applies_and_rolls_back(page, world):
     assert bad.count() == 1 and "unknown queue 'seat_wter'" in bad.inner_text()
     bad.scroll_into_view_if_needed()
     shot(page, "12-rules-problem-at-its-line")
+    page.get_by_role("link", name="返回修改（保留您刚才的修改）").click()  # the edit comes back, to fix
+    assert "queue: seat_wter, overflow_queue" in page.input_value("textarea[name=text]")
 
     check(page, shipped.replace(*FORWARD_401).replace(*COUNTY_DAY))
     assert "检查通过：31 条线路" in page.locator(".flash").inner_text()
