@@ -133,7 +133,6 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
     from ivr import logs
     from ivr.clock import parse_clock
     from ivr.asterisk import ami, service
-    from ivr.asterisk.secrets import load, secrets_path
     from ivr.rules_file import load_rules
     from ivr.sipp import Party
 
@@ -206,13 +205,7 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
             parties.append(Party(agent_id, ports.agent(index), sipp_dir).start())
         parties.append(Party("departments", ports.departments, sipp_dir).start())
 
-        async def login_all() -> None:
-            secrets = load(secrets_path(settings.data_dir))
-            async with ami.AmiSession(settings.ami_host, settings.ami_port, secrets.ami_user,
-                                      secrets.ami_secret) as session:
-                for agent_id in rules.agents:
-                    await ami.login(session, rules, agent_id)
-        asyncio.run(login_all())
+        asyncio.run(_each_agent(settings, rules, ami.login))
         step("Agents logged in: " + ", ".join(f"{a.id} -> {'/'.join(a.queues)}" for a in rules.agents.values()))
 
         sounds = sounds_dirs(settings)
@@ -297,16 +290,24 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
             "seconds": round(time.monotonic() - stamp, 1)}
 
 
+async def _each_agent(settings: Settings, rules: Rules, action) -> None:
+    """``action(session, rules, agent)`` for every agent of the rules, over one AMI session."""
+    from ivr.asterisk import ami
+    from ivr.asterisk.secrets import load, secrets_path
+
+    secrets = load(secrets_path(settings.data_dir))
+    async with ami.AmiSession(settings.ami_host, settings.ami_port, secrets.ami_user,
+                              secrets.ami_secret) as session:
+        for agent_id in rules.agents:
+            await action(session, rules, agent_id)
+
+
 def _log_agents_out(settings: Settings, rules: Rules, step) -> None:
     """Take the demo's agents out of their queues (best effort: Asterisk may be gone already)."""
-    async def log_out() -> None:
-        secrets = load(secrets_path(settings.data_dir))
-        async with ami.AmiSession(settings.ami_host, settings.ami_port, secrets.ami_user,
-                                  secrets.ami_secret) as session:
-            for agent_id in rules.agents:
-                await ami.logout(session, rules, agent_id)
     try:
-        asyncio.run(log_out())
+        from ivr.asterisk import ami
+
+        asyncio.run(_each_agent(settings, rules, ami.logout))
     except (IvrError, OSError) as err:
         step(f"Could not log the agents out of their queues: {err}")
 
