@@ -24,7 +24,8 @@ SUPERVISION = {
     "none_callbacks": "最近30天没有1分或2分的评价。", "supervise": "列入督办", "redispatch": "重新派单",
     "review_pass": "审核通过，归档", "review_fail": "不通过，退回重办", "callback": "记录回访", "reached": "已联系上市民",
     "not_reached": "未接通", "note": "意见", "note_hint": "督办意见、退回原因或回访情况", "unit": "承办单位",
-    "same_unit": "原承办单位", "done": "已{step}：工单 {number}。", "sign_late": "超期未签收",
+    "same_unit": "原承办单位", "done": "已{step}：工单 {number}。",
+    "review_passed": "审核通过：工单 {number} 已办结归档。", "review_failed": "审核不通过：工单 {number} 已退回{unit}重新办理。", "sign_late": "超期未签收",
     "overdue_reply": "超期未办结", "supervised": "督办中", "times": "第{n}次派单", "escalated": "已列入督办",
     "called_back": "已回访 {time}", "not_called_back": "未回访", "reply": "单位回复", "rating": "{n}分",
 }

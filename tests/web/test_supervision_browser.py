@@ -173,6 +173,7 @@ def test_supervision_steps_are_recorded_with_the_supervisor(page, world):
     assert (order.history[-1].event, order.history[-1].actor, order.unit) == ("redispatch", "wang", "urban_management")
     replied = made["replied"][0]
     take_step(page, replied, "review_fail", "处罚结果未告知市民，退回")
+    assert f"审核不通过：工单 {replied} 已退回" in page.inner_text(".flash")  # not the words of a pass
     order = store.get(replied).order
     assert (order.status.value, order.supervised, order.history[-1].actor) == ("dispatched", True, "wang")
     low = made["low_rated"][0]
