@@ -84,6 +84,8 @@ def build_app(settings: Settings, store: TicketStore, rules, hub: EventHub | Non
                       drafts=DraftStore(store.engine), kb=KnowledgeBase(store.engine, store.tz),
                       hub=hub or EventHub(), clock=clock or make_clock(settings.clock, store.tz),
                       templates=environment(store.tz), presence=presence, health=health)
+    # live events render without a request: the rules in force give queues their names there too
+    console.templates.globals["queue_names"] = lambda: {q.id: q.name_zh for q in console.rules.queues.values()}
     routes = [*login.routes, *desk_state.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes,
               *phone.routes, *admin_rules.routes,
               *wallboard.routes, *supervision.routes, *notices.routes, *callbacks.routes, *replay.routes,

@@ -122,6 +122,8 @@ def test_without_a_call_no_order_opens_by_itself(page, world):
     page.goto("/desk")
     assert page.query_selector("#order-form") is None
     assert "现在没有通话" in page.inner_text(".pick-an-order")
+    state = page.inner_text("#agent-state")
+    assert "所在队列：12345综合坐席" in state and "q12345" not in state  # names, not ids
 
 
 def test_the_form_follows_the_screen_pop_to_the_new_calls_order(page, world):

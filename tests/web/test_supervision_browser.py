@@ -114,6 +114,7 @@ def test_the_wallboard_shows_the_live_board_it_is_sent(page, world):
     assert "休息" in page.inner_text("#agent-agent3")
     assert "培训" in page.inner_text("#agent-agent6")
     assert "通话中" in page.inner_text("#agent-agent1") and "3分12秒" in page.inner_text("#agent-agent1")
+    assert "1号坐席" in page.inner_text("#agent-agent1") and "agent1" not in page.inner_text("#agents")
     assert page.inner_text("#queue-q12345 td.big") == "2"
     assert "48秒" in page.inner_text("#tile-waiting")
     shot(page, "20-wallboard")
