@@ -87,7 +87,8 @@ NOTICES = {"title": "热点播报", "add": "发布播报", "lines": "号码（�
            "from": "开始时间", "until": "结束时间", "text": "播报内容", "text_hint": "例：城东水厂爆管，城东镇停水，预计18点恢复。",
            "in_force": "播报中及待播", "none": "当前没有播报", "end": "结束播报", "by": "发布人",
            "ended": "已结束", "added": "播报 #{id} 已发布", "ended_done": "播报 #{id} 已结束",
-           "keys": "来电者听完后：按1挂机（已知情），按2登记回拨，不按键继续排队。"}
+           "keys": "来电者听完后：按1挂机（已知情），按2登记回拨，不按键继续排队。",
+           "ended_early": "已提前结束", "ended_at": "结束于"}
 
 
 def duration(seconds: int | float | None) -> str:
