@@ -199,6 +199,8 @@ def test_an_auditor_finds_plays_and_downloads_and_each_is_logged(page, world):
     wait_js(page, "document.querySelector('#player').currentTime > 0.5")
     page.evaluate("document.querySelector('#player').currentTime = 7")   # a seek: a range request
     wait_js(page, "document.querySelector('#player').currentTime > 7.3")
+    with page.expect_response(lambda r: r.url.endswith("/seek")):
+        page.evaluate("document.querySelector('#player').currentTime = 1")  # buffered: no range request
     shot(page, "24-recording")
     with page.expect_download() as download:
         page.click("#download")
@@ -218,6 +220,7 @@ def test_an_auditor_finds_plays_and_downloads_and_each_is_logged(page, world):
     text = page.inner_text("#entries")
     assert "播放" in text and "下载" in text and "查询" in text and ticket.number in text
     assert "质检评分" in text and "设置保全" in text
+    assert f"{ticket.number} at 1.0 s" in text  # the seek inside what the browser had, logged too
     assert "哈希链完整" in page.inner_text("#chain")
     shot(page, "25-access-log")
 
