@@ -161,6 +161,9 @@ TEXT = {
     "pick_an_order": "现在没有通话。接听来电后，本次来电的工单会在这里打开；要补填以前的工单，请在左边列表中选择。",
     "not_the_live_order": "注意：您正在通话的是工单 {live}，这张表单是另一位市民的工单 {number}。",
     "back_to_live": "回到本次来电的工单",
+    "next_steps": "接下来可以",
+    "escalate_here": "列入督办",
+    "escalate_why": "督办原因（选填）",
     "urgent_box": "紧急（加急办理，期限缩短）",
 }
 
@@ -198,6 +201,18 @@ ERROR = {
 
 
 # --- the admin's page of routing rules (/admin/rules) ------------------------------------------
+
+
+# Who takes each step, and where (the order page says so rather than offer steps it cannot take).
+STEP_BY = {"close": "受理坐席（工作台）", "dispatch": "受理坐席（工作台）", "sign": "承办单位", "reply": "承办单位",
+           "review": "督办员（督办页）", "redispatch": "督办员（督办页）", "escalate": "督办员（本页或督办页）",
+           "callback": "督办员（回访）", "rate": "市民（来电后按键评价）", "mark_overdue": "系统（定时检查）",
+           "transfer": "坐席（通话中）"}
+
+
+def next_steps(values: list[str]) -> str:
+    """The steps the process allows now, each with who takes it."""
+    return "；".join(f"{step(v)}：{STEP_BY.get(v, '—')}" for v in values) or TEXT["none_allowed"]
 
 
 # Who took a step that no person took (ivr.store.tickets.INTAKE_ACTOR, ivr.core.workflow.SCHEDULER).

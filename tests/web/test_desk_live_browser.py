@@ -193,15 +193,7 @@ def test_the_orders_list_reads_whole_and_a_deadline_at_midnight_is_the_day_befor
     number, _ = answered(world, "13905132006")
     world["store"].apply(number, "dispatch", "li", NOW, category="help_request", title="路灯不亮", urgent=False,
                          description="路灯三天不亮", unit="urban_management")
-    users = UserStore(world["store"].engine, FAST)
-    if users.get("wang") is None:
-        users.add("wang", "supervisor", PASSWORD, NOW)
-    context = chromium.new_context(base_url=world["server"].url, viewport={"width": 1280, "height": 720}, locale="zh-CN")
-    page = context.new_page()
-    page.goto("/login")
-    page.fill("#username", "wang")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    page = supervisor(chromium, world)
     page.goto("/orders")
     row = page.locator("tr", has=page.locator(f"a:has-text('{number}')"))
     assert page.locator("th").nth(3).inner_text() == "来电部门"
@@ -210,4 +202,36 @@ def test_the_orders_list_reads_whole_and_a_deadline_at_midnight_is_the_day_befor
              " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }")
     for cell in (4, 6):  # category and status on one line each
         assert row.locator("td").nth(cell).evaluate(lines) == 1, cell
-    context.close()
+    page.context.close()
+
+
+def supervisor(chromium, world):
+    users = UserStore(world["store"].engine, FAST)
+    if users.get("wang") is None:
+        users.add("wang", "supervisor", PASSWORD, NOW)
+    context = chromium.new_context(base_url=world["server"].url, viewport={"width": 1280, "height": 720}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    page.goto("/login")
+    page.fill("#username", "wang")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def test_an_order_not_overdue_can_be_escalated_from_its_page_which_says_who_takes_each_step(chromium, world):
+    number, _ = answered(world, "13905132007")
+    world["store"].apply(number, "dispatch", "li", NOW, category="complaint", title="噪音扰民", urgent=False,
+                         description="夜间施工", unit="urban_management")
+    page = supervisor(chromium, world)
+    page.goto(f"/orders/{number}")
+    steps = page.inner_text(".card dl")
+    assert "单位签收：承办单位" in steps and "列入督办：督办员" in steps
+    page.fill("form.escalate input[name=note]", "市民多次反映，提前督办")
+    page.click("form.escalate button")
+    page.wait_for_url("**/supervision*")
+    assert number in page.inner_text("main")
+    history = world["store"].get(number).order.history[-1]
+    assert (history.event, history.actor) == ("escalate", "wang")
+    page.context.close()
