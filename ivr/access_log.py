@@ -97,14 +97,19 @@ class AccessLog:
                     break
         return found
 
-    def csv_text(self, match: Callable[[dict], bool] | None = None) -> str:
+    def csv_text(self, match: Callable[[dict], bool] | None = None, headers: dict[str, str] | None = None,
+                 words: dict[str, dict[str, str]] | None = None) -> str:
         """The log (oldest first) as CSV, with the chain's fields. A cell that a spreadsheet would
-        take for a formula (starting with = + - @) gets a leading apostrophe."""
+        take for a formula (starting with = + - @) gets a leading apostrophe. ``headers`` names the
+        columns and ``words`` gives some fields' values in the reader's words (the console's
+        Chinese); the chain's own fields (seq, at, prev, hash) stay as written."""
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(FIELDS)
+        writer.writerow([(headers or {}).get(name, name) for name in FIELDS])
+        words = words or {}
         for entry in reversed(self.entries(limit=10**9, match=match)):
-            writer.writerow([_cell(entry.get(name, "")) for name in FIELDS])
+            writer.writerow([_cell(str(words.get(name, {}).get(entry.get(name, ""), entry.get(name, ""))))
+                             for name in FIELDS])
         return out.getvalue()
 
     def verify(self) -> Verified:

@@ -81,7 +81,9 @@ def access_csv(request: Request, user: User) -> Response:
     if refused:
         return refused
     stamp = console.now().strftime("%Y%m%d-%H%M%S")
-    return Response(access_log(console).csv_text(matcher).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+    text = access_log(console).csv_text(matcher, headers=labels.ACCESS_CSV,
+                                        words={"action": labels.ACTION, "role": labels.ROLE})
+    return Response(text.encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="access-log-{stamp}.csv"',
                              "Cache-Control": "no-store"})
 

@@ -60,6 +60,29 @@ ACCESS = {
     "chain_ok": "哈希链完整：{n} 条记录，最后一条 #{seq}。", "chain_broken": "哈希链校验失败：", "empty": "还没有访问记录。",
 }
 
+# the access log's CSV columns (ivr.access_log.FIELDS): prev and hash are the chain's own
+ACCESS_CSV = {"seq": "序号", "at": "时间", "user": "用户", "role": "角色", "address": "来源地址", "action": "操作",
+              "what": "对象", "result": "结果", "prev": "上一条哈希（prev）", "hash": "本条哈希（hash）"}
+# the words a logged search or object keeps (ivr.web.replay), as the page shows them
+ACCESS_WHAT = {"from": "起", "to": "止", "caller": "来电号码", "line": "拨打号码", "agent": "坐席", "number": "工单号",
+               "(no filter)": "（无条件）", "access log": "访问日志", "(filtered)": "（按条件筛选）"}
+
+
+def access_what(text: str) -> str:
+    """A logged object in words: "from=2020-06-01; caller=139..." is 起 2020-06-01；来电号码 139..."""
+    parts = []
+    for part in text.split("; "):
+        key, sep, value = part.partition("=")
+        parts.append(f"{ACCESS_WHAT.get(key, key)} {value}" if sep else ACCESS_WHAT.get(part, part))
+    return "；".join(parts)
+
+
+def access_result(text: str) -> str:
+    """A logged result in words: "24 found" is 找到 24 条."""
+    count, _, rest = text.partition(" ")
+    return f"找到 {count} 条" if rest == "found" and count.isdigit() else text
+
+
 ACTION = {"search": "查询", "play": "播放", "seek": "拖动播放", "download": "下载", "hold": "设置保全",
           "release": "解除保全", "score": "质检评分", "export": "导出日志", "view": "查看"}
 

@@ -221,6 +221,7 @@ def test_an_auditor_finds_plays_and_downloads_and_each_is_logged(page, world):
     assert "播放" in text and "下载" in text and "查询" in text and ticket.number in text
     assert "质检评分" in text and "设置保全" in text
     assert f"{ticket.number} at 1.0 s" in text  # the seek inside what the browser had, logged too
+    assert "found" not in text and "找到" in text  # a search's result in words
     assert "哈希链完整" in page.inner_text("#chain")
     shot(page, "25-access-log")
 
