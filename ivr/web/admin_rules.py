@@ -169,7 +169,8 @@ def _candidate_page(request: Request, user: User, sha: str, text: str, restores=
     return render(request, "rules_candidate.html", sha=sha, lines=text.splitlines(), checked=checked,
                   problems_at=problems_at, changes=changes, preview=result, error=error,
                   days=PREVIEW_DAYS, flash=request.session.pop("flash", None), restores=restores,
-                  departments=request.app.state.console.rules.departments)
+                  departments=request.app.state.console.rules.departments,
+                  queues=request.app.state.console.rules.queues)
 
 
 def _why(form: dict[str, str], required: bool) -> str | None:

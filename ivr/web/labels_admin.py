@@ -181,3 +181,26 @@ def holiday(name: str) -> str:
 
 def version_words(text: str | None) -> str:
     return VERSION_WORDS.get(text or "", text or "")
+
+
+def diff_value(text: str | None, departments=None, queues=None) -> str:
+    """One side of a rules change in words: "parallel (department=justice, destination=0513...)" is
+    并联整合（部门 司法局，…）; a bare mode, department or queue id is its name."""
+    from ivr.web.labels import MODE  # the one table of modes (labels imports this module)
+
+    def name(value: str) -> str:
+        if departments and value in departments:
+            return departments[value].name_zh
+        if queues and value in queues:
+            return queues[value].name_zh
+        return MODE.get(value, value)
+
+    text = text or ""
+    head, sep, rest = text.partition(" (")
+    if sep and rest.endswith(")") and head in MODE:
+        params = []
+        for part in rest[:-1].split(", "):
+            key, eq, value = part.partition("=")
+            params.append(f"{LINE_FIELD.get(key, key)} {name(value)}" if eq else part)
+        return f"{MODE[head]}（{'，'.join(params)}）"
+    return name(text)

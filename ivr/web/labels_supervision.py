@@ -62,7 +62,7 @@ ACCESS = {
 
 # the access log's CSV columns (ivr.access_log.FIELDS): prev and hash are the chain's own
 ACCESS_CSV = {"seq": "序号", "at": "时间", "user": "用户", "role": "角色", "address": "来源地址", "action": "操作",
-              "what": "对象", "result": "结果", "prev": "上一条哈希（prev）", "hash": "本条哈希（hash）"}
+              "what": "对象", "result": "结果", "prev": "上一条哈希", "hash": "本条哈希"}
 # the words a logged search or object keeps (ivr.web.replay), as the page shows them
 ACCESS_WHAT = {"from": "起", "to": "止", "caller": "来电号码", "line": "拨打号码", "agent": "坐席", "number": "工单号",
                "(no filter)": "（无条件）", "access log": "访问日志", "(filtered)": "（按条件筛选）"}

@@ -85,6 +85,7 @@ def test_an_admin_checks_previews_applies_and_rolls_back(page, world):
     assert "提示音已对照本机 Asterisk 逐一核对" in page.locator(".flash").inner_text()
     changes = page.locator("table.changes").inner_text()
     assert "线路变更" in changes and "新增节假日" in changes and "County Day" in changes
+    assert "并联整合（部门 司法局" in changes and "department=" not in changes and "parallel" not in changes
     page.select_option("#days", "30")
     page.get_by_role("button", name="预估").click()
     page.wait_for_selector("table.preview")

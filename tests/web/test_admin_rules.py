@@ -108,7 +108,7 @@ def test_check_diff_preview_apply_and_rollback_each_audited(admin, shipped_rules
     old = rules.read_text(encoding="utf-8")
     page = submit(client, old.replace(*FORWARD_401))
     assert "检查通过：31 条线路，5 个队列，8 名坐席。" in page.text
-    assert "线路变更" in page.text and "051380000401" in page.text and "forward (department=justice, queue=q12345)" in page.text
+    assert "线路变更" in page.text and "051380000401" in page.text and "呼叫转移（部门 司法局，队列 12345综合坐席）" in page.text
     sha = re.search(r"/admin/rules/candidate/([0-9a-f]{64})", str(page.url)).group(1)
     preview = client.get(f"/admin/rules/candidate/{sha}?days=30")
     assert "最近 30 天共 3 通来电，新规则下 2 通会改变去向" in preview.text
