@@ -159,16 +159,21 @@ class AccessLog:
                     break
         return found
 
-    def csv_text(self, match: Callable[[dict], bool] | None = None) -> str:
+    def csv_text(self, match: Callable[[dict], bool] | None = None, headers: dict[str, str] | None = None,
+                 words: dict[str, dict[str, str]] | None = None) -> str:
         """The log (oldest first) as CSV, with the chain's fields (see :meth:`csv_rows`)."""
-        return "".join(self.csv_rows(match))
+        return "".join(self.csv_rows(match, headers, words))
 
-    def csv_rows(self, match: Callable[[dict], bool] | None = None) -> Iterator[str]:
+    def csv_rows(self, match: Callable[[dict], bool] | None = None, headers: dict[str, str] | None = None,
+                 words: dict[str, dict[str, str]] | None = None) -> Iterator[str]:
         """The log as CSV text, a row at a time, read forwards (never the whole log in memory).
         A cell that a spreadsheet would take for a formula (starting with = + - @) gets a
-        leading apostrophe."""
+        leading apostrophe. ``headers`` names the columns and ``words`` gives some fields' values
+        in the reader's words (the console's Chinese); the chain's own fields (seq, at, prev,
+        hash) stay as written."""
         out = io.StringIO()
         writer = csv.writer(out)
+        words = words or {}
 
         def row(values) -> str:
             out.seek(0)
@@ -176,7 +181,7 @@ class AccessLog:
             writer.writerow(values)
             return out.getvalue()
 
-        yield row(FIELDS)
+        yield row([(headers or {}).get(name, name) for name in FIELDS])
         try:
             handle = open(self.path, encoding="utf-8", errors="replace")
         except FileNotFoundError:
@@ -188,7 +193,8 @@ class AccessLog:
                 except ValueError:
                     continue
                 if isinstance(entry, dict) and (match is None or match(entry)):
-                    yield row([_cell(entry.get(name, "")) for name in FIELDS])
+                    yield row([_cell(str(words.get(name, {}).get(entry.get(name, ""), entry.get(name, ""))))
+                               for name in FIELDS])
 
     def verify(self, checkpoint: "Checkpoint | None" = None) -> Verified:
         """Follow the chain from the first line (or, given the ``checkpoint`` of an earlier check

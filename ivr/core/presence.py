@@ -10,7 +10,8 @@ An agent's state, in the order it wins::
 
     logged_out   a member of none of the queues
     talking      connected to a caller (AgentConnect .. AgentComplete)
-    ringing      a queue call is ringing the phone (AgentCalled .. AgentConnect / RingNoAnswer)
+    ringing      a queue call is ringing the phone (AgentCalled .. AgentConnect / RingNoAnswer,
+                 the caller's leaving, or the phone idle or away again)
     wrapup       the queue's wrap-up time after a call (no queue call is offered meanwhile)
     paused       paused in its queues, with the reason given (break, training, meeting, ...)
     unavailable  a member, but the phone is unreachable (not registered)
@@ -58,6 +59,9 @@ DOOR_STALE = timedelta(minutes=10)
 
 # Asterisk's device states (QueueMember / QueueMemberStatus "Status") that mean the phone is away.
 UNREACHABLE = frozenset({"4", "5"})  # AST_DEVICE_INVALID, AST_DEVICE_UNAVAILABLE
+# ... and those that mean a ring is over, however it ended (a caller who hangs up while the phone
+# rings sends no AgentRingNoAnswer): the phone is idle again, or away.
+RING_OVER = UNREACHABLE | {"1"}  # AST_DEVICE_NOT_INUSE
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,11 @@ class Presence:
         require_aware(now, "presence: now")
         if isinstance(change, (CallerAtDoor, CallerJoined, CallerLeft, CallerGone)):
             self._caller(change, now)
+            if isinstance(change, (CallerLeft, CallerGone)):  # gone while it rang: no ring any more
+                rang = {a for a, s in self._agents.items() if s.ringing and s.ringing.linkedid == change.linkedid}
+                for agent in rang:
+                    self._agents[agent].ringing = None
+                return self._refresh(rang, now)
             return set()
         state = self._agents.setdefault(change.agent, _Agent())
         if isinstance(change, Member):
@@ -218,6 +227,10 @@ class Presence:
                 state.members[change.queue] = change
             else:
                 state.members.pop(change.queue, None)
+            if not state.members:  # out of every queue: no queue call rings or talks any more
+                state.ringing = state.talking = None
+            elif change.device in RING_OVER and not change.in_call:
+                state.ringing = None  # Asterisk says the phone is idle or away: it rings no more
         elif isinstance(change, Ringing):
             state.ringing = change.call
         elif isinstance(change, RingStopped):

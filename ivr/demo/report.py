@@ -69,8 +69,24 @@ def render_text(result: dict[str, Any]) -> list[str]:
     console = result.get("console") or {}
     if console.get("kept_running"):
         lines += ["", f"The staff console is still running: {console['url']} (logins below, shown only this once):"]
-        lines += [f"  {a['name']:<18} {a['password']}" for a in console.get("accounts", [])]
+        lines += [f"  {a.get('role', 'agent'):<11} {a['name']:<18} {a['password']}"
+                  for a in _one_agent(console.get("accounts", []))]
+        env = " ".join(f"{k}={v}" for k, v in (console.get("env") or {}).items())
+        lines += ["  (one login per role; the agents' phones were the demo's SIPp, now stopped, so every",
+                  "  agent is logged out of the queues: log in on the desk with a phone of your own)",
+                  "More logins, for this console's database (the same three variables for every `ivr` command):",
+                  f"  {env} .venv/bin/ivr users add NAME --role agent --phone agent1"]
+        if console.get("sip"):
+            lines += ["To call it (Asterisk takes any call from 127.0.0.1 as the carrier's):",
+                      f"  sipp -sn uac -s 12345 -m 1 {console['sip']}",
+                      f"  or a softphone: sip:12345@{console['sip']}; the agents' desks need a phone logged in first"]
     return lines
+
+
+def _one_agent(accounts: list[dict]) -> list[dict]:
+    """One login per role: the first agent's and every other role's."""
+    agents = [a for a in accounts if a.get("role", "agent") == "agent"]
+    return agents[:1] + [a for a in accounts if a.get("role", "agent") != "agent"]
 
 
 def look_again(data_dir: str) -> list[str]:

@@ -40,6 +40,10 @@ from ivr.demo.parts import (Child, HangupWatch, demo_env, ivr_command, port_open
 from ivr.settings import REPO_ROOT, Settings
 
 
+# the demo's logins besides its agents': one per role, so that every page can be looked at
+STAFF = (("demo-supervisor", "supervisor"), ("demo-auditor", "auditor"), ("demo-admin", "admin"))
+
+
 @dataclass
 class Options:
     at: str = DEFAULT_AT
@@ -129,7 +133,6 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
     from ivr import logs
     from ivr.clock import parse_clock
     from ivr.asterisk import ami, service
-    from ivr.asterisk.secrets import load, secrets_path
     from ivr.rules_file import load_rules
     from ivr.sipp import Party
 
@@ -202,13 +205,7 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
             parties.append(Party(agent_id, ports.agent(index), sipp_dir).start())
         parties.append(Party("departments", ports.departments, sipp_dir).start())
 
-        async def login_all() -> None:
-            secrets = load(secrets_path(settings.data_dir))
-            async with ami.AmiSession(settings.ami_host, settings.ami_port, secrets.ami_user,
-                                      secrets.ami_secret) as session:
-                for agent_id in rules.agents:
-                    await ami.login(session, rules, agent_id)
-        asyncio.run(login_all())
+        asyncio.run(_each_agent(settings, rules, ami.login))
         step("Agents logged in: " + ", ".join(f"{a.id} -> {'/'.join(a.queues)}" for a in rules.agents.values()))
 
         sounds = sounds_dirs(settings)
@@ -262,6 +259,8 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
             watch.stop()
         for party in parties:
             party.stop()
+        if options.keep_running and parties:
+            _log_agents_out(settings, rules, step)  # their SIPp phones are gone: no call may ring them
         for child in reversed(children):
             if not options.keep_running or child.process.poll() is not None:
                 child.stop()
@@ -279,12 +278,38 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
             "asterisk_kept_running": options.keep_running, "kept_pids": kept,
             "calls": records, "tickets": checked, "recordings": verify, "desk": desk,
             "console": {"url": f"http://127.0.0.1:{ports.web}/", "kept_running": options.keep_running,
-                        "accounts": [{"name": name, "password": password if options.keep_running else None}
-                                     for name, password in accounts.items()]},
+                        "accounts": [{"name": name, "role": dict(STAFF).get(name, "agent"),
+                                      "password": password if options.keep_running else None}
+                                     for name, password in accounts.items()],
+                        "env": {k: env[k] for k in ("IVR_DATA_DIR", "IVR_DATABASE_URL", "IVR_RECORDINGS_DIR")
+                                if k in env},
+                        "sip": f"127.0.0.1:{ports.sip}", "carrier_port": ports.carrier(0)},
             "recordings_check": recordings, "report": report,
             "checks": {"calls": calls_ok, "tickets": tickets_ok, "recordings": recordings_ok, "desk": desk_ok},
             "ok": calls_ok and tickets_ok and recordings_ok and desk_ok,
             "seconds": round(time.monotonic() - stamp, 1)}
+
+
+async def _each_agent(settings: Settings, rules: Rules, action) -> None:
+    """``action(session, rules, agent)`` for every agent of the rules, over one AMI session."""
+    from ivr.asterisk import ami
+    from ivr.asterisk.secrets import load, secrets_path
+
+    secrets = load(secrets_path(settings.data_dir))
+    async with ami.AmiSession(settings.ami_host, settings.ami_port, secrets.ami_user,
+                              secrets.ami_secret) as session:
+        for agent_id in rules.agents:
+            await action(session, rules, agent_id)
+
+
+def _log_agents_out(settings: Settings, rules: Rules, step) -> None:
+    """Take the demo's agents out of their queues (best effort: Asterisk may be gone already)."""
+    try:
+        from ivr.asterisk import ami
+
+        asyncio.run(_each_agent(settings, rules, ami.logout))
+    except (IvrError, OSError) as err:
+        step(f"Could not log the agents out of their queues: {err}")
 
 
 def _cli_json(ivr: list[str], env: dict[str, str], *args: str, allow_fail: bool = False) -> Any:
@@ -311,14 +336,14 @@ def _wait_for_tickets(ivr: list[str], env: dict[str, str], records: list[dict], 
 
 
 def create_accounts(ivr: list[str], env: dict[str, str], rules: Rules, tickets: list[dict]) -> dict[str, str]:
-    """A staff login for every agent that answered (and a supervisor), made with ``ivr users add``
+    """A staff login for every agent that answered and one per other role, made with ``ivr users add``
     as an admin would, each with a new random password: {name: password}."""
     import secrets
 
     from ivr.demo.desk_plan import account_name
 
     wanted = [(account_name(a), "agent", a) for a in sorted({t["agent"] for t in tickets if t.get("agent")})]
-    wanted.append(("demo-supervisor", "supervisor", None))
+    wanted += [(name, role, None) for name, role in STAFF]
     accounts = {}
     for name, role, phone in wanted:
         password = secrets.token_urlsafe(9)

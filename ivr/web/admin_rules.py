@@ -57,8 +57,11 @@ def overview(request: Request, user: User) -> Response:
         broken = None
     except RulesError as err:
         text, broken = "", str(err)
+    editing = request.query_params.get("edit", "")  # back from a candidate: its text, to go on editing
+    kept = admin.versions.text(editing) if _SHA.match(editing) else None
     console = request.app.state.console
-    return render(request, "rules.html", text=text, broken=broken, in_force=admin.versions.in_force(),
+    return render(request, "rules.html", text=kept if kept is not None else text, broken=broken,
+                  editing=kept is not None, in_force=admin.versions.in_force(),
                   parts=admin.lifecycle.status(), versions=admin.versions.history(50),
                   trail=admin.versions.trail(50), flash=request.session.pop("flash", None),
                   calendar_warning=calendar_warning(console), calendar_years=calendar_years(console))
@@ -127,6 +130,21 @@ def with_candidate(handler):
 @page(Role.ADMIN)
 @with_candidate
 def candidate(request: Request, user: User, sha: str, text: str) -> Response:
+    return _candidate_page(request, user, sha, text)
+
+
+@page(Role.ADMIN)
+def rollback_page(request: Request, user: User) -> Response:
+    """What rolling back to a version does, before it is done: the same check, what changes for
+    callers and the preview as for any candidate, then a reason and the confirmation."""
+    try:
+        version, text = tools(request).versions.get(int(request.path_params["number"]))
+    except IvrError:
+        return error_page(request, 404)
+    return _candidate_page(request, user, version.sha256, text, restores=version)
+
+
+def _candidate_page(request: Request, user: User, sha: str, text: str, restores=None) -> Response:
     admin = tools(request)
     checked = admin.lifecycle.check(text, "routing_rules.yaml")
     problems_at: dict[int, list[str]] = {}
@@ -150,8 +168,9 @@ def candidate(request: Request, user: User, sha: str, text: str) -> Response:
             error = str(err)
     return render(request, "rules_candidate.html", sha=sha, lines=text.splitlines(), checked=checked,
                   problems_at=problems_at, changes=changes, preview=result, error=error,
-                  days=PREVIEW_DAYS, flash=request.session.pop("flash", None),
-                  departments=request.app.state.console.rules.departments)
+                  days=PREVIEW_DAYS, flash=request.session.pop("flash", None), restores=restores,
+                  departments=request.app.state.console.rules.departments,
+                  queues=request.app.state.console.rules.queues)
 
 
 def _why(form: dict[str, str], required: bool) -> str | None:
@@ -175,10 +194,10 @@ def apply(request: Request, user: User, sha: str, text: str) -> Response:
 @page(Role.ADMIN)
 def rollback(request: Request, user: User) -> Response:
     number = request.path_params["number"]
-    message = _why(request.state.form, required=False)
+    message = _why(request.state.form, required=True)
     if message is None:
         request.session["flash"] = R["need_why"]
-        return RedirectResponse("/admin/rules", status_code=303)
+        return RedirectResponse(f"/admin/rules/rollback/{number}", status_code=303)
     try:
         outcome = tools(request).lifecycle.rollback(int(number), actor(user), message)
     except IvrError as err:
@@ -193,5 +212,6 @@ routes = [
     Route("/admin/rules/upload", upload, methods=["POST"]),
     Route("/admin/rules/candidate/{sha}", candidate, methods=["GET"]),
     Route("/admin/rules/candidate/{sha}/apply", apply, methods=["POST"]),
+    Route("/admin/rules/rollback/{number:int}", rollback_page, methods=["GET"]),
     Route("/admin/rules/rollback/{number:int}", rollback, methods=["POST"]),
 ]

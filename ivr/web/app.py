@@ -19,8 +19,8 @@ from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ivr.clock import make_clock
@@ -85,11 +85,13 @@ def build_app(settings: Settings, store: TicketStore, rules, hub: EventHub | Non
                       drafts=DraftStore(store.engine), kb=KnowledgeBase(store.engine, store.tz),
                       hub=hub or EventHub(), clock=clock or make_clock(settings.clock, store.tz),
                       templates=environment(store.tz), presence=presence, health=health)
+    # live events render without a request: the rules in force give queues their names there too
+    console.templates.globals["queue_names"] = lambda: {q.id: q.name_zh for q in console.rules.queues.values()}
     routes = [*login.routes, *desk_state.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes,
               *phone.routes, *admin_rules.routes,
               *wallboard.routes, *media.routes, *supervision.routes, *notices.routes, *callbacks.routes, *replay.routes,
               *replay_actions.routes, *audit.routes,
-              *metrics.routes,
+              *metrics.routes, Route("/favicon.ico", _favicon, methods=["GET"]),
               Mount("/static", StaticFiles(directory=str(STATIC)), name="static")]
     app = Starlette(routes=routes, exception_handlers={
         HTTPException: _http_error, BodyTooLarge: _too_large, StoreError: _store_error, Exception: _crash})
@@ -131,6 +133,12 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self):
         yield
+
+
+async def _favicon(request) -> Response:
+    """Browsers ask for /favicon.ico on their own: the console's icon, not a 404 in every log."""
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
+                        headers={"cache-control": "max-age=86400"})
 
 
 async def serve_web(settings: Settings, store: TicketStore, rules, hub: EventHub,

@@ -87,7 +87,8 @@ def access_csv(request: Request, user: User) -> Response:
     if refused:
         return refused
     stamp = console.now().strftime("%Y%m%d-%H%M%S")
-    rows = access_log(console).csv_rows(matcher)
+    rows = access_log(console).csv_rows(matcher, headers=labels.ACCESS_CSV,
+                                             words={"action": labels.ACTION, "role": labels.ROLE})
     return StreamingResponse(_with_bom(rows),  # the file is read as it is sent (in a worker thread) media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="access-log-{stamp}.csv"',
                                       "Cache-Control": "no-store"})

@@ -57,14 +57,23 @@ def deadline_view(console, values: dict[str, str]) -> dict:
 
 def show_desk(request: Request, user: User, number: str | None = None, values: dict | None = None,
               errors: dict | None = None, banner: str | None = None, status: int = 200) -> Response:
-    """The whole desk page: the list, and the selected order's form (as typed, or its draft)."""
+    """The whole desk page: the list, and the selected order's form (as typed, or its draft).
+
+    With no order in the address the form is the live call's order (the screen pop's), or none:
+    the oldest waiting order under a live call is another citizen's, and an agent who types what
+    they hear would write it on the wrong order."""
     console = request.app.state.console
     orders = console.store.received_by_agent(user.phone or "") if user.phone else []
     drafted = console.drafts.numbers(user.name)
+    from ivr.web.desk_state import view_of
+
+    view = view_of(console, user)
+    live = live_call(console, view)
+    live_number = live["order"]["ticket"].number if live and "order" in live else None
     selected = None
     restored = None
-    if number is None and orders:
-        number = orders[0].number
+    if number is None:  # the live call's order, or none: an agent picks any other order themselves
+        number = live_number
     if number is not None:
         selected = own_ticket(console, user, number)
         if values is None:
@@ -77,11 +86,8 @@ def show_desk(request: Request, user: User, number: str | None = None, values: d
             banner = E["not_waiting"].format(number=number, status=labels.status(selected.status.value))
     values = order_form.typed(values or {})
     article = console.kb.get(values["article"]) if values["article"] else None
-    from ivr.web.desk_state import view_of
-
-    view = view_of(console, user)
     return render(request, "desk.html", status=status, orders=orders, drafted=drafted, selected=selected,
-                  view=view, live=live_call(console, view), reasons=labels.PAUSE_REASON, note="", error="",
+                  view=view, live=live, live_number=live_number, reasons=labels.PAUSE_REASON, note="", error="",
                   connected=console.presence is not None and console.presence.logged_in.is_set(),
                   values=values, errors=errors or {}, banner=banner, restored=restored,
                   flash=request.session.pop("flash", None), units=units(console),

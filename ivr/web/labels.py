@@ -158,6 +158,13 @@ TEXT = {
     "pop_earlier": "该号码以前的工单",
     "pop_no_earlier": "该号码以前没有工单。",
     "pop_unknown_caller": "未显示号码",
+    "pick_an_order": "现在没有通话。接听来电后，本次来电的工单会在这里打开；要补填以前的工单，请在左边列表中选择。",
+    "not_the_live_order": "注意：您正在通话的是工单 {live}，这张表单是另一位市民的工单 {number}。",
+    "back_to_live": "回到本次来电的工单",
+    "next_steps": "接下来可以",
+    "escalate_here": "列入督办",
+    "escalate_why": "督办原因（选填）",
+    "urgent_box": "紧急（加急办理，期限缩短）",
 }
 
 ERROR = {
@@ -186,7 +193,7 @@ ERROR = {
     "no_phone": "您的账号没有绑定话机，不能签入队列。请联系管理员。",
     "bad_reason": "请选择暂停原因",
     "audit_unwritable": "访问日志暂时无法写入，为保证每次调听都有记录，本次操作已拒绝。请联系管理员。",
-    "no_sheet": "质检评分表无法读取（quality_sheet.yaml），暂时不能评分。请联系管理员。",
+    "no_sheet": "质检评分表文件无法读取，暂时不能评分。请联系管理员。",
     "mark_missing": "请为「{name}」打分（0 到 {scale} 分）",
     "comment_too_long": "评语最多 1000 字",
     "hold_reason": "请填写保全原因（投诉、调查或诉讼编号等）",
@@ -194,6 +201,47 @@ ERROR = {
 
 
 # --- the admin's page of routing rules (/admin/rules) ------------------------------------------
+
+
+# Who takes each step, and where (the order page says so rather than offer steps it cannot take).
+STEP_BY = {"close": "受理坐席（工作台）", "dispatch": "受理坐席（工作台）", "sign": "承办单位", "reply": "承办单位",
+           "review": "督办员（督办页）", "redispatch": "督办员（督办页）", "escalate": "督办员（本页或督办页）",
+           "callback": "督办员（回访）", "rate": "市民（来电后按键评价）", "mark_overdue": "系统（定时检查）",
+           "transfer": "坐席（通话中）"}
+
+
+def next_steps(values: list[str]) -> str:
+    """The steps the process allows now, each with who takes it."""
+    return "；".join(f"{step(v)}：{STEP_BY.get(v, '—')}" for v in values) or TEXT["none_allowed"]
+
+
+# Who took a step that no person took (ivr.store.tickets.INTAKE_ACTOR, ivr.core.workflow.SCHEDULER).
+ACTOR = {"ami": "话务系统（接听时自动受理）", "scheduler": "系统（定时检查）"}
+
+
+def seat(agent: str | None, staff: dict[str, str] | None = None) -> str:
+    """An agent's phone id as people say it: the staff member logged to it, or "N号坐席"."""
+    if not agent:
+        return "—"
+    if staff and agent in staff:
+        return staff[agent]
+    digits = "".join(c for c in agent if c.isdigit())
+    return f"{digits}号坐席" if digits else agent
+
+
+def actor(value: str | None, departments=None, staff: dict[str, str] | None = None) -> str:
+    """Who took a step: a person's name, a unit's name, the system in words."""
+    if not value:
+        return "—"
+    if value in ACTOR:
+        return ACTOR[value]
+    if departments and value in departments:
+        return departments[value].name_zh
+    if staff and value in staff:
+        return staff[value]
+    if value.startswith("agent") and value[5:].isdigit():  # a phone whose holder has no account
+        return seat(value)
+    return value
 
 
 def category(value: str | None) -> str:
@@ -213,14 +261,18 @@ def steps(values: list[str]) -> str:
     return "、".join(step(v) for v in values) or TEXT["none_allowed"]
 
 
-def history_value(key: str, value, departments) -> str:
-    """One value of a history line in words: unit names, 是/否, times without seconds."""
+def history_value(key: str, value, departments, queues=None, staff: dict[str, str] | None = None) -> str:
+    """One value of a history line in words: unit, queue and staff names, 是/否, times without seconds."""
     if isinstance(value, bool):
         return "是" if value else "否"
     if key == "category":
         return category(value)
     if key in ("unit", "department") and value in departments:
         return departments[value].name_zh
+    if key == "queue" and queues and value in queues:
+        return queues[value].name_zh
+    if key == "agent":
+        return seat(str(value), staff)
     if key == "kind":
         return TRANSFER_KIND.get(str(value), str(value))
     text = str(value)

@@ -24,7 +24,12 @@ RULES = {
     "step": "步骤",
     "outcome": "结果",
     "rollback": "回滚到此版本",
-    "rollback_why": "回滚原因（选填）",
+    "rollback_why": "回滚原因（必填：为什么回到这个版本）",
+    "rollback_title": "回滚到版本 {number}：先看会有什么变化",
+    "rollback_what": "回滚后，生效的将是版本 {number} 的内容（{at}，{who}），记为一个新版本。下面是它与当前生效版本相比对来电的影响；确认前还可以用真实来电预估。",
+    "rollback_confirm": "确认回滚",
+    "rollback_button": "回滚到版本 {number}",
+    "rolled_back": "已回滚：现在所有部件生效的是版本 {restores} 的内容（记为新版本 {number}）。",
     "reverted": "已撤回",
     "candidate": "待发布的规则",
     "check_ok": "检查通过：{lines} 条线路，{queues} 个队列，{agents} 名坐席。",
@@ -56,6 +61,8 @@ RULES = {
     "refused": "未发布：{reason}",
     "reverted_note": "有部件未能跟上，已恢复原文件。",
     "back": "返回规则管理",
+    "back_editing": "返回修改（保留您刚才的修改）",
+    "editing_kept": "下面是您刚才检查的内容，不是当前生效的文件：改好后再点“检查”。",
     "need_why": "请填写说明（一行，最多 500 字）",
     "bad_file": "无法读取文件：{reason}",
     "too_big": "文件太大：最多 1 MB",
@@ -150,3 +157,50 @@ def scheduled(event, departments) -> str:
     if event.kind == "holiday":
         return f"{event.subject}：并联线路全天转12345，不计入办理期限的工作日{mark}"
     return f"部门上班，计入办理期限的工作日{mark}"
+
+
+# The names the rules file and the statutory calendar give holidays (ivr.core.statutory.FESTIVALS),
+# and the words the versions' history keeps in English (ivr.store.rules_versions).
+HOLIDAY = {"New Year's Day": "元旦", "Spring Festival": "春节", "Qingming": "清明节", "Labour Day": "劳动节",
+           "Dragon Boat Festival": "端午节", "Mid-Autumn": "中秋节", "National Day": "国庆节", "Day off": "休息日"}
+VERSION_WORDS = {
+    "edited on disk": "（直接修改文件）",
+    "the file in force when versions were first kept": "开始保存版本时正在生效的规则文件",
+    "the file was changed by hand, not through `ivr rules apply`": "规则文件被直接修改（没有经过工作台或发布命令）",
+}
+
+
+def holiday(name: str) -> str:
+    """A holiday's name in Chinese: "Dragon Boat Festival 2020" is 端午节 2020, "A and B 2021" is A、B 2021."""
+    head, _, year = name.rpartition(" ")
+    if not (year.isdigit() and head):
+        head, year = name, ""
+    words = "、".join(HOLIDAY.get(part, part) for part in head.split(" and "))
+    return f"{words} {year}".strip()
+
+
+def version_words(text: str | None) -> str:
+    return VERSION_WORDS.get(text or "", text or "")
+
+
+def diff_value(text: str | None, departments=None, queues=None) -> str:
+    """One side of a rules change in words: "parallel (department=justice, destination=0513...)" is
+    并联整合（部门 司法局，…）; a bare mode, department or queue id is its name."""
+    from ivr.web.labels import MODE  # the one table of modes (labels imports this module)
+
+    def name(value: str) -> str:
+        if departments and value in departments:
+            return departments[value].name_zh
+        if queues and value in queues:
+            return queues[value].name_zh
+        return MODE.get(value, value)
+
+    text = text or ""
+    head, sep, rest = text.partition(" (")
+    if sep and rest.endswith(")") and head in MODE:
+        params = []
+        for part in rest[:-1].split(", "):
+            key, eq, value = part.partition("=")
+            params.append(f"{LINE_FIELD.get(key, key)} {name(value)}" if eq else part)
+        return f"{MODE[head]}（{'，'.join(params)}）"
+    return name(text)

@@ -15,7 +15,7 @@ WALLBOARD = {
     "minutes": "{m}分{s:02d}秒", "hours": "{h}小时{m:02d}分", "no_calls_yet": "今天还没有来电。",
     "connection_rate": "接通率", "on_the_spot_rate": "当场办结率", "dispatched": "转办", "overdue": "超期",
     "on_time_rate": "按时办结率", "satisfaction": "平均满意度", "received": "受理", "rated": "评价数", "none": "—",
-    "more": "另有 {n} 个来电较少的未列出（全部见 ivr report）。",
+    "more": "另有 {n} 个来电较少的未列出。", "show_all": "全部显示", "show_fewer": "只显示前 12 个",
     "missed": "漏接回拨", "missed_hint": "排队等待后未接通即挂机的来电，由中心主动回拨",
     "missed_1h": "1小时内回拨", "missed_24h": "24小时内回拨", "missed_not_reached": "回拨未接通",
     "missed_rang_again": "再次来电已接听", "missed_waiting": "待回拨",
@@ -27,7 +27,8 @@ SUPERVISION = {
     "none_callbacks": "最近30天没有1分或2分的评价。", "supervise": "列入督办", "redispatch": "重新派单",
     "review_pass": "审核通过，归档", "review_fail": "不通过，退回重办", "callback": "记录回访", "reached": "已联系上市民",
     "not_reached": "未接通", "note": "意见", "note_hint": "督办意见、退回原因或回访情况", "unit": "承办单位",
-    "same_unit": "原承办单位", "done": "已{step}：工单 {number}。", "sign_late": "超期未签收",
+    "same_unit": "原承办单位", "done": "已{step}：工单 {number}。",
+    "review_passed": "审核通过：工单 {number} 已办结归档。", "review_failed": "审核不通过：工单 {number} 已退回{unit}重新办理。", "sign_late": "超期未签收",
     "overdue_reply": "超期未办结", "supervised": "督办中", "times": "第{n}次派单", "escalated": "已列入督办",
     "called_back": "已回访 {time}", "not_called_back": "未回访", "reply": "单位回复", "rating": "{n}分",
 }
@@ -63,6 +64,35 @@ ACCESS = {
     "older": "更早的记录",
 }
 
+# the access log's CSV columns (ivr.access_log.FIELDS): prev and hash are the chain's own
+ACCESS_CSV = {"seq": "序号", "at": "时间", "user": "用户", "role": "角色", "address": "来源地址", "action": "操作",
+              "what": "对象", "result": "结果", "prev": "上一条哈希", "hash": "本条哈希"}
+# the words a logged search or object keeps (ivr.web.replay), as the page shows them
+ACCESS_WHAT = {"from": "起", "to": "止", "caller": "来电号码", "line": "拨打号码", "agent": "坐席", "number": "工单号",
+               "(no filter)": "（无条件）", "access log": "访问日志", "(filtered)": "（按条件筛选）"}
+
+
+def access_what(text: str) -> str:
+    """A logged object in words: "from=2020-06-01; caller=139..." is 起 2020-06-01；来电号码 139..."""
+    parts = []
+    for part in text.split("; "):
+        key, sep, value = part.partition("=")
+        parts.append(f"{ACCESS_WHAT.get(key, key)} {value}" if sep else ACCESS_WHAT.get(part, part))
+    return "；".join(parts)
+
+
+# results written as single words (an order opened, an export, a seek)
+ACCESS_RESULT = {"ok": "成功", "refused": "拒绝", "removed": "已删除"}
+
+
+def access_result(text: str) -> str:
+    """A logged result in words: "24 found" is 找到 24 条, "ok" is 成功."""
+    count, _, rest = text.partition(" ")
+    if rest == "found" and count.isdigit():
+        return f"找到 {count} 条"
+    return ACCESS_RESULT.get(text, text)
+
+
 ACTION = {"search": "查询", "order": "查看工单", "play": "播放", "seek": "拖动播放", "download": "下载", "hold": "设置保全",
           "release": "解除保全", "score": "质检评分", "export": "导出日志", "erase": "删除号码", "view": "查看"}
 
@@ -92,7 +122,8 @@ NOTICES = {"title": "热点播报", "add": "发布播报", "lines": "号码（�
            "from": "开始时间", "until": "结束时间", "text": "播报内容", "text_hint": "例：城东水厂爆管，城东镇停水，预计18点恢复。",
            "in_force": "播报中及待播", "none": "当前没有播报", "end": "结束播报", "by": "发布人",
            "ended": "已结束", "added": "播报 #{id} 已发布", "ended_done": "播报 #{id} 已结束",
-           "keys": "来电者听完后：按1挂机（已知情），按2登记回拨，不按键继续排队。"}
+           "keys": "来电者听完后：按1挂机（已知情），按2登记回拨，不按键继续排队。",
+           "ended_early": "已提前结束", "ended_at": "结束于"}
 
 
 def duration(seconds: int | float | None) -> str:

@@ -33,8 +33,10 @@ def _surges(console) -> SurgeStore:
 def notices(request: Request, user: User) -> Response:
     console = request.app.state.console
     now = console.now()
+    listed = _surges(console).notices(since=now)  # an ended one is no longer 播报中: listed apart
     return render(request, "notices.html", now=now,
-                  notices=_surges(console).notices(since=now), queues=console.rules.queues,
+                  notices=[n for n in listed if n.ended_at is None],
+                  ended=[n for n in listed if n.ended_at is not None], queues=console.rules.queues,
                   default_from=now.astimezone(console.rules.centre.timezone).strftime("%Y-%m-%dT%H:%M"),
                   default_until=(now + timedelta(hours=4)).astimezone(console.rules.centre.timezone)
                   .strftime("%Y-%m-%dT%H:%M"),

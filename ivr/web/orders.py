@@ -60,7 +60,8 @@ def order_page(request: Request, user: User, console, ticket: Ticket) -> Respons
         return refused
     article = console.kb.get(ticket.order.article) if ticket.order.article else None
     return render(request, "order.html", ticket=ticket, order=ticket.order, article=article,
-                  departments=console.rules.departments, allowed=workflow.allowed(ticket.order),
+                  departments=console.rules.departments, queues=console.rules.queues,
+                  allowed=workflow.allowed(ticket.order),
                   recording_check=check_of(console, ticket.number))
 
 

@@ -74,8 +74,22 @@ def _why(message: str, sheet) -> str:
     return labels.ERROR["comment_too_long"] if "comment" in message else message
 
 
+@page(Role.AUDITOR)
+@order_in_address
+def seek(request: Request, user: User, console, ticket: Ticket) -> Response:
+    """The player moved to another moment (replay.js, on every ``seeked``): logged even when the
+    browser had that part already and asked the server for nothing."""
+    try:
+        moment = max(0.0, float(request.state.form.get("at", "")))
+    except ValueError:
+        return Response(status_code=422)
+    refused = record(request, user, "seek", f"{ticket.number} at {moment:.1f} s", "ok")
+    return refused or Response(status_code=204)
+
+
 routes = [
     Route("/recordings/{number}/hold", hold, methods=["POST"]),
     Route("/recordings/{number}/release", hold, methods=["POST"]),
     Route("/recordings/{number}/score", score, methods=["POST"]),
+    Route("/recordings/{number}/seek", seek, methods=["POST"]),
 ]

@@ -93,7 +93,7 @@ def take_step(request: Request, user: User) -> Response:
     if event is Event.CALLBACK:
         data["reached"] = form.get("reached") == "yes"
     try:
-        console.store.apply(number, event, user.name, console.now(), **data)
+        ticket = console.store.apply(number, event, user.name, console.now(), **data)
     except InvalidTransition as refused:
         request.session["problem"] = labels.TEXT["refused"].format(
             state=labels.status(refused.state.split(" ")[0]), step=labels.step(refused.event),
@@ -105,7 +105,12 @@ def take_step(request: Request, user: User) -> Response:
     except TicketError as err:
         request.session["problem"] = str(err)
         return back
-    request.session["flash"] = S["done"].format(step=labels.step(event.value), number=number)
+    if event is Event.REVIEW:  # passed or sent back: the supervisor must see which was recorded
+        key = "review_passed" if data.get("passed") else "review_failed"
+        unit = ticket.order.unit or ""
+        request.session["flash"] = S[key].format(number=number, unit=units(console).get(unit, unit))
+    else:
+        request.session["flash"] = S["done"].format(step=labels.step(event.value), number=number)
     return back
 
 

@@ -66,6 +66,35 @@ def test_a_ring_not_answered_returns_to_ready_and_unchanged_views_are_not_report
     assert presence.apply(p.Member("agent1", "q12345"), T0) == set()  # the same again: nothing to redraw
 
 
+@pytest.mark.parametrize("ended", [p.CallerLeft("q12345", CALL.linkedid), p.CallerGone(CALL.linkedid),
+                                   p.Member("agent1", "q12345", device="1"),
+                                   p.Member("agent1", "q12345", device="5")])
+def test_a_ring_ends_with_the_caller_or_when_asterisk_says_the_phone_is_idle_or_away(presence, ended):
+    """A caller who hangs up while the phone rings sends no AgentRingNoAnswer."""
+    presence.apply(p.Member("agent1", "q12345"), T0)
+    presence.apply(p.Member("agent2", "q12345"), T0)
+    presence.apply(p.Ringing("agent1", CALL), T0)
+    presence.apply(p.Member("agent1", "q12345", device="6"), T0)  # Asterisk: ringing
+    assert state(presence) == ("ringing", "")
+    assert presence.apply(ended, T0) == {"agent1"}
+    assert state(presence)[0] in ("ready", "unavailable")
+
+
+def test_a_ring_does_not_survive_a_queue_log_out_and_log_in(presence):
+    presence.apply(p.Member("agent1", "q12345"), T0)
+    presence.apply(p.Ringing("agent1", CALL), T0)
+    presence.apply(p.Member("agent1", "q12345", in_queue=False), T0)
+    presence.apply(p.Member("agent1", "q12345"), T0)
+    assert state(presence) == ("ready", "")
+
+
+def test_another_callers_departure_leaves_a_ring_alone(presence):
+    presence.apply(p.Member("agent1", "q12345"), T0)
+    presence.apply(p.Ringing("agent1", CALL), T0)
+    assert presence.apply(p.CallerLeft("q12345", "1591000000.99"), T0) == set()
+    assert state(presence) == ("ringing", "")
+
+
 def test_waiting_callers_and_the_longest_wait(presence):
     presence.apply(p.CallerJoined("q12345", "1.1"), T0)
     presence.apply(p.CallerJoined("q12345", "1.2"), T0 + timedelta(seconds=20))

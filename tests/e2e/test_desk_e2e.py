@@ -123,3 +123,34 @@ def test_the_desk_pops_the_caller_and_closes_the_order_on_the_spot(clean_queues,
         assert zhao.query_selector("#live .pop") is None
         call.join(60)
         browser.close()
+
+
+def test_a_caller_who_hangs_up_while_the_phone_rings_leaves_the_agent_ready(clean_queues, tmp_path):
+    """Asterisk sends no AgentRingNoAnswer when the caller hangs up during the ring: the desk must
+    follow the phone's own state (QueueMemberStatus) and the caller's departure instead."""
+    from playwright.sync_api import sync_playwright
+
+    lab = clean_queues
+    skip_queue_log_history(lab.settings)
+    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}"
+    env = engine_env(lab.settings, url)
+    add_user(env, "li", "agent1")
+    with running_engine(lab.settings, tmp_path / "engine.log", database_url=url,
+                        IVR_WEB_PORT=env["IVR_WEB_PORT"]) as engine, lab.agent("agent1", "no_answer"), \
+            sync_playwright() as p:
+        assert engine.wait_for("presence.resynced", timeout=20), engine.log()[-3000:]
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        li = browser.new_context(base_url=f"http://127.0.0.1:{env['IVR_WEB_PORT']}", locale="zh-CN").new_page()
+        li.set_default_timeout(10_000)
+        log_in(li, "li")
+        li.click("text=签入，开始接听")
+        li.wait_for_selector("#agent-state .st-ready")
+        call = call_in_background(lab, "13912340002", talk_ms=9000)  # hangs up while agent1 still rings
+        li.wait_for_selector("#agent-state .st-ringing", timeout=20_000)
+        call.join(60)
+        hung_up = time.monotonic()
+        li.wait_for_selector("#agent-state .st-ready", timeout=10_000)  # before: ringing 17-57 s and more
+        print(f"\nringing cleared {(time.monotonic() - hung_up) * 1000:.0f} ms after the caller's hangup")
+        li.reload()
+        assert "来电振铃中" not in li.inner_text("#agent-state")
+        browser.close()

@@ -51,3 +51,16 @@ def app(store, users, kb, hub, shipped_rules, tmp_path):
 def client(app) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as made:
         yield made
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium through Playwright, for a module of browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from web.live_server import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

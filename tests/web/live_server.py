@@ -24,7 +24,7 @@ class LiveServer:
 
 
 @contextmanager
-def live_console(settings: Settings, store, rules, clock) -> Iterator[LiveServer]:
+def live_console(settings: Settings, store, rules, clock, presence=None) -> Iterator[LiveServer]:
     hub = EventHub()
     ready = threading.Event()
     bound: dict = {}
@@ -38,7 +38,7 @@ def live_console(settings: Settings, store, rules, clock) -> Iterator[LiveServer
         state["loop"], state["stop"] = asyncio.get_running_loop(), asyncio.Event()
         try:
             await serve_web(settings, store, rules, hub, state["stop"], clock=clock, host="127.0.0.1",
-                            port=0, started=started)
+                            port=0, started=started, presence=presence)
         finally:
             ready.set()
 

@@ -77,12 +77,15 @@ def test_an_admin_checks_previews_applies_and_rolls_back(page, world):
     assert bad.count() == 1 and "unknown queue 'seat_wter'" in bad.inner_text()
     bad.scroll_into_view_if_needed()
     shot(page, "12-rules-problem-at-its-line")
+    page.get_by_role("link", name="返回修改（保留您刚才的修改）").click()  # the edit comes back, to fix
+    assert "queue: seat_wter, overflow_queue" in page.input_value("textarea[name=text]")
 
     check(page, shipped.replace(*FORWARD_401).replace(*COUNTY_DAY))
     assert "检查通过：31 条线路" in page.locator(".flash").inner_text()
     assert "提示音已对照本机 Asterisk 逐一核对" in page.locator(".flash").inner_text()
     changes = page.locator("table.changes").inner_text()
     assert "线路变更" in changes and "新增节假日" in changes and "County Day" in changes
+    assert "并联整合（部门 司法局" in changes and "department=" not in changes and "parallel" not in changes
     page.select_option("#days", "30")
     page.get_by_role("button", name="预估").click()
     page.wait_for_selector("table.preview")
@@ -103,11 +106,19 @@ def test_an_admin_checks_previews_applies_and_rolls_back(page, world):
     assert "forward" in rules.read_text(encoding="utf-8").split("0513-80000401", 1)[1][:80]
 
     page.goto("/admin/rules")
-    row = page.locator("table.history tr", has_text="edited on disk")
-    row.locator("input[name=message]").fill("县庆假日待确认，先回滚")
-    row.get_by_role("button", name="回滚到此版本").click()
+    row = page.locator("table.history tr", has_text="直接修改文件")
+    row.get_by_role("link", name="回滚到此版本…").click()
+    # before anything changes: what rolling back does to callers, and a reason to give
+    page.wait_for_url("**/admin/rules/rollback/1")
+    assert "回滚到版本 1" in page.locator("h1").inner_text()
+    assert page.locator("table.changes tr").count() > 1 and rules.read_text(encoding="utf-8") != shipped
+    shot(page, "14b-rules-rollback-confirm")
+    page.get_by_role("button", name="回滚到版本 1").click()  # no reason: asked for one, nothing done
+    assert rules.read_text(encoding="utf-8") != shipped
+    page.fill("#message", "县庆假日待确认，先回滚")
+    page.get_by_role("button", name="回滚到版本 1").click()
     page.wait_for_selector(".flash")
-    assert "已发布：版本 3" in page.locator(".flash").inner_text()
+    assert "已回滚：现在所有部件生效的是版本 1 的内容（记为新版本 3）" in page.locator(".flash").inner_text()
     assert rules.read_text(encoding="utf-8") == shipped
     page.goto("/admin/rules")
     audit = page.locator("table.audit").inner_text()

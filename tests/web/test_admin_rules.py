@@ -108,7 +108,7 @@ def test_check_diff_preview_apply_and_rollback_each_audited(admin, shipped_rules
     old = rules.read_text(encoding="utf-8")
     page = submit(client, old.replace(*FORWARD_401))
     assert "检查通过：31 条线路，5 个队列，8 名坐席。" in page.text
-    assert "线路变更" in page.text and "051380000401" in page.text and "forward (department=justice, queue=q12345)" in page.text
+    assert "线路变更" in page.text and "051380000401" in page.text and "呼叫转移（部门 司法局，队列 12345综合坐席）" in page.text
     sha = re.search(r"/admin/rules/candidate/([0-9a-f]{64})", str(page.url)).group(1)
     preview = client.get(f"/admin/rules/candidate/{sha}?days=30")
     assert "最近 30 天共 3 通来电，新规则下 2 通会改变去向" in preview.text
@@ -124,7 +124,7 @@ def test_check_diff_preview_apply_and_rollback_each_audited(admin, shipped_rules
     overview = client.get("/admin/rules")
     assert "司法局热线改由12345接听" in overview.text and "回滚到此版本" in overview.text
     rolled = client.post("/admin/rules/rollback/1", data={"csrf": csrf_of(overview.text), "message": "先回滚"})
-    assert rolled.status_code == 200 and "已发布：版本 3" in rolled.text
+    assert rolled.status_code == 200 and "已回滚：现在所有部件生效的是版本 1 的内容（记为新版本 3）" in rolled.text
     assert rules.read_text(encoding="utf-8") == old
     trail = RulesVersions(client.app.state.console.store.engine).trail()
     assert [(e.actor, e.action, e.outcome) for e in trail][:4] == [

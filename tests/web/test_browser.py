@@ -20,7 +20,7 @@ from ivr.store.users import UserStore
 from ivr.web import LiveEvent
 from support import REPO
 from web.helpers import FAST, NOW, PASSWORD
-from web.live_server import CHROMIUM, CHROMIUM_ARGS, live_console
+from web.live_server import CHROMIUM, live_console
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make test installs it)")]
@@ -53,13 +53,8 @@ def world(tmp_path_factory, shipped_rules):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+def browser(chromium):
+    return chromium
 
 
 @pytest.fixture

@@ -36,9 +36,9 @@ def test_the_admin_page_and_the_wallboard_carry_the_warning(store, users, shippe
         assert '<h3 id="calendar-2026">2026年 · 已确认（规则文件中的放假安排）</h3>' in page
         assert ('<h3 id="calendar-2027">2027年 · <span class="tag urgent">暂定</span> '
                 '按法定节假日推算，尚未录入2027年国务院放假通知</h3>') in page
-        assert ('<li class="provisional"><strong>2027-10-01–2027-10-05</strong> 放假：National Day 2027 '
+        assert ('<li class="provisional"><strong>2027-10-01–2027-10-05</strong> 放假：国庆节 2027 '
                 '<span class="tag">暂定</span></li>') in page
-        assert '<li class="confirmed"><strong>2026-10-01–2026-10-07</strong> 放假：National Day 2026</li>' in page
+        assert '<li class="confirmed"><strong>2026-10-01–2026-10-07</strong> 放假：国庆节 2026</li>' in page
         if warned:
             assert "2027年的放假安排尚未录入路由规则（还剩 28 天）" in page
     with TestClient(app, base_url="http://testserver") as client:

@@ -29,7 +29,7 @@ def test_dispatch_sets_the_deadline_the_deadline_box_showed(client, store):
     number = answered(store).number
     log_in(client, "li")
     box = client.get(f"/desk/{number}/deadline", params={"category": "complaint", "outcome": "dispatch"})
-    assert "2020-06-16 00:00" in box.text  # the end of the 10th working day after Monday 1 June
+    assert "2020-06-15 24:00" in box.text  # the end of the 10th working day after Monday 1 June
     urgent = client.get(f"/desk/{number}/deadline", params={"category": "complaint", "urgent": "on",
                                                              "outcome": "dispatch"})
     assert "2020-06-02 10:30" in urgent.text and "紧急" in urgent.text
@@ -88,7 +88,7 @@ def test_the_draft_survives_a_reload_until_the_order_is_saved(client, store):
     saved = client.post(f"/desk/{number}/draft", data={"title": "路灯不亮", "description": "三天了"},
                         headers={"X-CSRF-Token": token})
     assert saved.status_code == 200 and "草稿已自动保存" in saved.text
-    page = client.get("/desk").text
+    page = client.get(f"/desk/{number}").text
     assert "路灯不亮" in page and "三天了" in page and "有草稿" in page
     post(client, number)
     assert "有草稿" not in client.get("/desk").text

@@ -45,6 +45,10 @@ def test_a_supervisor_puts_a_notice_up_and_takes_it_down(world):
     ended = client.post(f"/notices/{notice.id}/end", data={"csrf": token}, follow_redirects=True)
     assert "已结束" in ended.text
     assert surges.notices()[0].ended_by == "wang"
+    # no longer counted as on air, and listed apart with when it ended, not its planned end
+    live, _, gone = ended.text.partition('id="notices-ended"')
+    assert '播报中及待播 <span class="count">0</span>' in live and "城东停水" not in live
+    assert "城东停水" in gone and "已提前结束" in gone and "自来水专席" in gone
 
 
 @pytest.mark.parametrize("fields, says", [

@@ -169,7 +169,8 @@ def test_the_access_log_page_shows_a_broken_chain_and_exports_csv(world):
     assert "哈希链校验失败" in page and "line 2 (entry 2): edited" in page
     exported = client.get("/access-log.csv")
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
-    assert exported.content.decode("utf-8-sig").splitlines()[0].startswith("seq,at,user")
+    rows = exported.content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("序号,时间,用户,角色,来源地址,操作,对象,结果") and ",播放," in rows[1]  # in Chinese
 
 
 def test_the_callbacks_list_says_in_chinese_why_a_number_was_joined_or_refused(world):

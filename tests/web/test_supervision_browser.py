@@ -7,6 +7,8 @@ Screenshots go to ``var/test-output/screenshots`` (IVR_SCREENSHOTS) to be looked
 """
 from __future__ import annotations
 
+import re
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -112,12 +114,39 @@ def test_the_wallboard_shows_the_live_board_it_is_sent(page, world):
     assert "休息" in page.inner_text("#agent-agent3")
     assert "培训" in page.inner_text("#agent-agent6")
     assert "通话中" in page.inner_text("#agent-agent1") and "3分12秒" in page.inner_text("#agent-agent1")
+    assert "1号坐席" in page.inner_text("#agent-agent1") and "agent1" not in page.inner_text("#agents")
     assert page.inner_text("#queue-q12345 td.big") == "2"
     assert "48秒" in page.inner_text("#tile-waiting")
     shot(page, "20-wallboard")
     page.click("text=本周")
     page.wait_for_selector(".kpi-sum.chosen h3:has-text('本周')")
     shot(page, "21-wallboard-week")
+
+
+def test_offered_today_has_one_value_on_the_wallboard(page, world):
+    """The live board and the KPI panel both show 来电 today: a new call changes both at once."""
+    from web.supervision_seed import abandon
+
+    log_in(page, "wang")
+    page.wait_for_url("**/wallboard")
+    wait_js(page, "window.htmx !== undefined")
+    page.wait_for_timeout(300)                                  # the event stream is open
+    publish_board(world)
+    page.wait_for_selector("#agent-agent3.st-paused")
+
+    def both() -> tuple[str, str]:
+        tile = page.inner_text("#offered-today").split()[-1]
+        panel = page.locator(".kpi-sum", has_text="今日").locator("dt:has-text('来电') + dd").inner_text()
+        return tile, re.match(r"\s*(\d+)", panel).group(1)
+
+    before = both()
+    abandon(world["store"], NOW - timedelta(minutes=1))
+    page.wait_for_timeout(2100)                                 # past the reports' sharing window
+    with page.expect_response(lambda r: "/wallboard/kpi" in r.url, timeout=1500):
+        publish_board(world)
+    page.wait_for_timeout(100)
+    tile, panel = both()
+    assert int(tile) == int(before[0]) + 1 and panel == tile, (before, tile, panel)
 
 
 def take_step(page, number: str, button: str, note: str, unit: str | None = None, shot_as: str = "") -> None:
@@ -145,6 +174,7 @@ def test_supervision_steps_are_recorded_with_the_supervisor(page, world):
     assert (order.history[-1].event, order.history[-1].actor, order.unit) == ("redispatch", "wang", "urban_management")
     replied = made["replied"][0]
     take_step(page, replied, "review_fail", "处罚结果未告知市民，退回")
+    assert f"审核不通过：工单 {replied} 已退回" in page.inner_text(".flash")  # not the words of a pass
     order = store.get(replied).order
     assert (order.status.value, order.supervised, order.history[-1].actor) == ("dispatched", True, "wang")
     low = made["low_rated"][0]
@@ -169,6 +199,8 @@ def test_an_auditor_finds_plays_and_downloads_and_each_is_logged(page, world):
     wait_js(page, "document.querySelector('#player').currentTime > 0.5")
     page.evaluate("document.querySelector('#player').currentTime = 7")   # a seek: a range request
     wait_js(page, "document.querySelector('#player').currentTime > 7.3")
+    with page.expect_response(lambda r: r.url.endswith("/seek")):
+        page.evaluate("document.querySelector('#player').currentTime = 1")  # buffered: no range request
     shot(page, "24-recording")
     with page.expect_download() as download:
         page.click("#download")
@@ -188,6 +220,8 @@ def test_an_auditor_finds_plays_and_downloads_and_each_is_logged(page, world):
     text = page.inner_text("#entries")
     assert "播放" in text and "下载" in text and "查询" in text and ticket.number in text
     assert "质检评分" in text and "设置保全" in text
+    assert f"{ticket.number} at 1.0 s" in text  # the seek inside what the browser had, logged too
+    assert "found" not in text and "找到" in text  # a search's result in words
     assert "哈希链完整" in page.inner_text("#chain")
     shot(page, "25-access-log")
 
