@@ -89,6 +89,15 @@ def summarise(raw: str, top: int = 15) -> dict:
 _ROW = re.compile(r"^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)(?:\s+\d+){0,2}\s*$")
 
 
+MANAGER_ROUTER = "stasis/m:manager:core"   # AMI's router: past 3,000 queued, PJSIP ignores new calls
+
+
+def manager_depth(text: str) -> int | None:
+    """The deepest queue of AMI's router in ``core show taskprocessors`` (None when not listed)."""
+    depths = [r["max_depth"] for r in taskprocessors(text, top=10_000) if r["name"].startswith(MANAGER_ROUTER)]
+    return max(depths) if depths else None
+
+
 def taskprocessors(text: str, top: int = 10) -> list[dict]:
     """``core show taskprocessors``: the queues with the highest maximum depth."""
     rows = []

@@ -98,7 +98,7 @@ def _ms(value) -> str:
 def table(doc: dict) -> list[str]:
     """The readable table: one row per way and rate, then ratios, targets, engine and surge."""
     lines = [f"{'way':<34} {'rate/s':>6} {'placed':>7} {'failed':>7} {'p50 ms':>7} {'p90 ms':>7} "
-             f"{'p99 ms':>7} {'max ms':>7}"]
+             f"{'p99 ms':>7} {'max ms':>7} {'AMI q':>7}"]
     report = set(doc.get("report_rates", []))
     for way, summary in doc["ways"].items():
         for step in summary["steps"]:
@@ -107,11 +107,14 @@ def table(doc: dict) -> list[str]:
             mark = "" if step["rate"] in report else "  (ramp)"
             lines.append(f"{summary['label']:<34} {step['rate']:>6} {step['placed']:>7} {lost:>7} "
                          f"{_ms(lat['p50']):>7} {_ms(lat['p90']):>7} {_ms(lat['p99']):>7} "
-                         f"{_ms(lat['max']):>7}{mark}")
+                         f"{_ms(lat['max']):>7} {_ms(step.get('ami_queue_max_depth')):>7}{mark}")
         sustained = summary["highest_sustained"]
         more = "+ (passed every rate tried)" if summary["ceiling_not_reached"] else ""
         lines.append(f"{'':<34} highest sustained with no failed call: "
                      f"{sustained if sustained is not None else 'none'} calls/s{more}")
+    lines.append("AMI q: the deepest stasis/m:manager:core queue during the step (PJSIP ignores new calls "
+                 "past 3,000)")
+    lines.extend(ami_queue_lines(doc))
     lines.append("")
     for name, values in doc["ratios"].items():
         parts = [f"{rate}/s p50 {_ms(v['p50'])}x p99 {_ms(v['p99'])}x"
@@ -226,6 +229,18 @@ def pop_lines(pop: dict | None) -> list[str]:
                      f"{rating['count']} of {pop.get('ratings_keyed', 0)} keyed "
                      f"({pop.get('ratings_missing', 0)} never seen)")
     return lines
+
+
+def ami_queue_lines(doc: dict) -> list[str]:
+    """AMI's router at each way's highest sustained rate (the issue's goal: < 500 for the engine)."""
+    out = []
+    for way, summary in doc["ways"].items():
+        rate = summary["highest_sustained"]
+        depth = next((s.get("ami_queue_max_depth") for s in summary["steps"] if s["rate"] == rate), None)
+        if rate is not None and depth is not None:
+            goal = " (goal for the engine: < 500)" if way == "engine" else ""
+            out.append(f"deepest AMI queue at {summary['label']}'s highest sustained rate ({rate}/s): {depth}{goal}")
+    return out
 
 
 def target_lines(doc: dict) -> list[str]:

@@ -31,6 +31,7 @@ from ivr.bench.minimal_agi import MinimalServer
 from ivr.bench.ramp import Ramp, plan_rates
 from ivr.bench.stats import Latency, StepResult
 from ivr.core.call_events import parse_queue_log_line
+from ivr.errors import IvrError
 from ivr.logs import get_logger
 from ivr.rules_file import load_rules
 from ivr.settings import REPO_ROOT
@@ -264,11 +265,13 @@ class Bench:
         before = self._routed(engine, way)
         if self.wire is not None:
             self.wire.take()  # whatever came before this step is not its business
+        self._asterisk_cli("core reset taskprocessors")   # each step's deepest queues are its own
         loaded = load.place(NUMBERS[way], rate, calls, self.run_dir / "steps" / f"{tag}-{way}-{rate}",
                             self.ports, talk_ms=self.config.talk_ms,
                             answer_timeout_ms=self.config.answer_timeout_ms)
         lab.settle(self.deployment)
         time.sleep(1.2 if way in ("engine", "minimal") else 0.2)  # both write their counts every second
+        ami_queue = profile.manager_depth(self._asterisk_cli("core show taskprocessors"))
         routed = self._routed(engine, way) - before if before is not None else None
         misrouted = 0 if routed is None else max(0, loaded.successful - routed)
         note = "" if routed is None else f"routed by this way: {routed}"
@@ -283,7 +286,15 @@ class Bench:
         return StepResult(way=way, rate=rate, placed=loaded.placed, answered=loaded.successful,
                           failed=loaded.failed, misrouted=misrouted, expected=calls,
                           latency=latency, seconds=loaded.seconds, note=note.lstrip("; "),
-                          latency_sipp=sipp_latency, clock=clock)
+                          latency_sipp=sipp_latency, clock=clock, ami_queue=ami_queue)
+
+    def _asterisk_cli(self, command: str) -> str:
+        """A CLI command's output ("" when Asterisk does not answer: the figure is then missing)."""
+        try:
+            return process.cli(self.deployment.install, self.deployment.layout, command, timeout=30)
+        except (IvrError, OSError, subprocess.SubprocessError) as err:
+            _say(f"asterisk -rx {command!r} failed: {err}")
+            return ""
 
     def _routed(self, engine: lab.Engine, way: str) -> int | None:
         if way == "engine":

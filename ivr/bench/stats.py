@@ -84,6 +84,7 @@ class StepResult:
     note: str = ""
     latency_sipp: Latency | None = None   # SIPp's own figure (a clock step of several ms)
     clock: str = "sipp"                   # "wire" (packet capture) or "sipp"
+    ami_queue: int | None = None          # deepest stasis/m:manager:core queue during the step
 
     @property
     def lost(self) -> int:
@@ -100,7 +101,7 @@ class StepResult:
                 "passed": self.passed, "seconds": round(self.seconds, 2),
                 "latency_ms": self.latency.to_dict(), "clock": self.clock,
                 "latency_sipp_ms": self.latency_sipp.to_dict() if self.latency_sipp else None,
-                "note": self.note}
+                "ami_queue_max_depth": self.ami_queue, "note": self.note}
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:

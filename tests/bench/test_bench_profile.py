@@ -63,3 +63,16 @@ def test_the_fastagi_client_drives_a_real_server_and_reads_its_cpu(tmp_path):
         assert server.calls() == 500   # 200 warm-up sessions and the 300 measured, each counted
     finally:
         server.stop()
+
+
+def test_the_deepest_queue_of_ami_s_router_among_the_task_processors():
+    from ivr.bench.profile import manager_depth
+
+    text = """
+Processor                                                               Processed   In Queue  Max Depth  Low water High water
+stasis/m:manager:core-00000006                                             120345          0       2311        450        500
+stasis/m:manager:core-0000000c                                               1200          0         14        450        500
+stasis/p:channel:all-0000001a                                               98000          2       9087        450        500
+"""
+    assert manager_depth(text) == 2311
+    assert manager_depth("") is None

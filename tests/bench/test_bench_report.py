@@ -1,6 +1,8 @@
 """The results document and its table: ratios against static, targets, the surge's lines."""
 from __future__ import annotations
 
+import dataclasses
+
 from ivr.bench.ramp import Ramp
 from ivr.bench.report import document, table, targets
 from ivr.bench.stats import Latency, StepResult
@@ -97,3 +99,18 @@ def test_bytes_per_second_before_and_after_compression_are_reported():
     assert "WAV 16044.0 B/s -> Ogg Opus 1610.0 B/s (0.1 of the size" in lines[1]
     assert lines[2] == "recordings of this run's calls, opus: 3 files, 6 s, 1500.0 B/s"
     assert len(lines) == 3
+
+
+def test_the_deepest_ami_queue_of_each_step_and_at_the_highest_sustained_rate():
+    ramp = Ramp(["static", "engine"], [100, 300])
+    for result, depth in ((res("static", 100, 1.0, 2.0), 12), (res("engine", 100, 2.0, 3.0), 140),
+                          (res("static", 300, 1.0, 2.0), 40), (res("engine", 300, 9.0, 30.0, failed=2), 5908)):
+        ramp.record(dataclasses.replace(result, ami_queue=depth))
+    d = document(ramp=ramp, rates=[100, 300], target_rate=100, config={}, machine={}, engine={}, surge=None,
+                 started="2026-12-05T05:00:00+00:00", seconds=10.0)
+    assert [s["ami_queue_max_depth"] for s in d["ways"]["engine"]["steps"]] == [140, 5908]
+    text = "\n".join(table(d))
+    assert "AMI q" in text and "5908  (ramp)" not in text
+    assert "deepest AMI queue at (b) engine, FastAGI's highest sustained rate (100/s): 140 (goal for the engine: < 500)" \
+        in text
+    assert "deepest AMI queue at (a) static dialplan, no AGI's highest sustained rate (300/s): 40" in text
