@@ -5,11 +5,14 @@ watcher (reloaded on change), one clock and one ticket store:
 
 * FastAGI (``route``) answers Asterisk on the call path; it needs no database, so routing goes
   on when the database is away;
-* the AMI listener turns answers (and the citizens' ratings) into facts for the intake, which
-  spools them to disk at once and applies them to the work orders in order (:mod:`ivr.ami.intake`);
+* one AMI connection to Asterisk for events (:mod:`ivr.ami.client`, the engine's account), fanned
+  out to the parts that read them: the AMI listener turns answers (and the citizens' ratings) into
+  facts for the intake, which spools them to disk at once and applies them to the work orders in
+  order (:mod:`ivr.ami.intake`); the ledger's word that an order is written goes to the console's
+  screen pop (:func:`order_news`);
 * APScheduler sweeps overdue work orders onto the supervision list;
-* the staff console (:mod:`ivr.web`): the web pages, and its own AMI feed of agents' states; a
-  console that cannot start is logged and leaves the rest running;
+* the staff console (:mod:`ivr.web`): the web pages, and agents' states from the same AMI
+  connection; a console that cannot start is logged and leaves the rest running;
 * the callback worker (:mod:`ivr.ami.callbacks`) dials the citizens who asked to be called back
   as agents free up; routing reads the incident notices and each number's callback requests from
   boards refreshed from the database (:mod:`ivr.agi.notice_board`, :mod:`ivr.agi.callback_board`);
@@ -44,6 +47,7 @@ from ivr.agi.handlers import HANDLERS, AgiContext
 from ivr.agi.reloader import RulesWatcher
 from ivr.agi.server import AgiServer, Limits
 from ivr.agi.stats import AgiStats
+from ivr.errors import AsteriskError
 from ivr.logs import get_logger
 from ivr.rules_file import TextKeepingLoader, load_rules
 from ivr.settings import Settings
@@ -85,16 +89,25 @@ def build_agi(settings: Settings, options: Options):
     return server, watcher, clock
 
 
-def build_intake(settings: Settings, store, watcher: RulesWatcher, clock):
-    """The intake (spool and applier threads) writing to ``store``, not yet started."""
+def build_intake(settings: Settings, store, watcher: RulesWatcher, clock, on_order=None):
+    """The intake (spool and applier threads) writing to ``store``, not yet started; ``on_order``
+    is told (from the applier's thread) the linkedid of each order written."""
     from ivr.ami.intake import Intake
     from ivr.ami.ledger import StoreLedger
     from ivr.ami.spool import Spool
     from ivr.recordings import Manifest
 
     ledger = StoreLedger(store, lambda: watcher.rules, settings.recordings_dir,
-                         manifest=Manifest(settings.recordings_dir, clock), callback_per_day=settings.callback_per_day)
+                         manifest=Manifest(settings.recordings_dir, clock), callback_per_day=settings.callback_per_day,
+                         on_order=on_order)
     return Intake(Spool(spool_folder(settings)), ledger, status_path=intake_status_path(settings))
+
+
+def intake_report(settings: Settings) -> dict:
+    """The intake's figures (``ivr tickets intake``, /metrics): the spool and the intake's status."""
+    from ivr.ami.intake_status import pipeline
+
+    return pipeline(spool_folder(settings), intake_status_path(settings))
 
 
 def spool_folder(settings: Settings) -> Path:
@@ -105,24 +118,31 @@ def intake_status_path(settings: Settings) -> Path:
     return settings.data_dir / "ami" / "intake.json"
 
 
-def build_listener(settings: Settings, intake, clock):
-    """The AMI listener feeding ``intake``, with the engine's generated AMI account."""
-    from ivr.ami.listener import AmiListener, QueueLogCursor
-    from ivr.asterisk.layout import Layout
+def build_ami_client(settings: Settings):
+    """The engine's one AMI connection for events (the engine's account), not yet started."""
+    from ivr.ami.client import AmiClient
     from ivr.asterisk.secrets import load as load_secrets
     from ivr.asterisk.secrets import secrets_path
 
     secrets = load_secrets(secrets_path(settings.data_dir))
+    return AmiClient(settings.ami_host, settings.ami_port, secrets.ami_user, secrets.ami_secret)
+
+
+def build_listener(settings: Settings, client, intake, clock):
+    """The AMI listener feeding ``intake`` from ``client``'s events."""
+    from ivr.ami.listener import AmiListener, QueueLogCursor
+    from ivr.asterisk.layout import Layout
+
     layout = Layout.from_settings(settings)
     cursor = QueueLogCursor(layout.log / "queue_log", settings.data_dir / "ami" / "queue_log.offset")
-    return AmiListener(host=settings.ami_host, port=settings.ami_port, username=secrets.ami_user,
-                       secret=secrets.ami_secret, intake=intake, queue_log=cursor, clock=clock)
+    return AmiListener(client=client, intake=intake, queue_log=cursor, clock=clock)
 
 
-def build_callbacks(settings: Settings, store, watcher: RulesWatcher, clock):
-    """The callback worker on its own AMI connection (the callbacks' account, the only one that may
-    originate), not yet started."""
+def build_callbacks(settings: Settings, client, store, watcher: RulesWatcher, clock):
+    """The callback worker on ``client``'s events, dialling on logins of the callbacks' own account
+    (the only one that may originate, one login per Originate), not yet started."""
     from ivr.ami.callbacks import CallbackWorker
+    from ivr.ami.client import AmiClient
     from ivr.asterisk.secrets import load as load_secrets
     from ivr.asterisk.secrets import secrets_path
     from ivr.core.callbacks import CallbackPolicy
@@ -134,9 +154,28 @@ def build_callbacks(settings: Settings, store, watcher: RulesWatcher, clock):
                   "`ivr asterisk up` renders it; until then no callback is dialled")
     policy = CallbackPolicy(tries=settings.callback_tries, retry_after_s=int(settings.callback_retry_after),
                             ring_s=int(settings.callback_ring))
-    return CallbackWorker(host=settings.ami_host, port=settings.ami_port, username=secrets.callbacks_ami_user,
-                          secret=secrets.callbacks_ami_secret, surges=SurgeStore(store.engine),
+
+    def dialler() -> AmiClient:
+        return AmiClient(settings.ami_host, settings.ami_port, secrets.callbacks_ami_user,
+                         secrets.callbacks_ami_secret, events="off", name="callbacks-dial")
+
+    return CallbackWorker(client=client, dialler=dialler, surges=SurgeStore(store.engine),
                           rules=lambda: watcher.rules, policy=policy, clock=clock)
+
+
+def order_news(loop: asyncio.AbstractEventLoop):
+    """(tell, listeners): ``tell(linkedid)`` from any thread runs every listener on ``loop``."""
+    listeners: list = []
+
+    def run(linkedid: str) -> None:
+        for listener in list(listeners):
+            listener(linkedid)
+
+    def tell(linkedid: str) -> None:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(run, linkedid)
+
+    return tell, listeners
 
 
 def _open_store(settings: Settings, options: Options):
@@ -207,7 +246,8 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
     settings.secure()
     server, watcher, clock = build_agi(settings, options)
     store = _open_store(settings, options)
-    listener = scheduler = intake = console = watching = callbacks = calendar = None
+    listener = scheduler = intake = console = watching = callbacks = calendar = client = None
+    tell_order, order_listeners = order_news(loop)
     call_log = server.context.call_log
     followers = follow(settings, options, watcher, store, clock)
     try:
@@ -230,13 +270,20 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             log.info("engine.agi", host=host, port=port)
         else:
             watching = asyncio.create_task(watcher.run())
+        if {"ami", "web", "callbacks"} & options.parts:
+            try:
+                client = build_ami_client(settings)
+            except AsteriskError as err:  # no secrets yet: a console alone still serves its pages
+                if {"ami", "callbacks"} & options.parts:
+                    raise
+                log.warning("engine.no_ami", reason=str(err))
         if "ami" in options.parts:
             from ivr.lifecycle.ingest import Ingester, asterisk_records
             from ivr.store.routed_calls import RoutedCalls
 
             followers.append(Ingester(call_log.spool, RoutedCalls(store.engine), asterisk_records(settings)).start())
-            intake = build_intake(settings, store, watcher, clock).start()
-            listener = build_listener(settings, intake, clock)
+            intake = build_intake(settings, store, watcher, clock, on_order=tell_order).start()
+            listener = build_listener(settings, client, intake, clock)
             await listener.start()
             log.info("engine.ami", host=settings.ami_host, port=settings.ami_port)
         if "scheduler" in options.parts:
@@ -245,12 +292,17 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
                                         scheduler=AsyncIOScheduler(timezone=store.tz), settings=settings)
             scheduler.start()
         if "callbacks" in options.parts:
-            callbacks = build_callbacks(settings, store, watcher, clock)
+            callbacks = build_callbacks(settings, client, store, watcher, clock)
             await callbacks.start()
             log.info("engine.callbacks", tries=callbacks.policy.tries, ring_s=callbacks.policy.ring_s)
         if "web" in options.parts:
             from ivr.web.service import run_console
-            console = asyncio.create_task(run_console(settings, store, watcher, clock, stop), name="console")
+            console = asyncio.create_task(run_console(settings, store, watcher, clock, stop, ami=client,
+                                                      orders=order_listeners if intake else None,
+                                                      intake_report=lambda: intake_report(settings)),
+                                      name="console")
+        if client is not None:
+            await client.start()
         from ivr.lifecycle.calendar_watch import CalendarWatch
         calendar = asyncio.create_task(CalendarWatch(lambda: watcher.rules, clock).run(stop), name="calendar")
         await stop.wait()
@@ -265,8 +317,8 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             scheduler.shutdown(wait=False)
         if callbacks is not None:
             await callbacks.stop()
-        if listener is not None:
-            await listener.stop()
+        if client is not None:
+            await client.stop()
         if intake is not None:
             await loop.run_in_executor(None, intake.stop, options.stop_grace)
         if "agi" in options.parts:

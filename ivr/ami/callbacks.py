@@ -1,8 +1,15 @@
 """The callback worker (回拨): calls waiting citizens back when an agent of their queue is free.
 
-Part of ``ivr serve`` (the ``callbacks`` part), on an AMI connection of its own, with the
-callbacks' account: the only one that may originate (``manager_secrets.conf``). Every round
-(``interval`` seconds):
+Part of ``ivr serve`` (the ``callbacks`` part). It reads ``QueueStatus`` and the
+``OriginateResponse`` events on the engine's one events connection (a subscriber of
+:class:`~ivr.ami.client.AmiClient`), and sends each ``Originate`` on a login of its own with the
+callbacks' account, the only one that may originate (``manager_secrets.conf``), and only into the
+checking context. That login asks for no events (``Events: off``, no read class) and lasts only
+as long as the Originate's reply: the engine's connection, whose account cannot originate, hears
+how each try ended, matched by the ActionID the worker gave its Originate. So the right to ring a
+citizen stays off the connection every other part shares, and no idle login costs Asterisk
+anything between tries (up to 22.10 the manager wakes every login for every event, even one that
+asked for none: main/manager.c ``__manager_event_sessions_va``). Every round (``interval`` seconds):
 
 1. the requests due now are read from the database (:class:`~ivr.store.surges.SurgeStore`),
    where the ledger put them from the dialplan's UserEvent IvrCallback or its queue-log line;
@@ -18,7 +25,8 @@ callbacks' account: the only one that may originate (``manager_secrets.conf``). 
    (``dialplan/callback.conf``), passing the outcome back to the Local channel (answered, busy,
    congestion; no answer when the ring time is up); its ``OriginateResponse`` says which; the
    try's outcome and the request's next state (:func:`ivr.core.callbacks.after_try`) are
-   written back.
+   written back. An ``OriginateResponse`` lost with the events connection leaves the try
+   "originate_lost" once the ring time and a margin are up.
 
 Nothing lives only in memory: after a restart the worker closes the tries a stopped engine left
 ringing (as "interrupted", counted) and carries on from the database. The number dialled is
@@ -27,15 +35,19 @@ checked against the dialling plan once more right before the Originate.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
 from ivr import dialplan_variables as dv
-from ivr.ami.connection import AmiFeed
+from ivr.ami.client import AmiClient, replies
 from ivr.core import callbacks as cb
+from ivr.core import queue_status
 from ivr.core.rules import Rules
+from ivr.errors import AsteriskError
 from ivr.logs import get_logger
 from ivr.store.surges import Callback, SurgeError, SurgeStore
 
@@ -57,23 +69,33 @@ def originate_action(request: Callback, number: str, queue: str, main_line: str,
             "Variable": [f"{name}={value}" for name, value in variables.items()]}
 
 
-class CallbackWorker(AmiFeed):
+class CallbackWorker:
     """Dials due callbacks as agents free up; every step recorded in the database first."""
 
     name = "callbacks"
+    events = ("OriginateResponse",)
 
-    def __init__(self, *, host: str, port: int, username: str, secret: str, surges: SurgeStore,
+    def __init__(self, *, client: AmiClient, dialler: Callable[[], AmiClient], surges: SurgeStore,
                  rules: Callable[[], Rules], policy: cb.CallbackPolicy, clock: Callable[[], datetime],
-                 interval: float = 1.0, **connection) -> None:
-        super().__init__(host=host, port=port, username=username, secret=secret, events=(), **connection)
+                 interval: float = 1.0) -> None:
+        """``client``: the events connection (QueueStatus, OriginateResponse); ``dialler()``: a new
+        action-only login of the callbacks' account, for one Originate."""
+        self.client, self.dialler = client, dialler
         self.surges, self.rules, self.policy, self.clock = surges, rules, policy, clock
         self.interval = interval
         self._ringing: dict[int, str] = {}    # request id -> the queue dialled into, while its try rings
+        self._responses: dict[str, asyncio.Future] = {}   # our Originate's ActionID -> its OriginateResponse
+        self._ids = itertools.count(1)
+        self._run_id = uuid.uuid4().hex[:12]
         self._tasks: set[asyncio.Task] = set()
         self._loop_task: asyncio.Task | None = None
 
+    @property
+    def logged_in(self) -> asyncio.Event:
+        return self.client.logged_in
+
     async def start(self) -> None:
-        await super().start()
+        self.client.subscribe(self)
         self._loop_task = asyncio.create_task(self._run(), name="callbacks")
 
     async def stop(self) -> None:
@@ -81,7 +103,17 @@ class CallbackWorker(AmiFeed):
             if task is not None:
                 task.cancel()
         await asyncio.gather(*(t for t in [self._loop_task, *self._tasks] if t), return_exceptions=True)
-        await super().stop()
+
+    # --- the events connection ------------------------------------------------------------------
+
+    def on_event(self, event) -> None:
+        """An OriginateResponse: the end of one of our tries (another's is not ours to read)."""
+        waiting = self._responses.pop(str(event.get("ActionID") or ""), None)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(event)
+
+    async def resync(self) -> None:
+        """Nothing to catch up: each round reads QueueStatus afresh and the database holds the rest."""
 
     async def _db(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
@@ -95,7 +127,7 @@ class CallbackWorker(AmiFeed):
                     left = await self._db(self.surges.interrupted, self.policy, self.clock())
                     resumed = True
                     log.info("callbacks.resumed", interrupted=len(left))
-                if self.logged_in.is_set():
+                if self.client.logged_in.is_set():
                     await self._round()
             except Exception as err:  # noqa: BLE001 - a bad round (database away...) is tried again
                 log.error("callbacks.round_failed", error=f"{type(err).__name__}: {err}")
@@ -124,12 +156,10 @@ class CallbackWorker(AmiFeed):
 
     async def _free_agents(self, queue: str) -> int:
         """Members of ``queue`` free for a callback now (:func:`ivr.core.callbacks.free_for_callback`)."""
-        reply = await self.action({"Action": "QueueStatus", "Queue": queue}, as_list=True)
-        messages = reply if isinstance(reply, list) else [reply]
-        members = [cb.Member(str(m.get("Status")), str(m.get("Paused")) != "0", _number(m.get("LastCall")),
-                             int(_number(m.get("Wrapuptime"))))
-                   for m in messages if m.get("Event") == "QueueMember"]
-        waiting = sum(int(_number(m.get("Calls"))) for m in messages if m.get("Event") == "QueueParams")
+        reply = await self.client.action({"Action": "QueueStatus", "Queue": queue}, 10, as_list=True)
+        answer = [q for q in queue_status.parse(replies(reply)) if q.queue == queue]
+        members = [cb.Member(m.device, m.paused, m.last_call, m.wrapup_s) for q in answer for m in q.members]
+        waiting = sum(q.waiting for q in answer)
         rules_queue = self.rules().queues.get(queue)
         wrapup = rules_queue.wrapup_time if rules_queue is not None else 0
         # LastCall is Asterisk's wall clock, not the business clock the engine may be given
@@ -150,18 +180,7 @@ class CallbackWorker(AmiFeed):
                 return
             bound.info("callbacks.dialling", attempt=attempt, number=number)
             action = originate_action(request, number, queue, rules.centre.main_line, self.policy.ring_s)
-            outcome, linkedid = "failed", ""
-            try:
-                reply = await self.action(action, timeout=self.policy.ring_s + 30)
-                final = reply[-1] if isinstance(reply, list) else reply
-                linkedid = str(final.get("Uniqueid") or "")
-                if str(final.get("Event")) == "OriginateResponse":
-                    outcome = REASONS.get(str(final.get("Reason")), f"reason_{final.get('Reason')}")
-                else:
-                    outcome = "refused_by_asterisk"
-                    bound.error("callbacks.originate_refused", message=str(final.get("Message")))
-            except (TimeoutError, ConnectionError, OSError) as err:
-                bound.error("callbacks.originate_lost", error=str(err) or type(err).__name__)
+            outcome, linkedid = await self._originate(action, bound)
             answered = outcome == "answered"
             done = await self._finish(request, outcome, answered, linkedid)
             bound.info("callbacks.try_ended", attempt=attempt, outcome=outcome, status=done.status,
@@ -169,14 +188,27 @@ class CallbackWorker(AmiFeed):
         finally:
             self._ringing.pop(request.id, None)
 
+    async def _originate(self, action: dict, bound) -> tuple[str, str]:
+        """Send ``action`` on a login of the callbacks' own, closed once Asterisk has queued it, and
+        wait for its OriginateResponse on the events connection: (outcome, the call's linkedid)."""
+        action_id = action["ActionID"] = f"ivr-callback/{self._run_id}/{next(self._ids)}"
+        response = self._responses[action_id] = asyncio.get_running_loop().create_future()
+        try:
+            async with self.dialler() as dialler:
+                queued = await dialler.action(action, 10, as_list=False)
+            if str(queued.get("Response", "")).lower() != "success":
+                bound.error("callbacks.originate_refused", message=str(queued.get("Message")))
+                return "refused_by_asterisk", ""
+            final = await asyncio.wait_for(response, self.policy.ring_s + 30)
+        except (asyncio.TimeoutError, AsteriskError, ConnectionError, OSError) as err:
+            bound.error("callbacks.originate_lost", error=str(err) or type(err).__name__)
+            return "failed", ""
+        finally:
+            self._responses.pop(action_id, None)
+        return (REASONS.get(str(final.get("Reason")), f"reason_{final.get('Reason')}"),
+                str(final.get("Uniqueid") or ""))
+
     async def _finish(self, request: Callback, outcome: str, answered: bool, linkedid: str) -> Callback:
         return await self._db(self.surges.finish_try, request.id, outcome, answered, self.policy, self.clock(),
                               linkedid)
 
-
-def _number(value: object) -> float:
-    """An AMI header's number (0 when absent or not a number)."""
-    try:
-        return float(str(value or 0))
-    except ValueError:
-        return 0.0

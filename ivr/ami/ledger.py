@@ -48,8 +48,11 @@ class StoreLedger:
     def __init__(self, store: TicketStore, rules: Callable[[], Rules],
                  recordings_dir: Path, manifest: Callable[..., None] | None = None,
                  wall_clock: Callable[[], float] = time.time, settle_s: float = SETTLE_S,
-                 callback_per_day: int = cb.PER_DAY) -> None:
+                 callback_per_day: int = cb.PER_DAY, on_order: Callable[[str], None] | None = None) -> None:
+        """``on_order(linkedid)``: told (in the applier's thread) each time an answered call's order
+        is in the database, so the screen pop need not ask the database until it is."""
         self.store, self.rules, self.recordings_dir = store, rules, Path(recordings_dir)
+        self.on_order = on_order
         self.manifest, self.wall_clock, self.settle_s = manifest, wall_clock, settle_s
         self.callback_per_day = callback_per_day
         self.surges = SurgeStore(store.engine)
@@ -93,6 +96,8 @@ class StoreLedger:
             if created:
                 log.info("ledger.ticket", number=ticket.number, linkedid=call.linkedid,
                          line=line, department=department, agent=fact.agent)
+            if self.on_order is not None:
+                self.on_order(call.linkedid)
         elif isinstance(fact, ce.Abandoned):
             self.store.record_call(call.linkedid, at=fact.at, outcome="abandoned", queue=fact.queue,
                                    wait_seconds=fact.hold_time, joined=True, stage="queue", **common)

@@ -3,13 +3,12 @@
 Guarantee: every call an agent answers gets exactly one work order, even across a lost AMI
 connection or a database outage.
 
-* live: panoramisk's Manager delivers QueueCallerJoin, AgentConnect, QueueCallerAbandon, DialEnd,
-  Hangup and the dialplan's UserEvent IvrRating; :func:`ivr.core.call_events.interpret` turns each
+* live: the engine's AMI client (:mod:`ivr.ami.client`) hands over QueueCallerJoin, AgentConnect,
+  QueueCallerAbandon, DialEnd, Hangup and the dialplan's UserEvents; :func:`ivr.core.call_events.interpret` turns each
   into a fact, handed to the :class:`~ivr.ami.intake.Intake` (spooled to disk at once, applied in
   order to the idempotent ledger by its own threads: nothing here waits on a disk or a database).
-* lost connection: panoramisk reconnects, but what Asterisk said meanwhile is gone, and its ping
-  never checks the reply. Our watchdog pings and waits for the answer; on silence it drops the
-  connection so panoramisk reconnects. On every login we resynchronise: ``CoreShowChannels`` for
+* lost connection: the client reconnects (its watchdog notices a silent one) and, on every login,
+  asks this subscriber to resynchronise: ``CoreShowChannels`` for
   calls in progress, then the queue log (Asterisk's own call record) from where we last read; the
   queue log's read position is saved once those facts are on disk.
 """
@@ -19,17 +18,21 @@ import asyncio
 import json
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ivr import dialplan_variables as dv
-from ivr.ami.connection import AmiFeed, utcnow
+from ivr.ami.client import AmiClient, replies
 from ivr.ami.intake import Intake
 from ivr.core import call_events as ce
 from ivr.logs import get_logger
 
 
 log = get_logger("ivr.ami")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 EVENTS = dv.AMI_EVENTS  # the account's event filter (manager_secrets.conf) is rendered from the same list
 
@@ -90,20 +93,19 @@ class QueueLogCursor:
             os.replace(tmp, self.state_path)
 
 
-class AmiListener(AmiFeed):
-    """The work-order feed: AMI events in, call facts out to the intake."""
+class AmiListener:
+    """The work-order feed: AMI events in, call facts out to the intake (a subscriber of the client)."""
 
-    name = "ami"
+    name = "intake"
+    events = EVENTS
 
-    def __init__(self, *, host: str, port: int, username: str, secret: str, intake: Intake,
-                 queue_log: QueueLogCursor | None = None,
-                 clock: Callable[[], datetime] = utcnow, **connection) -> None:
-        super().__init__(host=host, port=port, username=username, secret=secret, events=EVENTS, **connection)
-        self.intake, self.queue_log, self.clock = intake, queue_log, clock
+    def __init__(self, *, client: AmiClient, intake: Intake, queue_log: QueueLogCursor | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.client, self.intake, self.queue_log, self.clock = client, intake, queue_log, clock
 
     async def start(self) -> None:
-        self.intake.on_overflow = self.request_resync
-        await super().start()
+        self.intake.on_overflow = lambda: self.client.request_resync(self)
+        self.client.subscribe(self)
 
     def on_event(self, event) -> None:
         fact = ce.interpret(event, self.clock())
@@ -127,11 +129,10 @@ class AmiListener(AmiFeed):
 
     async def _calls_in_progress(self) -> list[ce.Fact]:
         """Answered queue calls still up, from CoreShowChannels (with their IVR_* variables)."""
-        reply = await self.action({"Action": "CoreShowChannels"})
+        reply = await self.client.action({"Action": "CoreShowChannels"}, 10)
         if not isinstance(reply, list) and not getattr(reply, "success", True):
             raise ConnectionError(f"CoreShowChannels refused: {reply.get('Message')}")
-        channels = [m for m in (reply if isinstance(reply, list) else [reply])
-                    if m.get("Event") == "CoreShowChannel"]
+        channels = [m for m in replies(reply) if m.get("Event") == "CoreShowChannel"]
         by_linkedid: dict[str, list] = {}
         for ch in channels:
             by_linkedid.setdefault(str(ch.get("Linkedid", "")), []).append(ch)
@@ -145,7 +146,7 @@ class AmiListener(AmiFeed):
                 continue
             variables = {}
             for name in ce.CALL_VARIABLES:
-                got = await self.action({"Action": "Getvar", "Channel": caller.get("Channel"), "Variable": name}, 5)
+                got = await self.client.action({"Action": "Getvar", "Channel": caller.get("Channel"), "Variable": name}, 5)
                 variables[name] = str(got.get("Value") or "") if got else ""
             queue = str(caller.get("ApplicationData", "")).split(",")[0]
             agent_name = str(agent.get("Channel", "")).split("/", 1)[-1].rsplit("-", 1)[0]

@@ -1,4 +1,4 @@
-"""The supervisors' wallboard, live: the console's AMI feed publishes it to the hub key "wallboard".
+"""The supervisors' wallboard, live: published to the key "wallboard" (:data:`ivr.core.live.WALLBOARD`).
 
 :class:`~ivr.ami.presence.PresenceMonitor` hands every queue event here (:meth:`WallboardFeed.on_event`)
 and its QueueStatus resync (:meth:`WallboardFeed.changed`). The feed then
@@ -11,6 +11,7 @@ and its QueueStatus resync (:meth:`WallboardFeed.changed`). The feed then
   thread (each open page then gets the same HTML), and publishes it, at most once every
   :data:`THROTTLE_S` seconds after a change, and once a second while a supervisor's page is open
   (waits and talk times grow by themselves). Nobody watching: nothing is built, nothing is read.
+  The publisher and the page's renderer are handed in by the wiring: the AMI side knows no web.
 
 Today's answered and abandoned calls and the service level come from the database (the intake
 writes each call there), read in a worker thread at most every :data:`TODAY_EVERY_S` seconds;
@@ -28,10 +29,11 @@ from datetime import datetime, timedelta
 from ivr.core import presence as p
 from ivr.core import wallboard
 from ivr.core.call_events import text_of
+from ivr.core.live import WALLBOARD, Publisher
 from ivr.errors import IvrError
 from ivr.logs import get_logger
 
-KEY = "wallboard"       # the hub key of supervisors' pages (ivr.web.events.keys_of)
+KEY = WALLBOARD          # the key of supervisors' pages
 THROTTLE_S = 0.25       # at most four boards a second
 TICK_S = 1.0
 TODAY_EVERY_S = 2.0
@@ -42,8 +44,11 @@ log = get_logger("ivr.wallboard")
 class WallboardFeed:
     """Builds and publishes the board from the monitor's presence and the store's day."""
 
-    def __init__(self, monitor, store, hub, rules: Callable, clock: Callable[[], datetime]) -> None:
-        self.monitor, self.store, self.hub, self.rules, self.clock = monitor, store, hub, rules, clock
+    def __init__(self, monitor, store, publisher: Publisher, rules: Callable, clock: Callable[[], datetime],
+                 render: Callable | None = None) -> None:
+        """``render(board, connected, rules)``: the board's HTML for the pages, or None (no HTML)."""
+        self.monitor, self.store, self.publisher, self.rules, self.clock = monitor, store, publisher, rules, clock
+        self.render = render
         self.history = wallboard.WaitingHistory()
         self.counts: Counter[tuple[str, str]] = Counter()   # (offered|answered|abandoned, queue)
         self.published = 0
@@ -90,7 +95,7 @@ class WallboardFeed:
         return {q: self.monitor.presence.waiting(q, now) for q in self.queues()}
 
     def waiting_total(self) -> int:
-        return sum(n for n, _ in self.waiting(self._now()).values())
+        return self.monitor.presence.waiting_total()
 
     async def board(self) -> wallboard.Board:
         """The board now. Only the snapshot of Asterisk's state is taken on the event loop (which
@@ -130,7 +135,7 @@ class WallboardFeed:
             except asyncio.TimeoutError:
                 pass
             self._wake.clear()
-            if not self.hub.subscribers(KEY):
+            if not self.publisher.watching(KEY):
                 continue
             pause = THROTTLE_S - (time.monotonic() - last)
             if pause > 0:
@@ -144,10 +149,8 @@ class WallboardFeed:
 
     async def _publish(self) -> None:
         """Build the board and render its HTML once, in a worker thread, for every open page."""
-        from ivr.web.hub import LiveEvent
-        from ivr.web.wallboard import render_live
-
         board = await self.board()
-        html = await asyncio.to_thread(render_live, board, self.monitor.logged_in.is_set(), self.rules())
-        self.hub.publish(KEY, LiveEvent("wallboard", {"board": board, "html": html}))
+        html = (await asyncio.to_thread(self.render, board, self.monitor.logged_in.is_set(), self.rules())
+                if self.render is not None else "")
+        self.publisher.publish(KEY, "wallboard", {"board": board, "html": html})
         self.published += 1

@@ -18,7 +18,7 @@ new UDP requests. So, cheapest first, each rendered from here:
 
 What the project reads, and must keep arriving (tests/e2e/test_ami_events_e2e.py): the intake's
 ``dialplan_variables.AMI_EVENTS``, the console's ``CONSOLE_AMI_EVENTS`` and the callbacks'
-OriginateResponse; channel variables reach them through ``manager.conf channelvars`` (every
+OriginateResponse, all on the engine's one events connection; channel variables reach them through ``manager.conf channelvars`` (every
 event about a channel carries them: the snapshot, not the declined VarSet message).
 """
 from __future__ import annotations
@@ -94,13 +94,19 @@ class Account:
 
 # The engine's events and actions: call, agent and user (the dialplan's UserEvents) events;
 # queue membership (agent) and the read-only queries its resync needs (reporting: CoreShowChannels,
-# Getvar). No originate. The one events connection per Asterisk logs in here.
-ENGINE = Account(read=("call", "agent", "user"), write=("agent", "reporting"), events=dv.AMI_EVENTS)
-# The staff console's (agents' states, queue login and pause): ivr.ami.presence; user: the
-# dialplan's UserEvents that say a caller waits at a queue's door (the wallboard counts them).
+# Getvar). No originate. The one events connection per Asterisk (ivr.ami.client) logs in here and
+# fans its events out to the intake, the console's presence and wallboard, and the callbacks worker
+# (a callback's OriginateResponse): the union of what they read.
+ENGINE = Account(read=("call", "agent", "user"), write=("agent", "reporting"),
+                 events=tuple(dict.fromkeys(dv.AMI_EVENTS + dv.CONSOLE_AMI_EVENTS)))
+# The staff console's own, for ``ivr web`` run apart from the engine (agents' states, queue login
+# and pause): ivr.ami.presence; user: the dialplan's UserEvents that say a caller waits at a
+# queue's door (the wallboard counts them).
 CONSOLE = Account(read=("agent", "user"), write=("agent", "reporting"), events=dv.CONSOLE_AMI_EVENTS)
-# The callbacks' (ivr.ami.callbacks): Originate only, and its OriginateResponse (class call).
-CALLBACKS = Account(read=("call",), write=("originate",), events=("OriginateResponse",))
+# The callbacks' (ivr.ami.callbacks): Originate only, on a login that lasts one Originate and asks
+# for no events (Events: off); how the call ended (OriginateResponse) reaches the worker on the
+# engine's events connection.
+CALLBACKS = Account(read=(), write=("originate",), events=())
 
 
 def consumed() -> frozenset[str]:

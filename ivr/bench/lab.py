@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-from ivr.asterisk import ami, process, service
+from ivr.asterisk import process, service
+from ivr.ami import queues as ami
 from ivr.asterisk.layout import Layout
 from ivr.asterisk.secrets import load as load_secrets
 from ivr.asterisk.secrets import secrets_path
@@ -382,7 +383,7 @@ def login_agents(settings: Settings, rules, agent_ids) -> None:
     secrets = load_secrets(secrets_path(settings.data_dir))
 
     async def run() -> None:
-        async with ami.AmiSession(settings.ami_host, settings.ami_port, secrets.ami_user,
+        async with ami.AmiClient(settings.ami_host, settings.ami_port, secrets.ami_user,
                                   secrets.ami_secret) as session:
             for agent_id in agent_ids:
                 await ami.login(session, rules, agent_id)

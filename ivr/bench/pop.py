@@ -94,12 +94,12 @@ class AnswerWatch(threading.Thread):
         asyncio.run(self._main())
 
     async def _main(self) -> None:
-        from ivr.asterisk.ami import AmiSession
+        from ivr.ami.client import AmiClient
 
         self._loop, self._done = asyncio.get_running_loop(), asyncio.Event()
-        session = AmiSession(*self.args)
-        session._manager.register_event("AgentConnect", self._on_connect)
-        session._manager.register_event("UserEvent", self._on_user_event)
+        session = AmiClient(*self.args)
+        session.manager.register_event("AgentConnect", self._on_connect)
+        session.manager.register_event("UserEvent", self._on_user_event)
         async with session:
             self.ready.set()
             await self._done.wait()

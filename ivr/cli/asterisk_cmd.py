@@ -15,7 +15,8 @@ from pathlib import Path
 
 import click
 
-from ivr.asterisk import ami, service
+from ivr.asterisk import service
+from ivr.ami import queues as ami
 from ivr.asterisk.phones import load_phones, phone_sheets
 from ivr.asterisk.site import load_site
 from ivr.core.agent_phone import FEATURE_CODES, IN_CALL_KEYS
@@ -112,9 +113,9 @@ def agents() -> None:
     """Log agents in to and out of their queues (AMI), and list queue members."""
 
 
-def _session(settings: Settings) -> ami.AmiSession:
+def _session(settings: Settings) -> ami.AmiClient:
     secrets = load_secrets(secrets_path(settings.data_dir))
-    return ami.AmiSession(settings.ami_host, settings.ami_port, secrets.ami_user, secrets.ami_secret)
+    return ami.AmiClient(settings.ami_host, settings.ami_port, secrets.ami_user, secrets.ami_secret)
 
 
 async def _each(settings: Settings, agent_ids: tuple[str, ...], fn) -> list[tuple[str, str, str]]:

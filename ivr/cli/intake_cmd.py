@@ -22,10 +22,9 @@ FLAGGED_SHOWN = 20  # the newest flagged recordings listed (all of them: ivr rec
 
 def report(settings: Settings) -> dict:
     """Everything ``ivr tickets intake`` shows, as one JSON-ready mapping."""
-    from ivr.ami.intake_status import pipeline
-    from ivr.engine import intake_status_path, spool_folder
+    from ivr.engine import intake_report
 
-    return pipeline(spool_folder(settings), intake_status_path(settings))
+    return intake_report(settings)
 
 
 def recordings_report(settings: Settings, store=None) -> dict:

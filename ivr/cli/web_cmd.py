@@ -20,6 +20,7 @@ def web(host: str | None, port: int | None, json_logs: bool) -> None:
     from ivr.rules_file import load_rules
     from ivr.clock import make_clock
     from ivr.store import store_for
+    from ivr.cli.intake_cmd import report
     from ivr.web.service import run_console
 
     logs.configure(json=json_logs)
@@ -41,7 +42,7 @@ def web(host: str | None, port: int | None, json_logs: bool) -> None:
                 pass
         clock = make_clock(settings.clock, rules.centre.timezone)
         await run_console(settings, store, rules, clock, stop, host=host, port=port, started=announce,
-                          alone=True)
+                          alone=True, intake_report=lambda: report(settings))
 
     try:
         run_loop(main())

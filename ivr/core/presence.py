@@ -188,6 +188,11 @@ class Presence:
         longest = max(((now - t).total_seconds() for t in since), default=0.0)
         return len(since), max(0.0, longest)
 
+    def waiting_total(self) -> int:
+        """Callers waiting in the whole centre (in a queue or at its door). Counted on every queue
+        event for the wallboard's chart: sizes only, never a walk over the callers."""
+        return sum(len(joined) for joined in self._waiting.values()) + len(self._door)
+
     # --- changing ---------------------------------------------------------------------------
 
     def reset(self, members: list[Member], waiting: dict[str, list[tuple[str, int]]],

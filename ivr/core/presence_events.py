@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 
 from ivr import dialplan_variables as dv
 from ivr.core import presence as p
-from ivr.core.call_events import call_info, int_of, member_name, text_of
+from ivr.core import queue_status
+from ivr.core.call_events import call_info, member_name, text_of
 
 MEMBER_EVENTS = ("QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause", "QueueMemberRemoved")
 AGENT_EVENTS = ("AgentCalled", "AgentRingNoAnswer", "AgentConnect", "AgentComplete")
@@ -33,11 +34,12 @@ def _call(event: Mapping) -> p.Call:
 
 def member(event: Mapping, in_queue: bool = True) -> p.Member:
     """A QueueMember* event (or QueueStatus's QueueMember line) as a membership fact."""
-    agent = member_name(event) or text_of(event.get("Name"))
-    return p.Member(agent=agent, queue=text_of(event.get("Queue")), in_queue=in_queue,
-                    paused=text_of(event.get("Paused")) == "1",
-                    reason=text_of(event.get("PausedReason")), device=text_of(event.get("Status")) or "0",
-                    in_call=text_of(event.get("InCall")) == "1")
+    return _membership(queue_status.member(event), in_queue)
+
+
+def _membership(line: queue_status.MemberLine, in_queue: bool = True) -> p.Member:
+    return p.Member(agent=line.agent, queue=line.queue, in_queue=in_queue, paused=line.paused,
+                    reason=line.reason, device=line.device, in_call=line.in_call)
 
 
 def interpret(event: Mapping) -> p.Change | None:
@@ -83,15 +85,6 @@ def _caller_step(event: Mapping) -> p.CallerAtDoor | p.CallerGone | None:
 
 def snapshot(events: Iterable[Mapping]) -> tuple[list[p.Member], dict[str, list[tuple[str, int]]]]:
     """QueueStatus's answer as (memberships, {queue: [(caller's linkedid, seconds waited)]})."""
-    members: list[p.Member] = []
-    waiting: dict[str, list[tuple[str, int]]] = {}
-    for event in events:
-        kind = text_of(event.get("Event"))
-        if kind == "QueueMember":
-            members.append(member(event))
-        elif kind == "QueueParams":
-            waiting.setdefault(text_of(event.get("Queue")), [])
-        elif kind == "QueueEntry":
-            linkedid = text_of(event.get("Linkedid")) or text_of(event.get("Uniqueid"))
-            waiting.setdefault(text_of(event.get("Queue")), []).append((linkedid, int_of(event.get("Wait"))))
-    return members, waiting
+    queues = queue_status.parse(events)
+    members = [_membership(m) for q in queues for m in q.members]
+    return members, {q.queue: [(e.linkedid, e.wait_s) for e in q.entries] for q in queues if q.listed or q.entries}

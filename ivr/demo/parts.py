@@ -117,13 +117,13 @@ class HangupWatch:
         self.error = ""
 
     async def _main(self) -> None:
-        from ivr.asterisk.ami import AmiSession
+        from ivr.ami.client import AmiClient
         from ivr.asterisk.secrets import load, secrets_path
 
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         secrets = load(secrets_path(self.settings.data_dir))
-        session = AmiSession(self.settings.ami_host, self.settings.ami_port, secrets.ami_user, secrets.ami_secret)
-        session._manager.register_event("Hangup", self._on_hangup)
+        session = AmiClient(self.settings.ami_host, self.settings.ami_port, secrets.ami_user, secrets.ami_secret)
+        session.manager.register_event("Hangup", self._on_hangup)
         try:
             async with session:
                 self._ready.set()

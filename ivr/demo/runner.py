@@ -128,7 +128,8 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
     """Run the whole demo; return the result (calls, tickets, recordings, report, ok)."""
     from ivr import logs
     from ivr.clock import parse_clock
-    from ivr.asterisk import ami, service
+    from ivr.asterisk import service
+    from ivr.ami import queues as ami
     from ivr.asterisk.secrets import load, secrets_path
     from ivr.rules_file import load_rules
     from ivr.sipp import Party
@@ -204,7 +205,7 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
 
         async def login_all() -> None:
             secrets = load(secrets_path(settings.data_dir))
-            async with ami.AmiSession(settings.ami_host, settings.ami_port, secrets.ami_user,
+            async with ami.AmiClient(settings.ami_host, settings.ami_port, secrets.ami_user,
                                       secrets.ami_secret) as session:
                 for agent_id in rules.agents:
                     await ami.login(session, rules, agent_id)

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr import dialplan_variables as dv
-from ivr.asterisk import ami, process, service
+from ivr.asterisk import process, service
+from ivr.ami import queues as ami
 from ivr.asterisk.secrets import load as load_secrets
 from ivr.asterisk.secrets import secrets_path
 from ivr.core.rules import Rules
@@ -147,7 +148,7 @@ async def _move_agents(settings: Settings, rules: Rules) -> list[str]:
     """Logged-in agents into exactly the queues ``rules`` gives them; removed agents out."""
     secrets = load_secrets(secrets_path(settings.data_dir))
     moves: list[str] = []
-    async with ami.AmiSession(settings.ami_host, settings.ami_port, secrets.ami_user,
+    async with ami.AmiClient(settings.ami_host, settings.ami_port, secrets.ami_user,
                               secrets.ami_secret) as session:
         member_of: dict[str, set[str]] = {}
         for state in await ami.queue_states(session):

@@ -59,6 +59,7 @@ class Console:
     presence: object | None = None          # ivr.ami.presence.PresenceMonitor: agents' states from Asterisk
     loop: asyncio.AbstractEventLoop | None = None  # where the presence feed runs (actions are sent there)
     health: Callable[[], tuple] | None = None      # (figures, verdict) of ivr health, for /metrics (ivr.ops.health)
+    intake_report: Callable[[], dict] | None = None  # the intake's figures (ivr tickets intake), for /metrics
 
     @property
     def rules(self) -> Rules:
@@ -76,14 +77,17 @@ class Console:
 
 def build_app(settings: Settings, store: TicketStore, rules, hub: EventHub | None = None,
               clock: Callable[[], datetime] | None = None, secret: str | None = None,
-              users: UserStore | None = None, presence=None, health=None) -> Starlette:
+              users: UserStore | None = None, presence=None, health=None,
+              intake_report: Callable[[], dict] | None = None) -> Starlette:
     """The console on ``store``; ``clock`` defaults to IVR_CLOCK or the system clock; ``presence``
     is the console's AMI feed (agents' states, queue login and pause), None without Asterisk;
-    ``health`` gives ``ivr health``'s figures and verdict to /metrics (None: not shown)."""
+    ``health`` gives ``ivr health``'s figures and verdict to /metrics (None: not shown), and
+    ``intake_report`` the intake's figures (handed in by the wiring; None: not shown)."""
     console = Console(settings=settings, rules_source=rules, store=store, users=users or UserStore(store.engine),
                       drafts=DraftStore(store.engine), kb=KnowledgeBase(store.engine, store.tz),
                       hub=hub or EventHub(), clock=clock or make_clock(settings.clock, store.tz),
-                      templates=environment(store.tz), presence=presence, health=health)
+                      templates=environment(store.tz), presence=presence, health=health,
+                      intake_report=intake_report)
     routes = [*login.routes, *desk_state.routes, *desk.routes, *desk_kb.routes, *orders.routes, *events.routes,
               *phone.routes, *admin_rules.routes,
               *wallboard.routes, *supervision.routes, *notices.routes, *callbacks.routes, *replay.routes,
@@ -135,12 +139,14 @@ class _Server(uvicorn.Server):
 async def serve_web(settings: Settings, store: TicketStore, rules, hub: EventHub,
                     stop_event: asyncio.Event, clock: Callable[[], datetime] | None = None,
                     host: str | None = None, port: int | None = None,
-                    started: Callable[[str, int], None] | None = None, presence=None, health=None) -> None:
+                    started: Callable[[str, int], None] | None = None, presence=None, health=None,
+                    intake_report: Callable[[], dict] | None = None) -> None:
     """Serve the console until ``stop_event`` is set, in the running event loop.
 
     ``started(host, port)`` is called once the socket listens (port 0 picks a free one).
     """
-    app = build_app(settings, store, rules, hub=hub, clock=clock, presence=presence, health=health)
+    app = build_app(settings, store, rules, hub=hub, clock=clock, presence=presence, health=health,
+                    intake_report=intake_report)
     app.state.console.loop = asyncio.get_running_loop()
     following = asyncio.create_task(follow_rules(app.state.console, settings))
     config = uvicorn.Config(app, host=host or settings.web_host,

@@ -91,7 +91,7 @@ def show_desk(request: Request, user: User, number: str | None = None, values: d
 def live_call(console, view) -> dict | None:
     """The call the agent is on now, for a page opened (or reloaded) during it: the same screen
     pop the live event shows, with its order when the intake has written it."""
-    from ivr.ami.presence import pop_data, units
+    from ivr.core.screen_pop import pop_data, units
 
     if view is None or view.call is None:
         return None

@@ -1,7 +1,8 @@
 """Server-sent events: one stream per open page of a logged-in user (``GET /events``).
 
 The stream listens to the hub under the user's agent id (their phone, e.g. ``agent3``), under
-``user:<name>``, and for supervisors under ``wallboard`` (:mod:`ivr.ami.wallboard`); each :class:`~ivr.web.hub.LiveEvent` is rendered with ``events/<kind>.html``
+``user:<name>``, and for supervisors under ``wallboard`` (:mod:`ivr.ami.wallboard`, published
+through :mod:`ivr.core.live`); each :class:`~ivr.web.hub.LiveEvent` is rendered with ``events/<kind>.html``
 and sent as an SSE event named ``kind``, which htmx's SSE extension swaps into the element
 whose ``sse-swap`` names it. Every :data:`RECHECK_S` seconds without events the stream checks
 the user is still allowed in (a disabled user's stream ends) and sends a comment as keep-alive.
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ivr.ami.wallboard import KEY as WALLBOARD
+from ivr.core.live import WALLBOARD
 from ivr.core.staff import Role
 from ivr.logs import get_logger
 from ivr.store.users import User

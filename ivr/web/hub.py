@@ -115,3 +115,21 @@ class EventHub:
         for subs in list(self._subs.values()):
             for sub in list(subs):
                 sub.offer(None)
+
+
+class _HubPublisher:
+    """The event hub as the AMI side's :class:`ivr.core.live.Publisher`."""
+
+    def __init__(self, hub: EventHub) -> None:
+        self.hub = hub
+
+    def publish(self, key: str, kind: str, data: Mapping[str, Any]) -> None:
+        self.hub.publish(key, LiveEvent(kind, data))
+
+    def watching(self, key: str) -> bool:
+        return self.hub.subscribers(key) > 0
+
+
+def publisher(hub: EventHub) -> _HubPublisher:
+    """``hub`` behind the publisher the wiring hands to the AMI side (ivr.core.live.Publisher)."""
+    return _HubPublisher(hub)

@@ -220,14 +220,12 @@ def health_gauges(figures, verdict):
 
 
 def _files(console) -> tuple[dict | None, dict | None]:
-    from ivr.cli.intake_cmd import report
-
     try:
         agi = json.loads((console.settings.data_dir / "agi-stats.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         agi = None
     try:
-        intake = report(console.settings)
+        intake = console.intake_report() if console.intake_report is not None else None
     except (OSError, ValueError):
         intake = None
     return agi, intake

@@ -11,11 +11,13 @@ import time
 
 import pytest
 
+from ivr.ami.client import AmiClient
 from ivr.ami.presence import PresenceMonitor
 from ivr.ami import wallboard as feed_module
 from ivr.errors import StoreError
 from ivr.store import open_store
-from ivr.web.hub import EventHub
+from ivr.web.hub import EventHub, publisher
+from ivr.web.wallboard import render_live
 from support import at
 
 NOW = at("2020-06-01 10:30")
@@ -58,8 +60,9 @@ async def boards(hub: EventHub, seconds: float, until=None) -> list:
 
 
 def monitor_for(shipped_rules, store, hub) -> PresenceMonitor:
-    return PresenceMonitor(host="127.0.0.1", port=1, username="u", secret="s", rules=lambda: shipped_rules,
-                           hub=hub, store=store, clock=lambda: NOW)
+    client = AmiClient("127.0.0.1", 1, "u", "s")   # never started: the events are handed over below
+    return PresenceMonitor(client=client, rules=lambda: shipped_rules, publisher=publisher(hub), store=store,
+                           clock=lambda: NOW, render_board=render_live)
 
 
 def test_a_caller_waiting_reaches_the_board_at_once_and_is_counted(shipped_rules, store):
@@ -129,9 +132,9 @@ def test_a_resync_starts_the_board_afresh(shipped_rules, store):
                      "PausedReason": "break", "Status": "1"},
                     {"Event": "QueueEntry", "Queue": "q12345", "Linkedid": "1591.9", "Wait": "42"}]
 
-        async def status(action, timeout=10.0, as_list=None):
+        async def status(action, timeout=None, as_list=None):
             return snapshot
-        monitor.action = status
+        monitor.client.action = status
         await monitor.resync()
         board = await monitor.wallboard.board()
         assert (board.total.waiting, board.total.longest_wait_s, board.total.paused) == (1, 42, 1)

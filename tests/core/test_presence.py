@@ -120,6 +120,7 @@ def test_callers_at_a_queue_s_door_wait_until_they_join_leave_or_hang_up(presenc
     presence.apply(p.CallerAtDoor("q12345", "1.4"), T0 + timedelta(seconds=3))
     presence.apply(p.CallerAtDoor("seat_water", "2.1"), T0 + timedelta(seconds=3))
     assert presence.waiting("q12345", T0 + timedelta(seconds=7)) == (4, 7.0)
+    assert presence.waiting_total() == 5                      # the centre's, for the wallboard's chart
     # 1.2 joins: still waiting, since its door; 1.3 hangs up during the offer; 1.4 asks for a callback
     presence.apply(p.CallerJoined("q12345", "1.2"), T0 + timedelta(seconds=16))
     presence.apply(p.CallerGone("1.3"), T0 + timedelta(seconds=17))
@@ -133,6 +134,7 @@ def test_callers_at_a_queue_s_door_wait_until_they_join_leave_or_hang_up(presenc
     presence.apply(p.CallerJoined("seat_water", "2.1"), T0 + timedelta(seconds=5))
     presence.apply(p.CallerAtDoor("seat_water", "2.1"), T0 + timedelta(seconds=6))
     assert presence.waiting("seat_water", T0 + timedelta(seconds=6)) == (1, 3.0)
+    assert presence.waiting_total() == 1
 
 
 def test_a_door_whose_end_was_missed_does_not_stick(presence):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from ivr.asterisk import ami
+from ivr.ami import queues as ami
 from ivr.asterisk.site import write_lab_trunks
 from ivr.asterisk.secrets import load as load_secrets
 from ivr.asterisk.secrets import secrets_path
@@ -89,10 +89,10 @@ class AmiEvents:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        session = ami.AmiSession(self.host, self.port, self.user, self.secret)
-        session._manager.register_event("Hangup", self._on_hangup)
-        session._manager.register_event("AgentConnect", self._on_connect)
-        session._manager.register_event("QueueCallerJoin", self._on_join)
+        session = ami.AmiClient(self.host, self.port, self.user, self.secret)
+        session.manager.register_event("Hangup", self._on_hangup)
+        session.manager.register_event("AgentConnect", self._on_connect)
+        session.manager.register_event("QueueCallerJoin", self._on_join)
         try:
             async with session:
                 self._ready.set()
@@ -192,7 +192,7 @@ async def _each(session, rules, agent_ids, fn):
 
 async def with_session(settings: Settings, fn):
     secrets = load_secrets(secrets_path(settings.data_dir))
-    async with ami.AmiSession(settings.ami_host, settings.ami_port, secrets.ami_user,
+    async with ami.AmiClient(settings.ami_host, settings.ami_port, secrets.ami_user,
                               secrets.ami_secret) as session:
         return await fn(session)
 

@@ -30,7 +30,8 @@ import pytest
 from e2e.asterisk_lab import _OFFSET, settings_for, with_session
 from e2e.engine_process import IVR, engine_env
 from e2e.softphone import Softphone
-from ivr.asterisk import ami, process, service
+from ivr.asterisk import process, service
+from ivr.ami import queues as ami
 from ivr.asterisk.secrets import load as load_secrets
 from ivr.asterisk.secrets import secrets_path
 from ivr.asterisk.tls import tls_folder

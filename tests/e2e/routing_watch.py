@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 from e2e.asterisk_lab import Lab
 
-from ivr.asterisk import ami, process
+from ivr.asterisk import process
+from ivr.ami import queues as ami
 from ivr.asterisk.install import locate
 from ivr.asterisk.layout import Layout
 from ivr.asterisk.secrets import load as load_secrets
@@ -39,10 +40,10 @@ class DialEvents:
     async def _main(self) -> None:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         secrets = load_secrets(secrets_path(self.settings.data_dir))
-        session = ami.AmiSession(self.settings.ami_host, self.settings.ami_port, secrets.ami_user,
+        session = ami.AmiClient(self.settings.ami_host, self.settings.ami_port, secrets.ami_user,
                                  secrets.ami_secret)
         for name in ("DialBegin", "Hangup"):
-            session._manager.register_event(name, lambda _m, event: self.events.append(dict(event)))
+            session.manager.register_event(name, lambda _m, event: self.events.append(dict(event)))
         try:
             async with session:
                 self._ready.set()

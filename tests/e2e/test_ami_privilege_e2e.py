@@ -6,7 +6,8 @@ what it originates goes through the dialplan's check of the number.
 * The callbacks' account originating a number outside the dialling plan through
   ``Local/<number>@ivr-callback-out/n`` rings nothing: SIPp playing the carrier sees no INVITE.
 * A number inside the plan rings the carrier, and the OriginateResponse through the Local channel
-  still tells answered, busy and no answer apart (what the worker records for each try).
+  still tells answered, busy and no answer apart (what the worker records for each try), heard on
+  the engine's events connection as the worker hears it (the callbacks' login reads nothing).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 from e2e.asterisk_lab import CARRIER_PORT, Lab
 from ivr import dialplan_variables as dv
 from ivr.ami.callbacks import REASONS
-from ivr.asterisk import ami
+from ivr.ami.client import AmiClient
 from ivr.asterisk.layout import Layout
 from ivr.asterisk.secrets import load as load_secrets
 from ivr.asterisk.secrets import secrets_path
@@ -27,19 +28,37 @@ pytestmark = pytest.mark.asterisk
 
 
 def _originate(lab: Lab, account: str, channel: str, timeout_ms: int = 8000):
-    """Send an asynchronous Originate (of ``Wait(1)`` once answered) as ``account``; its replies."""
+    """Send an asynchronous Originate (of ``Wait(1)`` once answered) as ``account``; its replies.
+
+    The callbacks' account logs in as the worker does (``Events: off``, reading nothing): its
+    Originate's reply, then the OriginateResponse heard on the engine's events connection."""
     secrets = load_secrets(secrets_path(lab.settings.data_dir))
     user, secret = {"engine": (secrets.ami_user, secrets.ami_secret),
                     "console": (secrets.console_ami_user, secrets.console_ami_secret),
                     "callbacks": (secrets.callbacks_ami_user, secrets.callbacks_ami_secret)}[account]
+    host, port, wait = lab.settings.ami_host, lab.settings.ami_port, timeout_ms / 1000 + 10
+    action = {"Action": "Originate", "Channel": channel, "Application": "Wait", "Data": "1",
+              "Timeout": str(timeout_ms), "Async": "true", "CallerID": '"12345" <12345>',
+              "ActionID": f"ivr-callback/e2e/{time.monotonic_ns()}"}
 
     async def main():
-        async with ami.AmiSession(lab.settings.ami_host, lab.settings.ami_port, user, secret,
-                                  timeout=timeout_ms / 1000 + 10) as session:
-            reply = await session.action({"Action": "Originate", "Channel": channel, "Application": "Wait",
-                                          "Data": "1", "Timeout": str(timeout_ms), "Async": "true",
-                                          "CallerID": '"12345" <12345>'})
-            return reply if isinstance(reply, list) else [reply]
+        if account != "callbacks":
+            async with AmiClient(host, port, user, secret, timeout=wait) as session:
+                reply = await session.action(action, as_list=False)
+            return [reply]
+        heard = asyncio.get_running_loop().create_future()
+
+        def response(_manager, event) -> None:
+            if event.get("ActionID") == action["ActionID"] and not heard.done():
+                heard.set_result(event)
+        events = AmiClient(host, port, secrets.ami_user, secrets.ami_secret, timeout=wait)
+        events.manager.register_event("OriginateResponse", response)
+        async with events:
+            async with AmiClient(host, port, user, secret, timeout=wait, events="off") as session:
+                queued = await session.action(action, as_list=False)
+            if str(queued.get("Response")) != "Success":
+                return [queued]
+            return [queued, await asyncio.wait_for(heard, wait)]
 
     return asyncio.run(main())
 

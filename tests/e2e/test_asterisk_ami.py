@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from e2e.asterisk_lab import AMI_PORT
-from ivr.asterisk import ami
+from ivr.ami import queues as ami
 from ivr.asterisk.secrets import load as load_secrets
 from ivr.asterisk.secrets import secrets_path
 from ivr.errors import AsteriskError
@@ -19,7 +19,7 @@ def _run(lab, fn, secret: str | None = None):
     secrets = load_secrets(secrets_path(lab.settings.data_dir))
 
     async def main():
-        async with ami.AmiSession("127.0.0.1", AMI_PORT, secrets.ami_user,
+        async with ami.AmiClient("127.0.0.1", AMI_PORT, secrets.ami_user,
                                   secret if secret is not None else secrets.ami_secret) as session:
             return await fn(session)
 

@@ -138,7 +138,7 @@ def test_general_queue_holds_callers_when_no_agent_is_logged_in(clean_queues, no
     import time
 
     from e2e.asterisk_lab import with_session
-    from ivr.asterisk import ami
+    from ivr.ami import queues as ami
 
     lab = clean_queues
     outcome = {}

@@ -129,7 +129,7 @@ def _pause(lab, agent: str, reason: str | None) -> None:
     import asyncio
 
     from e2e.asterisk_lab import with_session
-    from ivr.asterisk import ami
+    from ivr.ami import queues as ami
     aside(lambda: asyncio.run(with_session(lab.settings, lambda session: ami.pause(session, agent, reason))))
 
 

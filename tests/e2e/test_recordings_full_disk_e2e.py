@@ -30,7 +30,8 @@ import pytest
 
 from e2e.asterisk_lab import _OFFSET, settings_for, with_session
 from e2e.engine_process import IVR, engine_env, running_engine
-from ivr.asterisk import ami, service
+from ivr.asterisk import service
+from ivr.ami import queues as ami
 from ivr.asterisk.site import write_lab_trunks
 from ivr.core.recording_check import tolerance
 from ivr.rules_file import load_rules

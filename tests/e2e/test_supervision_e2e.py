@@ -25,7 +25,7 @@ import pytest
 
 from e2e.asterisk_lab import with_session
 from e2e.engine_process import IVR, engine_env, running_engine, skip_queue_log_history
-from ivr.asterisk import ami
+from ivr.ami import queues as ami
 from web.live_server import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser]

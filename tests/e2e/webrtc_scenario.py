@@ -23,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ (support, e2e, web)
 
 from e2e.asterisk_lab import settings_for, with_session  # noqa: E402
-from ivr.asterisk import ami, service  # noqa: E402
+from ivr.asterisk import service  # noqa: E402
+from ivr.ami import queues as ami  # noqa: E402
 from ivr.asterisk.layout import Layout  # noqa: E402
 from ivr.rules_file import load_rules  # noqa: E402
 from ivr.sipp import place_calls  # noqa: E402

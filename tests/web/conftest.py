@@ -8,6 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from ivr.core.kb import parse_article
+from ivr.engine import intake_report
 from ivr.settings import Settings
 from ivr.store.kb import KnowledgeBase
 from ivr.store.users import UserStore
@@ -44,7 +45,8 @@ def hub() -> EventHub:
 @pytest.fixture
 def app(store, users, kb, hub, shipped_rules, tmp_path):
     settings = Settings.from_env({"IVR_DATA_DIR": str(tmp_path / "var")})
-    return build_app(settings, store, shipped_rules, hub=hub, clock=lambda: NOW, secret="s" * 48, users=users)
+    return build_app(settings, store, shipped_rules, hub=hub, clock=lambda: NOW, secret="s" * 48, users=users,
+                     intake_report=lambda: intake_report(settings))
 
 
 @pytest.fixture
