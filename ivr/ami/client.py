@@ -123,7 +123,8 @@ class AmiClient:
 
     def _on_login(self, manager: Manager) -> None:
         self.logins += 1
-        log.info(f"{self.name}.logged_in", logins=self.logins, subscribers=[s.name for s in self.subscribers])
+        if self._watchdog_task is not None:  # a command's one login is not news
+            log.info(f"{self.name}.logged_in", logins=self.logins, subscribers=[s.name for s in self.subscribers])
         self.logged_in.set()
         for subscriber in self.subscribers:
             self._spawn(self._resync(subscriber))
