@@ -40,19 +40,23 @@ class PopResult:
     ratings_keyed: int = 0
     ratings_missing: int = 0
     poll_ms: float = 0.0
+    page_order_delays_ms: list[float] = field(default_factory=list)   # answer -> the order's number on the page
+    page_orders_missing: int = 0
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        for name in ("delays_ms", "order_delays_ms", "rating_delays_ms"):
+        for name in ("delays_ms", "order_delays_ms", "rating_delays_ms", "page_order_delays_ms"):
             data[name] = [round(d, 1) for d in getattr(self, name)]
         data["latency_ms"] = Latency.of(self.delays_ms).to_dict()
         data["order_latency_ms"] = Latency.of(self.order_delays_ms).to_dict()
         data["rating_latency_ms"] = Latency.of(self.rating_delays_ms).to_dict()
+        data["page_order_latency_ms"] = Latency.of(self.page_order_delays_ms).to_dict()
         return data
 
 
 class PageStream(threading.Thread):
-    """One agent's page stream: the times its ``screen_pop`` events arrive."""
+    """One agent's page stream: the times its ``screen_pop`` events arrive, and its
+    ``screen_pop_order`` events (the order's number on the page)."""
 
     def __init__(self, base_url: str, name: str, password: str) -> None:
         super().__init__(name=f"pop-{name}", daemon=True)
@@ -62,6 +66,7 @@ class PageStream(threading.Thread):
         self.client.log_in(name, password)
         self.base_url = base_url
         self.pops: list[float] = []
+        self.orders: list[float] = []
         self.ready = threading.Event()
 
     def run(self) -> None:
@@ -69,7 +74,9 @@ class PageStream(threading.Thread):
             with self.client.opener.open(self.base_url + "/events", timeout=60) as stream:
                 self.ready.set()
                 for raw in stream:
-                    if raw.startswith(b"event: screen_pop") and not raw.startswith(b"event: screen_pop_"):
+                    if raw.startswith(b"event: screen_pop_order"):
+                        self.orders.append(time.monotonic())
+                    elif raw.startswith(b"event: screen_pop") and not raw.startswith(b"event: screen_pop_"):
                         self.pops.append(time.monotonic())
         except OSError as err:
             log.warning("bench.pop_stream_ended", error=str(err))
@@ -174,6 +181,9 @@ def measure(*, base_url: str, ivr: list[str], env: dict[str, str], agents: list[
         pairs = list(zip(answers, stream.pops))
         result.delays_ms += [max(0.0, (pop - answer) * 1000) for answer, pop in pairs]
         result.missing += max(0, len(answers) - len(stream.pops))
+        result.page_order_delays_ms += [max(0.0, (order - answer) * 1000)
+                                        for answer, order in zip(answers, stream.orders)]
+        result.page_orders_missing += max(0, len(answers) - len(stream.orders))
     return result
 
 

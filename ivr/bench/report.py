@@ -223,6 +223,11 @@ def pop_lines(pop: dict | None) -> list[str]:
         lines.append(f"  work order, answer to the order in the database: p50 {ms(order['p50'])}, "
                      f"p99 {ms(order['p99'])}, max {ms(order['max'])} over {order['count']} orders "
                      f"({pop.get('orders_missing', 0)} never seen; {poll}; goal p99 <= 50 ms)")
+    page = pop.get("page_order_latency_ms")
+    if page and page.get("count"):
+        lines.append(f"  the order's number on the agent's page, answer to screen_pop_order: p50 {ms(page['p50'])}, "
+                     f"p99 {ms(page['p99'])}, max {ms(page['max'])} over {page['count']} "
+                     f"({pop.get('page_orders_missing', 0)} never shown; goal p99 <= 150 ms)")
     if rating:
         lines.append(f"  rating, the caller's key (UserEvent IvrRating) to the rating in the database: "
                      f"p50 {ms(rating['p50'])}, p99 {ms(rating['p99'])}, max {ms(rating['max'])} over "

@@ -86,6 +86,9 @@ def test_the_screen_pop_order_and_rating_figures_are_reported():
     assert "max 41.0 ms over 3 orders (1 never seen; database looked at every 5 ms" in order
     assert "over 2 of 3 keyed (1 never seen)" in rating
     assert pop_lines({"skipped": "--no-pop"})[-1] == "screen pop: not run (--no-pop)"
+    page = PopResult(agents=1, rounds=1, answered=2, page_order_delays_ms=[20.0, 61.5], page_orders_missing=0)
+    [line] = [l for l in pop_lines(page.to_dict()) if "number on the agent's page" in l]
+    assert "max 61.5 ms over 2 (0 never shown; goal p99 <= 150 ms)" in line
 
 
 def test_bytes_per_second_before_and_after_compression_are_reported():
