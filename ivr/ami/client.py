@@ -71,6 +71,7 @@ class AmiClient:
         self.subscribers: list[Subscriber] = []
         self._by_event: dict[str, list[Subscriber]] = {}
         self._resyncing: set[str] = set()
+        self._again: set[str] = set()
         self._watchdog_task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -144,15 +145,24 @@ class AmiClient:
         task.add_done_callback(self._tasks.discard)
 
     async def _resync(self, subscriber: Subscriber) -> None:
-        if subscriber.name in self._resyncing:
+        """One resync at a time per subscriber; one asked for meanwhile (a new login while the last
+        resync still waits on the lost connection) runs once that one ends, never skipped."""
+        name = subscriber.name
+        if name in self._resyncing:
+            self._again.add(name)
             return
-        self._resyncing.add(subscriber.name)
+        self._resyncing.add(name)
         try:
-            await subscriber.resync()
-        except Exception as err:  # noqa: BLE001 - a failed resync is retried at the next login
-            log.error(f"{subscriber.name}.resync_failed", error=str(err) or type(err).__name__)
+            while True:
+                self._again.discard(name)
+                try:
+                    await subscriber.resync()
+                except Exception as err:  # noqa: BLE001 - a failed resync is retried at the next login
+                    log.error(f"{name}.resync_failed", error=str(err) or type(err).__name__)
+                if name not in self._again:
+                    break
         finally:
-            self._resyncing.discard(subscriber.name)
+            self._resyncing.discard(name)
 
     async def _watchdog(self) -> None:
         while True:

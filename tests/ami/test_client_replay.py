@@ -133,3 +133,38 @@ def log_stub():
     from ivr.logs import get_logger
 
     return get_logger("test.callbacks")
+
+
+def test_a_resync_asked_for_while_one_runs_is_run_after_it_not_skipped():
+    """A new login while the last resync still waits (on the connection just lost) must not be
+    left without a resync of its own."""
+    class Slow:
+        name, events = "slow", ()
+
+        def __init__(self) -> None:
+            self.started, self.release, self.runs = asyncio.Event(), asyncio.Event(), 0
+
+        def on_event(self, event) -> None:
+            pass
+
+        async def resync(self) -> None:
+            self.runs += 1
+            self.started.set()
+            if self.runs == 1:
+                await self.release.wait()
+
+    async def main():
+        client = replaying({})
+        slow = Slow()
+        client.subscribe(slow)
+        log_in(client)
+        await asyncio.wait_for(slow.started.wait(), 5)
+        client.request_resync(slow)            # a second login meanwhile
+        client.request_resync(slow)            # and a third: one more run covers both
+        await asyncio.sleep(0.05)
+        slow.release.set()
+        assert await until(lambda: slow.runs == 2, 2.0)
+        await asyncio.sleep(0.1)
+        assert slow.runs == 2
+        await client.stop()
+    asyncio.run(main())
