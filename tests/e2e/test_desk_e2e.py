@@ -93,7 +93,8 @@ def test_the_desk_pops_the_caller_and_closes_the_order_on_the_spot(clean_queues,
         li.wait_for_selector("#pop-order .pop-order", timeout=10_000)
         number = li.inner_text("#pop-order .pop-order b")
         assert number.startswith("12345-") and "以前没有工单" in li.inner_text("#pop-order")
-        li.wait_for_function(f"document.querySelector('#my-orders').innerText.includes('{number}')")
+        # a locator waits without evaluating a string in the page (the console's CSP forbids eval)
+        li.locator("#my-orders").filter(has_text=number).wait_for()
         li.screenshot(path=str(SHOTS / "e2e-02-screen-pop.png"), full_page=True)
         assert zhao.query_selector("#live .pop") is None  # another agent's page shows nothing
 
