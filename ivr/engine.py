@@ -296,11 +296,12 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             await callbacks.start()
             log.info("engine.callbacks", tries=callbacks.policy.tries, ring_s=callbacks.policy.ring_s)
         if "web" in options.parts:
+            from ivr.lifecycle.console_feed import ConsoleFeed
             from ivr.web.service import run_console
-            console = asyncio.create_task(run_console(settings, store, watcher, clock, stop, ami=client,
-                                                      orders=order_listeners if intake else None,
+            feed = ConsoleFeed(settings, client, order_listeners if intake else None) if client else None
+            console = asyncio.create_task(run_console(settings, store, watcher, clock, stop, feed=feed,
                                                       intake_report=lambda: intake_report(settings)),
-                                      name="console")
+                                          name="console")
         if client is not None:
             await client.start()
         from ivr.lifecycle.calendar_watch import CalendarWatch

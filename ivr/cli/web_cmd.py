@@ -21,6 +21,7 @@ def web(host: str | None, port: int | None, json_logs: bool) -> None:
     from ivr.clock import make_clock
     from ivr.store import store_for
     from ivr.cli.intake_cmd import report
+    from ivr.lifecycle.console_feed import ConsoleFeed
     from ivr.web.service import run_console
 
     logs.configure(json=json_logs)
@@ -42,7 +43,7 @@ def web(host: str | None, port: int | None, json_logs: bool) -> None:
                 pass
         clock = make_clock(settings.clock, rules.centre.timezone)
         await run_console(settings, store, rules, clock, stop, host=host, port=port, started=announce,
-                          alone=True, intake_report=lambda: report(settings))
+                          alone=True, feed=ConsoleFeed(settings), intake_report=lambda: report(settings))
 
     try:
         run_loop(main())

@@ -1,6 +1,7 @@
 """The AMI side and the console meet through a publisher the wiring hands in: no module of
 ``ivr.ami`` imports ``ivr.web`` (nor the Asterisk installer's package: the AMI client lives here),
-and the console's /metrics imports no command-line module. Every import counts, those inside a
+no module of ``ivr.web`` imports ``ivr.ami`` (the wiring builds the console's feed,
+``ivr.lifecycle.console_feed``), and the console's /metrics imports no command-line module. Every import counts, those inside a
 function too (a lazy import is still a dependency)."""
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ def imported(path) -> set[str]:
 def test_the_ami_side_imports_neither_the_web_nor_the_installer():
     arrows = {f"{path.name} -> {name}" for path in (REPO / "ivr" / "ami").glob("*.py") for name in imported(path)
               if name.startswith(("ivr.web", "ivr.cli", "ivr.asterisk"))}
+    assert not arrows
+
+
+def test_the_console_imports_nothing_of_the_ami_side():
+    arrows = {f"{path.name} -> {name}" for path in (REPO / "ivr" / "web").glob("*.py") for name in imported(path)
+              if name.startswith("ivr.ami")}
     assert not arrows
 
 
