@@ -27,6 +27,7 @@ from ivr.core import hash_chain
 from ivr.core.text import printable
 from ivr.errors import AuditError, IvrError
 from ivr.logs import get_logger
+from ivr import data_folder
 
 NAME = "access_log"
 FIELDS = ("seq", "at", "user", "role", "address", "action", "what", "result", "prev", "hash")
@@ -36,7 +37,7 @@ log = get_logger("ivr.access_log")
 
 
 def log_path(data_dir: Path) -> Path:
-    return Path(data_dir) / "audit" / "access-log.jsonl"
+    return data_folder.access_log(data_dir)
 
 
 @dataclass

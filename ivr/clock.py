@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 
-from ivr.errors import IvrError
+from ivr.errors import TimeFormatError
 
 Clock = Callable[[], datetime]  # returns an aware datetime
 
@@ -23,14 +23,26 @@ def system_clock() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def parse_clock(text: str, default_tz: tzinfo) -> datetime:
-    """An ISO time; without an offset it is read in ``default_tz`` (the centre's zone)."""
+def parse_time(text: str | None, default_tz: tzinfo, where: str) -> datetime:
+    """The one reading of a time a person typed (``--at``, ``--clock``, a notice's start):
+    ISO 8601, and without an offset the time in ``default_tz`` (the centre's zone).
+    TimeFormatError naming ``where`` otherwise."""
     try:
-        moment = datetime.fromisoformat(text.strip())
+        moment = datetime.fromisoformat((text or "").strip())
     except ValueError:
-        raise IvrError(f"--clock/IVR_CLOCK: {text!r} is not an ISO time "
-                       "(e.g. 2025-07-28T10:00 or 2025-07-28T10:00+08:00)") from None
+        raise TimeFormatError(f"{where}: {text!r} is not an ISO time "
+                              "(e.g. 2025-07-28T10:00 or 2025-07-28T10:00+08:00)") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=default_tz)
+
+
+def parse_clock(text: str, default_tz: tzinfo) -> datetime:
+    """``--clock``/``IVR_CLOCK``'s time (:func:`parse_time`)."""
+    return parse_time(text, default_tz, "--clock/IVR_CLOCK")
+
+
+def now(clock_text: str | None, default_tz: tzinfo) -> datetime:
+    """The project's time now, in ``default_tz``: ``IVR_CLOCK``'s when set (``clock_text``)."""
+    return make_clock(clock_text, default_tz)().astimezone(default_tz)
 
 
 def make_clock(text: str | None, default_tz: tzinfo) -> Clock:

@@ -1,7 +1,12 @@
-"""The engine as one long-running service: FastAGI routing, the AMI listener, the sweep scheduler.
+"""The engine's parts in one process: FastAGI routing, the AMI listener, the sweep scheduler.
 
-``ivr serve`` runs :func:`run`. Each part is an adapter around the pure core, sharing one rules
-watcher (reloaded on change), one clock and one ticket store:
+``ivr serve`` runs two processes under :mod:`ivr.supervisor`: routing (:data:`ROUTING`: FastAGI,
+the call log, the notices and callbacks boards read from files) and the centre (:data:`CENTRE`:
+intake, console, callbacks, sweeps); ``ivr serve --parts routing|centre`` is one of them, and runs
+:func:`run`. Routing's process imports no SQL and no console: what it needs from the centre's
+database reaches it as board files (:mod:`ivr.boards`, written by the centre's
+:mod:`ivr.lifecycle.board_writer`). Each process has one rules watcher (reloaded on change) and
+one clock; the centre one ticket store:
 
 * FastAGI (``route``) answers Asterisk on the call path; it needs no database, so routing goes
   on when the database is away;
@@ -12,7 +17,8 @@ watcher (reloaded on change), one clock and one ticket store:
   console that cannot start is logged and leaves the rest running;
 * the callback worker (:mod:`ivr.ami.callbacks`) dials the citizens who asked to be called back
   as agents free up; routing reads the incident notices and each number's callback requests from
-  boards refreshed from the database (:mod:`ivr.agi.notice_board`, :mod:`ivr.agi.callback_board`);
+  board files the centre rewrites from the database (:mod:`ivr.agi.notice_board`,
+  :mod:`ivr.agi.callback_board`);
 * the holiday calendar's warning, logged once a day while a year without a confirmed list is
   near (:mod:`ivr.lifecycle.calendar_watch`).
 
@@ -36,12 +42,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from ivr.clock import make_clock
-from ivr.agi.call_log import CallLog, call_log_folder
+from ivr import data_folder
+from ivr.agi.call_log import CallLog
 from ivr.agi.handlers import HANDLERS, AgiContext
-from ivr.agi.reloader import RulesWatcher
+from ivr.rules_watch import RulesWatcher
 from ivr.agi.server import AgiServer, Limits
 from ivr.agi.stats import AgiStats
 from ivr.logs import get_logger
@@ -52,6 +57,10 @@ log = get_logger("ivr.engine")
 
 # The parts `ivr serve` runs; `--without PART` leaves one out.
 PARTS = ("agi", "ami", "scheduler", "web", "callbacks")
+# Which process each runs in (`ivr serve --parts routing|centre`): routing needs no database.
+ROUTING = frozenset({"agi"})
+CENTRE = frozenset({"ami", "scheduler", "web", "callbacks"})
+PROCESSES = {"routing": ROUTING, "centre": CENTRE}
 
 
 @dataclass
@@ -78,10 +87,10 @@ def build_agi(settings: Settings, options: Options):
                            interval=options.reload_interval, on_change=lambda info: stats.set_rules(**info))
     clock = make_clock(options.clock or settings.clock, watcher.rules.centre.timezone)
     ctx = AgiContext(rules=watcher, clock=clock, stats=stats,
-                     call_log=CallLog(call_log_folder(settings.data_dir)))
+                     call_log=CallLog(data_folder.call_log(settings.data_dir)))
     server = AgiServer(HANDLERS, ctx, limits=Limits(max_connections=options.max_connections), stats=stats,
                        write_mode=options.write_mode,
-                       stats_file=options.stats_file or settings.data_dir / "agi-stats.json")
+                       stats_file=options.stats_file or data_folder.agi_stats(settings.data_dir))
     return server, watcher, clock
 
 
@@ -89,20 +98,13 @@ def build_intake(settings: Settings, store, watcher: RulesWatcher, clock):
     """The intake (spool and applier threads) writing to ``store``, not yet started."""
     from ivr.ami.intake import Intake
     from ivr.ami.ledger import StoreLedger
-    from ivr.ami.spool import Spool
+    from ivr.spool import Spool
     from ivr.recordings import Manifest
 
     ledger = StoreLedger(store, lambda: watcher.rules, settings.recordings_dir,
                          manifest=Manifest(settings.recordings_dir, clock), callback_per_day=settings.callback_per_day)
-    return Intake(Spool(spool_folder(settings)), ledger, status_path=intake_status_path(settings))
-
-
-def spool_folder(settings: Settings) -> Path:
-    return settings.data_dir / "ami" / "spool"
-
-
-def intake_status_path(settings: Settings) -> Path:
-    return settings.data_dir / "ami" / "intake.json"
+    return Intake(Spool(data_folder.intake_spool(settings.data_dir)), ledger,
+                  status_path=data_folder.intake_status(settings.data_dir))
 
 
 def build_listener(settings: Settings, intake, clock):
@@ -114,7 +116,7 @@ def build_listener(settings: Settings, intake, clock):
 
     secrets = load_secrets(secrets_path(settings.data_dir))
     layout = Layout.from_settings(settings)
-    cursor = QueueLogCursor(layout.log / "queue_log", settings.data_dir / "ami" / "queue_log.offset")
+    cursor = QueueLogCursor(layout.log / "queue_log", data_folder.queue_log_offset(settings.data_dir))
     return AmiListener(host=settings.ami_host, port=settings.ami_port, username=secrets.ami_user,
                        secret=secrets.ami_secret, intake=intake, queue_log=cursor, clock=clock)
 
@@ -160,15 +162,17 @@ def _open_store(settings: Settings, options: Options):
 def follow(settings: Settings, options: Options, watcher: RulesWatcher, store, clock) -> list:
     """Make the parts in ``options.parts`` follow the watcher's rules; returns what to stop."""
     from ivr.lifecycle import parts
-    from ivr.lifecycle.recorder import DiskEditRecorder
-    from ivr.store import policy_for
-    from ivr.store.rules_versions import RulesVersions
 
     routing = "agi" in options.parts
     work_orders = bool({"ami", "scheduler"} & options.parts)
-    texts = getattr(watcher.loader, "texts", None)
-    recorder = (DiskEditRecorder(RulesVersions(store.engine), watcher.path, clock, texts).start()
-                if work_orders else None)
+    recorder = None
+    if work_orders:
+        from ivr.lifecycle.recorder import DiskEditRecorder
+        from ivr.store import policy_for
+        from ivr.store.rules_versions import RulesVersions
+
+        texts = getattr(watcher.loader, "texts", None)
+        recorder = DiskEditRecorder(RulesVersions(store.engine), watcher.path, clock, texts).start()
 
     def follower(w: RulesWatcher) -> None:
         held = (watcher.path, w.rules.sha256, w.loaded_at, w.last_error)
@@ -206,8 +210,9 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             pass
     settings.secure()
     server, watcher, clock = build_agi(settings, options)
-    store = _open_store(settings, options)
-    listener = scheduler = intake = console = watching = callbacks = calendar = None
+    centre = bool(options.parts & CENTRE)
+    store = _open_store(settings, options) if centre else None
+    listener = scheduler = intake = console = watching = callbacks = calendar = boards = None
     call_log = server.context.call_log
     followers = follow(settings, options, watcher, store, clock)
     try:
@@ -217,10 +222,9 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             call_log.start()
             from ivr.agi.callback_board import CallbackBoard
             from ivr.agi.notice_board import NoticeBoard
-            from ivr.store.surges import SurgeStore
-            board = NoticeBoard(SurgeStore(store.engine), clock)
+            board = NoticeBoard(data_folder.notices_board(settings.data_dir))
             server.context.notices = board
-            callbacks_board = CallbackBoard(SurgeStore(store.engine), clock, lambda: watcher.rules.centre.timezone,
+            callbacks_board = CallbackBoard(data_folder.callbacks_board(settings.data_dir),
                                             per_day=settings.callback_per_day)
             server.context.callbacks = callbacks_board
             await server.start(host, port)
@@ -239,7 +243,16 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             listener = build_listener(settings, intake, clock)
             await listener.start()
             log.info("engine.ami", host=settings.ami_host, port=settings.ami_port)
+        if centre:
+            from ivr.lifecycle.board_writer import BoardWriter
+            from ivr.store.surges import SurgeStore
+
+            writer = BoardWriter(SurgeStore(store.engine), settings.data_dir, clock,
+                                 lambda: watcher.rules.centre.timezone)
+            boards = asyncio.create_task(writer.run(), name="boards")
         if "scheduler" in options.parts:
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
             from ivr.scheduler import build_scheduler
             scheduler = build_scheduler(store, clock, interval_s=options.sweep_interval,
                                         scheduler=AsyncIOScheduler(timezone=store.tz), settings=settings)
@@ -251,8 +264,9 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
         if "web" in options.parts:
             from ivr.web.service import run_console
             console = asyncio.create_task(run_console(settings, store, watcher, clock, stop), name="console")
-        from ivr.lifecycle.calendar_watch import CalendarWatch
-        calendar = asyncio.create_task(CalendarWatch(lambda: watcher.rules, clock).run(stop), name="calendar")
+        if "agi" in options.parts or centre:  # routing follows the calendar; so do the deadlines
+            from ivr.lifecycle.calendar_watch import CalendarWatch
+            calendar = asyncio.create_task(CalendarWatch(lambda: watcher.rules, clock).run(stop), name="calendar")
         await stop.wait()
         log.info("engine.stopping")
     finally:
@@ -261,6 +275,9 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
             await asyncio.gather(console, return_exceptions=True)
         if calendar is not None:
             await asyncio.gather(calendar, return_exceptions=True)
+        if boards is not None:
+            boards.cancel()
+            await asyncio.gather(boards, return_exceptions=True)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         if callbacks is not None:
@@ -275,5 +292,6 @@ async def run(settings: Settings, options: Options, stop: asyncio.Event | None =
         if watching is not None:
             watching.cancel()
         await loop.run_in_executor(None, _stop_following, settings, followers)
-        store.close()
+        if store is not None:
+            store.close()
         log.info("engine.stopped")

@@ -97,6 +97,11 @@ class SchemaTooNew(StoreError):
             f"do not migrate it down by hand")
 
 
+class TimeFormatError(IvrError):
+    """A time written in a form ISO 8601 does not read (:func:`ivr.clock.parse_time`); the
+    message names where it was written (an option, a field, a variable) and shows an example."""
+
+
 class SettingsError(IvrError):
     """An ``IVR_*`` setting cannot be used: names the variable, its value and what it may hold."""
 

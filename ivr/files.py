@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +56,37 @@ def write_bytes(target: Path, data: bytes, private: bool = False, mode: int | No
     finally:
         partial.unlink(missing_ok=True)
     return len(data), hashlib.sha256(data).hexdigest()
+
+
+def replace_file(target: Path, data: bytes | str, mode: int = 0o640, durable: bool = False,
+                 folder_mode: int = 0o750) -> None:
+    """Put ``data`` at ``target`` whole or not at all: a reader sees the old file or the new one,
+    never half of one. The temporary name is unique per process and thread (two writers of one
+    file never share a temporary), the bits are ``mode`` before a byte is written, and the folder
+    is made (``folder_mode``) when missing. ``durable``: fsync the file and its folder, for what
+    must survive a power cut (a cursor, the rules); a status rewritten every second need not.
+    OSError as it comes: the caller names the file and decides."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=folder_mode)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(payload)
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
+        os.chmod(partial, mode)  # O_CREAT's bits pass through the umask; these are the file's
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    if durable:
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 def whole_lines(path: Path) -> bytes:

@@ -13,8 +13,10 @@ from datetime import datetime
 from pathlib import Path
 
 from ivr.asterisk.layout import Layout
+from ivr.clock import parse_time
 from ivr.core.numbers import normalize_number
 from ivr.core.rules import Rules
+from ivr.errors import TimeFormatError
 from ivr.prompts.library import PromptLibrary
 from ivr.prompts.texts import MAX_TEXT, Wording, load_texts
 from ivr.store.surges import NoticeRecord, SurgeError, SurgeStore
@@ -23,10 +25,9 @@ from ivr.store.surges import NoticeRecord, SurgeError, SurgeStore
 def parse_when(field: str, text: str, tz) -> datetime:
     """A notice's start or end written as an ISO time (without an offset: the centre's time)."""
     try:
-        moment = datetime.fromisoformat((text or "").strip())
-    except ValueError:
-        raise SurgeError(f"{field}: {text!r} is not a time like 2026-11-29T18:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        return parse_time(text, tz, field)
+    except TimeFormatError as err:
+        raise SurgeError(str(err)) from None
 
 
 def checked_targets(rules: Rules, lines: list[str], queues: list[str]) -> tuple[list[str], list[str]]:

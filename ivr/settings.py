@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
+from ivr import data_folder
 from ivr.errors import SettingsError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,7 @@ class Settings:
         return cls(
             rules_path=_path(env, "IVR_RULES", REPO_ROOT / "routing_rules.yaml"),
             data_dir=data_dir,
-            database_url=_text(env, "IVR_DATABASE_URL", f"sqlite:///{data_dir / 'ivr.sqlite3'}"),
+            database_url=_text(env, "IVR_DATABASE_URL", f"sqlite:///{data_folder.sqlite_database(data_dir)}"),
             recordings_dir=_path(env, "IVR_RECORDINGS_DIR", REPO_ROOT / "recordings"),
             agi_host=_host(env, "IVR_AGI_HOST", "127.0.0.1"),
             agi_port=port(env, "IVR_AGI_PORT", 4573),

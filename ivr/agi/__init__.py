@@ -16,6 +16,6 @@ Two ways in, one core (``ivr.core.routing.decide``):
 
 Modules: :mod:`~ivr.agi.protocol` (pure wire format and sanitising), :mod:`~ivr.agi.calls` (AGI
 environment -> core inputs), :mod:`~ivr.agi.server`, :mod:`~ivr.agi.handlers`,
-:mod:`~ivr.agi.reloader`, :mod:`~ivr.agi.stats`, :mod:`~ivr.clock`. Nothing here is imported
+:mod:`~ivr.rules_watch`, :mod:`~ivr.agi.stats`, :mod:`~ivr.clock`. Nothing here is imported
 by ``ivr.agi`` itself, so the classic scripts pay only for what they use.
 """

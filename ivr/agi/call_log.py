@@ -2,7 +2,7 @@
 
 The ``route`` handler calls :meth:`CallLog.record` once per call: a ``put_nowait`` into a bounded
 queue, a microsecond, never a wait. A thread of its own takes the queue in batches and appends
-them to a spool on disk (``<data_dir>/calls/``: :class:`~ivr.ami.spool.Spool`'s segments, one JSON
+them to a spool on disk (``<data_dir>/calls/``: :class:`~ivr.spool.Spool`'s segments, one JSON
 line per call, fsync per batch). The work-order part takes the spool into the database
 (:mod:`ivr.lifecycle.ingest`), where the impact preview replays it.
 
@@ -24,7 +24,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from ivr.ami.spool import Spool
+from ivr.spool import Spool
 from ivr.core.decision import Decision
 from ivr.core.replay import route_of
 from ivr.logs import get_logger
@@ -39,10 +39,6 @@ GROUP_S = 0.05
 BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 
 log = get_logger("ivr.agi.call_log")
-
-
-def call_log_folder(data_dir: Path) -> Path:
-    return Path(data_dir) / "calls"
 
 
 def line_of(at: datetime, line: str, caller: str, call_id: str, rules_sha256: str, decision: Decision) -> str:

@@ -11,12 +11,12 @@ mode 0600): pickle trusts its input, and only the engine writes there.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from pathlib import Path
 
 import ivr.core.rules as rules_module
 from ivr.core.rules import Rules
+from ivr.files import replace_file
 
 # The modules whose code decides what a YAML file turns into.
 _BUILDERS = ("rules.py", "rules_schema.py", "schedule.py", "numbers.py", "yaml_source.py",
@@ -60,11 +60,7 @@ def load_rules_cached(path: Path, cache_dir: Path) -> Rules:
 def _store(entry: Path, rules: Rules) -> None:
     """Write the entry atomically; a read-only data directory only costs speed."""
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(rules, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, entry)
+        replace_file(entry, pickle.dumps(rules, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600,
+                     folder_mode=0o700)
     except (OSError, pickle.PicklingError):
         pass

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections import Counter, deque
 from collections.abc import Iterable
 from pathlib import Path
+
+from ivr.files import replace_file
 
 # Upper bounds (microseconds) of the histogram buckets; the last bucket is "more than 1 s".
 BUCKETS_US: tuple[float, ...] = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000,
@@ -118,10 +119,7 @@ class AgiStats:
 
 def write_snapshot(path: Path, snapshot: dict) -> None:
     """Write ``snapshot`` as JSON to ``path`` atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(snapshot, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    replace_file(path, json.dumps(snapshot, ensure_ascii=False, indent=1))
 
 
 def render(snapshot: dict) -> Iterable[str]:

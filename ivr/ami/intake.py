@@ -6,7 +6,7 @@ Two threads, so the event loop never waits on a disk or a database::
                                                                    |
                                  ticket store <--applier thread----+  (cursor moves on)
 
-* The **writer** appends whatever is in the inbox to the :class:`~ivr.ami.spool.Spool` and fsyncs
+* The **writer** appends whatever is in the inbox to the :class:`~ivr.spool.Spool` and fsyncs
   once per batch. If the disk fails it keeps the facts and tries again (``writer`` in the status
   says why); the inbox is bounded (``max_inbox``): past it a fact is counted as overflowed and the
   listener is asked to resynchronise from Asterisk's queue log, which holds every call fact.
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ivr.ami.intake_status import IntakeStatus, Counters, Health
-from ivr.ami.spool import Position, Record, Spool, decode
+from ivr.spool import Position, Record, Spool, decode
 from ivr.core import call_events as ce
 from ivr.errors import IvrError, StoreError
 from ivr.logs import get_logger

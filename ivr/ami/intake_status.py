@@ -12,8 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ivr.ami.spool import Position, Spool, decode
+from ivr.spool import Position, Spool, decode
 from ivr.logs import get_logger
+from ivr.files import replace_file
 
 log = get_logger("ivr.intake")
 STALE_AFTER_S = 10  # the engine writes its status every second: older means it is not running
@@ -81,10 +82,7 @@ class IntakeStatus:
         if self.status_path is None:
             return
         try:
-            self.status_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.status_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.status(state), indent=1), encoding="utf-8")
-            os.replace(tmp, self.status_path)
+            replace_file(self.status_path, json.dumps(self.status(state), indent=1))
         except OSError as err:
             log.warning("intake.status_write_failed", error=str(err))
 

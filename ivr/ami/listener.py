@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from ivr.ami.connection import AmiFeed, utcnow
 from ivr.ami.intake import Intake
 from ivr.core import call_events as ce
 from ivr.logs import get_logger
+from ivr.files import replace_file
 
 
 log = get_logger("ivr.ami")
@@ -84,10 +84,7 @@ class QueueLogCursor:
         """Remember how far we read, once what we read has been applied."""
         pending = getattr(self, "_pending", None)
         if pending:
-            self.state_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.state_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(pending), encoding="utf-8")
-            os.replace(tmp, self.state_path)
+            replace_file(self.state_path, json.dumps(pending))
 
 
 class AmiListener(AmiFeed):

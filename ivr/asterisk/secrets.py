@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.errors import AsteriskError
+from ivr.files import replace_file
+from ivr import data_folder
 
 AMI_USER = "ivr-engine"
 CONSOLE_AMI_USER = "ivr-console"  # the staff console's own account: agents' states, queue login and pause
@@ -46,22 +48,12 @@ class Secrets:
 
 
 def secrets_path(data_dir: Path) -> Path:
-    return Path(data_dir) / "secrets" / "asterisk.json"
+    return data_folder.secrets(data_dir) / "asterisk.json"
 
 
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by its owner only, replacing it atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    replace_file(path, text, mode=0o600, durable=True, folder_mode=0o700)
 
 
 def load(path: Path) -> Secrets:

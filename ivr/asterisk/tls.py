@@ -16,13 +16,14 @@ from pathlib import Path
 
 from ivr.asterisk.secrets import write_private
 from ivr.errors import AsteriskError
+from ivr import data_folder
 
 CERT, KEY = "asterisk.crt", "asterisk.key"
 DAYS = 825  # the longest validity phones still accept for a server certificate
 
 
 def tls_folder(data_dir: Path) -> Path:
-    return Path(data_dir) / "secrets" / "tls"
+    return data_folder.secrets(data_dir) / "tls"
 
 
 def ensure_certificate(folder: Path, host: str) -> tuple[Path, Path]:

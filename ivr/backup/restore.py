@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ivr import data_folder
 from ivr.backup import contents as c
 from ivr.backup.contents import inside
 from ivr.errors import BackupError
@@ -84,7 +85,7 @@ def restore(settings: Settings, src: Path, trunks: Path, secrets_from: Path | No
         _unpack(src, c.PROMPTS, _sounds(settings), manifest)
         if secrets_dir is not None:
             for relative in sorted(manifest.secrets):
-                copy_hashed(inside(secrets_dir, relative), inside(data_dir / "secrets", relative), private=True)
+                copy_hashed(inside(secrets_dir, relative), inside(data_folder.secrets(data_dir), relative), private=True)
         _config(src, f"{c.RULES}/routing_rules.yaml", Path(settings.rules_path), data_dir, done)
         for relative in sorted(r for r in manifest.files if r.startswith(f"{c.TRUNKS}/")):
             _config(src, relative, inside(Path(trunks), relative.removeprefix(f"{c.TRUNKS}/")), data_dir, done)
@@ -155,9 +156,8 @@ def _config(src: Path, relative: str, target: Path, data_dir: Path, done: Restor
 
 
 def _spool_folder(settings: Settings) -> Path:
-    from ivr.engine import spool_folder
 
-    return spool_folder(settings)
+    return data_folder.intake_spool(settings.data_dir)
 
 
 def _sounds(settings: Settings) -> Path:

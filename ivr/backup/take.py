@@ -47,9 +47,9 @@ def _now() -> str:
 def take_backup(settings: Settings, dest: Path, trunks: Path, secrets_to: Path | None = None,
                 wait_recordings: float = 60.0, sleep: Callable[[float], None] = time.sleep) -> c.BackupManifest:
     """Back up into ``dest`` (new or empty); returns the manifest written there."""
-    from ivr.ami.spool import Spool
+    from ivr.spool import Spool
     from ivr.asterisk.layout import Layout
-    from ivr.engine import spool_folder
+    from ivr import data_folder
 
     dest = Path(dest)
     secrets_dir = Path(secrets_to) if secrets_to else dest / c.SECRETS
@@ -66,7 +66,7 @@ def take_backup(settings: Settings, dest: Path, trunks: Path, secrets_to: Path |
         "database": mask_url(settings.database_url), "rules": str(Path(settings.rules_path).resolve()),
         "trunks": str(Path(trunks).resolve()), "secrets": str(secrets_dir.resolve())})
     try:
-        spool = Spool(spool_folder(settings))
+        spool = Spool(data_folder.intake_spool(settings.data_dir))
         cursor = spool.cursor()
         copy = snapshot.dump(settings.database_url, dest / c.DATABASE)
         manifest.database = copy.to_dict()
@@ -77,7 +77,7 @@ def take_backup(settings: Settings, dest: Path, trunks: Path, secrets_to: Path |
         _copy_file(Path(settings.rules_path), dest, f"{c.RULES}/routing_rules.yaml", manifest)
         _tree(Path(trunks), dest, c.TRUNKS, manifest)
         _tree(Layout.from_settings(settings).sounds, dest, c.PROMPTS, manifest)
-        _secrets(Path(settings.data_dir) / "secrets", c.private_folder(secrets_dir), manifest)
+        _secrets(data_folder.secrets(settings.data_dir), c.private_folder(secrets_dir), manifest)
     except OSError as err:
         raise BackupError(f"the backup into {dest} failed: {err}") from None
     manifest.finished_at = _now()

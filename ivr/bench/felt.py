@@ -22,7 +22,7 @@ def agi_cpu(bench, engine: lab.Engine) -> dict:
     from ivr.bench import agi_cpu as cpu
 
     out = {}
-    servers = [("engine", bench.ports.agi, "route", engine.pid)]
+    servers = [("engine", bench.ports.agi, "route", engine.routing_pid)]
     if bench.minimal is not None and bench.minimal.proc is not None:
         servers.append(("minimal", bench.ports.minimal_agi, "minimal", bench.minimal.proc.pid))
     for name, port, script, pid in servers:

@@ -6,8 +6,7 @@ carrier 6470, RTP 40000-44998; the end-to-end tests use 5160.. and, shifted, 546
 benchmark never meets a developer's instance or a test run.
 
 Three ways into the same queue (``ivr/bench/bench.conf``) need one extra thing from Asterisk: the
-classic AGI script is a Python process Asterisk starts itself. A system Asterisk runs it as it
-is. The Debian sid root has no Python, so there the benchmark starts Asterisk in its mount
+classic AGI script is a Python process Asterisk starts itself; a system Asterisk runs it as it is. The Debian sid root has no Python, so there the benchmark starts Asterisk in its mount
 namespace with two more folders bind-mounted at their own paths: the repository (scripts,
 virtualenv, data folder) and the interpreter's installation (``sys.base_prefix``). When that
 interpreter lives in ``/usr`` it cannot be mounted over the root's own ``/usr``: the classic
@@ -25,7 +24,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from ivr.asterisk import ami, process, service
 from ivr.asterisk.layout import Layout
 from ivr.asterisk.secrets import load as load_secrets
@@ -35,6 +33,7 @@ from ivr.logs import get_logger
 from ivr.processes import stop_process
 from ivr.settings import REPO_ROOT, Settings
 from ivr.sipp import SCENARIOS, sipp_binary
+from ivr import data_folder
 
 log = get_logger("ivr.bench")
 
@@ -319,11 +318,18 @@ class Engine:
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
+    @property
+    def routing_pid(self) -> int | None:
+        """The routing process's pid (``ivr serve`` supervises it): where routing's CPU is."""
+        from ivr.lifecycle import parts
+        found = [p.pid for p in parts.running(self.settings.data_dir) if p.part == "routing"]
+        return found[-1] if found else self.pid
+
     def stats(self) -> dict:
         """The FastAGI server's counters and timings (written every second to agi-stats.json)."""
         import json
 
-        path = self.settings.data_dir / "agi-stats.json"
+        path = data_folder.agi_stats(self.settings.data_dir)
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -13,7 +13,6 @@ fell to the fail-safe is counted as misrouted, as for the engine.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from ivr.bench.lab import BenchError
 from ivr.processes import stop_process
+from ivr.files import replace_file
 
 # Asterisk's dialplan checks this variable: set, the call took this way; unset, the fail-safe.
 VARIABLE = b"SET VARIABLE IVR_BENCH_MINIMAL 1\n"
@@ -49,9 +49,7 @@ async def _write_stats(path: Path, counter: Counter) -> None:
     while True:
         if counter.calls != written:
             written = counter.calls
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(f"calls {written}\n")
-            os.replace(tmp, path)
+            replace_file(path, f"calls {written}\n")
         await asyncio.sleep(0.5)
 
 

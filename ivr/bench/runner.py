@@ -173,14 +173,14 @@ class Bench:
             lab.login_agents(self.settings, self.rules, self.agent_ids)
             _say(f"lab up: Asterisk {self.deployment.install.version} ({self.deployment.install.kind}), "
                  f"engine pid {engine.pid}, agents {', '.join(self.agent_ids)}")
-            start_memory = lab.memory_kb(engine.pid)
+            start_memory = lab.memory_kb(engine.routing_pid)
             self._warm_up(engine)
             agi_cpu_doc = self._agi_cpu(engine)
             ramp = self._ramp(engine)
             taskprocessors = profile.taskprocessors(
                 process.cli(self.deployment.install, self.deployment.layout, "core show taskprocessors", timeout=30))
             # sampled apart from the ramp: a sampler takes CPU the measured steps must not lose
-            sampler = profile.Sampler(engine.pid, self.run_dir / "engine-profile.txt").start()
+            sampler = profile.Sampler(engine.routing_pid, self.run_dir / "engine-profile.txt").start()
             try:
                 self._step(engine, "engine", rate=self.config.target_rate,
                            calls=int(self.config.target_rate * self.config.step_seconds * 2), tag="profile")
@@ -189,7 +189,7 @@ class Bench:
             profile_doc["load"] = f"engine way at {self.config.target_rate}/s for {self.config.step_seconds * 2:g} s"
             profile_doc["asterisk_taskprocessors"] = taskprocessors
             stats = engine.stats()
-            memory = lab.memory_kb(engine.pid)
+            memory = lab.memory_kb(engine.routing_pid)
             memory["start_vmrss"] = start_memory.get("vmrss")
             engine_doc = {"decision_us": _timing(stats.get("decision", {})),
                           "session_us": _timing(stats.get("session", {})),

@@ -59,15 +59,48 @@ SUBCOMMANDS = [
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Imports a command's module when the command is asked for, not before: ``ivr serve --parts
+    routing`` must not import SQLAlchemy or the console just because ``ivr tickets`` exists."""
+
+    def _attach(self, entry: tuple[str, ...]) -> None:
+        module, attr, *parent = entry
+        if entry in _attached:
+            return
+        _attached.add(entry)
+        command = getattr(importlib.import_module(f"ivr.cli.{module}"), attr)
+        group = self._top(parent[0]) if parent else self
+        group.add_command(command)  # type: ignore[union-attr]
+
+    def _top(self, name: str) -> click.Command | None:
+        """The top-level command ``name`` with its subcommands attached (None when unknown)."""
+        for entry in SUBCOMMANDS:
+            if len(entry) == 2 and entry[1] == name:
+                self._attach(entry)
+        if name not in self.commands:  # a command whose name is not its attribute's
+            for entry in SUBCOMMANDS:
+                if len(entry) == 2:
+                    self._attach(entry)
+        for entry in SUBCOMMANDS:
+            if len(entry) == 3 and entry[2] == name:
+                self._attach(entry)
+        return self.commands.get(name)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._top(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for entry in SUBCOMMANDS:
+            self._attach(entry)
+        return super().list_commands(ctx)
+
+
+_attached: set[tuple[str, ...]] = set()
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Telephony engine of the county 12345 public-service hotline."""
-
-
-for _module, _attr, *_parent in SUBCOMMANDS:
-    _command = getattr(importlib.import_module(f"ivr.cli.{_module}"), _attr)
-    _group = cli.commands[_parent[0]] if _parent else cli
-    _group.add_command(_command)  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> int:

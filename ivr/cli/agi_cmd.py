@@ -17,7 +17,9 @@ def agi() -> None:
 
 
 def _default_stats_file(settings: Settings) -> Path:
-    return settings.data_dir / "agi-stats.json"
+    from ivr import data_folder
+
+    return data_folder.agi_stats(settings.data_dir)
 
 
 @agi.command("serve")

@@ -9,7 +9,7 @@ from datetime import date
 
 import click
 
-from ivr.clock import make_clock
+from ivr.clock import now
 from ivr.core.holiday_calendar import (Calendar, library_differences, missing_statutory, runs,
                                        warning)
 from ivr.core.rules import Rules
@@ -20,7 +20,7 @@ def today(rules: Rules, settings: Settings | None = None) -> date:
     """The centre's date now, by the project's clock."""
     settings = settings or Settings.from_env()
     tz = rules.centre.timezone
-    return make_clock(settings.clock, tz)().astimezone(tz).date()
+    return now(settings.clock, tz).date()
 
 
 def library_version() -> str:

@@ -14,7 +14,7 @@ import json
 
 import click
 
-from ivr.ami.spool import Spool
+from ivr.spool import Spool
 from ivr.settings import Settings
 
 FLAGGED_SHOWN = 20  # the newest flagged recordings listed (all of them: ivr recordings verify)
@@ -23,9 +23,9 @@ FLAGGED_SHOWN = 20  # the newest flagged recordings listed (all of them: ivr rec
 def report(settings: Settings) -> dict:
     """Everything ``ivr tickets intake`` shows, as one JSON-ready mapping."""
     from ivr.ami.intake_status import pipeline
-    from ivr.engine import intake_status_path, spool_folder
+    from ivr import data_folder
 
-    return pipeline(spool_folder(settings), intake_status_path(settings))
+    return pipeline(data_folder.intake_spool(settings.data_dir), data_folder.intake_status(settings.data_dir))
 
 
 def recordings_report(settings: Settings, store=None) -> dict:
@@ -69,9 +69,9 @@ def intake(as_json: bool, requeue: bool) -> None:
     Exit status 0 when nothing waits and nothing is set aside, 1 otherwise (for monitoring)."""
     settings = Settings.from_env()
     if requeue:
-        from ivr.engine import spool_folder
+        from ivr import data_folder
 
-        count = Spool(spool_folder(settings)).requeue_aside()
+        count = Spool(data_folder.intake_spool(settings.data_dir)).requeue_aside()
         click.echo(f"{count} fact(s) put back in the spool; the running engine applies them in order")
         return
     data = report(settings)

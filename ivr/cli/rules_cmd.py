@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from ivr.cli.calendar_views import calendar_record, echo_warnings, echo_year, today
-from ivr.clock import make_clock
+from ivr import clock
+from ivr.errors import TimeFormatError
 from ivr.core.decision import Mode
 from ivr.core.holiday_calendar import DayStatus
 from ivr.core.routing import Call, decide
@@ -147,13 +148,11 @@ def parse_at(text: str | None, rules_: Rules) -> datetime:
     """``--at`` as an aware time: ISO text (naive means the centre's zone), default now (the
     project's clock: ``IVR_CLOCK`` when set)."""
     if not text:
-        return make_clock(Settings.from_env().clock, rules_.centre.timezone)().astimezone(rules_.centre.timezone)
+        return clock.now(Settings.from_env().clock, rules_.centre.timezone)
     try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO time like 2020-06-01T10:00+08:00",
-                                 param_hint="--at") from None
-    return at if at.tzinfo else at.replace(tzinfo=rules_.centre.timezone)
+        return clock.parse_time(text, rules_.centre.timezone, "--at")
+    except TimeFormatError as err:
+        raise click.BadParameter(str(err).removeprefix("--at: "), param_hint="--at") from None
 
 
 @click.command("route")

@@ -84,12 +84,17 @@ def close(number, category, note) -> None:
 @click.option("--note", help="What the unit must do.")
 def dispatch(number, unit, category, urgent, note) -> None:
     """Send the order to the responsible unit, with its deadlines."""
-    c = command_context()
-    if unit not in c.rules.departments:
-        raise click.BadParameter(f"unknown unit {unit!r}; units are the department ids in "
-                                 f"{c.settings.rules_path} (e.g. {', '.join(list(c.rules.departments)[1:6])})",
-                                 param_hint="--unit")
+    _check_unit(unit)
     _step(number, Event.DISPATCH, unit=unit, category=category, urgent=urgent, note=note)
+
+
+def _check_unit(unit: str) -> None:
+    """The unit must be one an order may go to (the core's rule, the console's too)."""
+    from ivr.core.dispatch_units import unit_problem
+
+    problem = unit_problem(command_context().rules, unit)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--unit")
 
 
 @tickets.command("sign")
@@ -115,9 +120,8 @@ def reply(number, text) -> None:
 @click.option("--unit", help="On --fail: dispatch to another unit instead.")
 def review(number, passed, note, unit) -> None:
     """A supervisor reviews the reply: pass archives it, fail dispatches it again under supervision."""
-    c = command_context()
-    if unit and unit not in c.rules.departments:
-        raise click.BadParameter(f"unknown unit {unit!r}", param_hint="--unit")
+    if unit:
+        _check_unit(unit)
     _step(number, Event.REVIEW, passed=passed, note=note, unit=unit)
 
 
@@ -135,9 +139,8 @@ def escalate(number, reason) -> None:
 @click.option("--note", help="The supervisor's reasons.")
 def redispatch(number, unit, note) -> None:
     """A supervisor sends a dispatched or signed order again, with new deadlines, under supervision."""
-    c = command_context()
-    if unit and unit not in c.rules.departments:
-        raise click.BadParameter(f"unknown unit {unit!r}", param_hint="--unit")
+    if unit:
+        _check_unit(unit)
     _step(number, Event.REDISPATCH, unit=unit, note=note)
 
 

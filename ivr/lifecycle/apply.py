@@ -24,8 +24,6 @@ version that ``restores`` it.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +39,7 @@ from ivr.logs import get_logger
 from ivr.rules_file import digest, read_text, rules_from_text
 from ivr.settings import Settings
 from ivr.store.rules_versions import RulesVersions, Version
+from ivr.files import replace_file
 
 log = get_logger("ivr.lifecycle.apply")
 FOLLOW_TIMEOUT_S = 20.0
@@ -90,22 +89,7 @@ def write_atomically(path: Path, text: str) -> None:
     it, and the folder fsynced; the file keeps its permission bits."""
     path = Path(path)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o640
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    replace_file(path, text, mode=mode, durable=True)
 
 
 class Lifecycle:

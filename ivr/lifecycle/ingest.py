@@ -20,9 +20,9 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from ivr import dialplan_variables as dv
-from ivr.agi.call_log import call_log_folder
+from ivr import data_folder
 from ivr.ami.listener import QueueLogCursor
-from ivr.ami.spool import Spool
+from ivr.spool import Spool
 from ivr.asterisk.layout import Layout
 from ivr.errors import StoreError
 from ivr.logs import get_logger
@@ -37,7 +37,7 @@ RECORDS_BYTES = 4 << 20   # the queue log read in steps of this much
 def asterisk_records(settings: Settings) -> QueueLogCursor:
     """Asterisk's queue log, read from where the call log's intake last stopped."""
     return QueueLogCursor(Layout.from_settings(settings).log / "queue_log",
-                          call_log_folder(settings.data_dir) / ".asterisk-records.offset")
+                          data_folder.asterisk_records_offset(settings.data_dir))
 
 
 def utcnow() -> datetime:

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ivr.logs import get_logger
+from ivr.files import replace_file
+from ivr import data_folder
 
 PARTS = ("routing", "work_orders", "console")
 log = get_logger("ivr.lifecycle.parts")
@@ -38,7 +40,7 @@ class PartStatus:
 
 
 def folder(data_dir: Path) -> Path:
-    return Path(data_dir) / "parts"
+    return data_folder.parts(data_dir)
 
 
 def _path(data_dir: Path, part: str, pid: int) -> Path:
@@ -52,10 +54,7 @@ def write(data_dir: Path, part: str, rules_path: Path, sha256: str, loaded_at: f
                         last_error, time.time())
     path = _path(data_dir, part, status.pid)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(asdict(status)), encoding="utf-8")
-        os.replace(tmp, path)
+        replace_file(path, json.dumps(asdict(status)))
     except OSError as err:
         log.warning("parts.status_not_written", part=part, error=str(err))
 

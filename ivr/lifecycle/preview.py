@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ivr.agi.call_log import call_log_folder
-from ivr.ami.spool import Spool
+from ivr import data_folder
+from ivr.spool import Spool
 from ivr.core.replay import Replay, Scheduled, replay, upcoming
 from ivr.core.rules import Rules
 from ivr.lifecycle.ingest import asterisk_records, ingest_pending
@@ -44,7 +44,7 @@ class Preview:
 def catch_up(settings: Settings, calls: RoutedCalls) -> tuple[int, str]:
     """Take the call log on disk into the database: (lines taken, a notice if it could not)."""
     try:
-        return ingest_pending(Spool(call_log_folder(settings.data_dir)), calls, asterisk_records(settings)), ""
+        return ingest_pending(Spool(data_folder.call_log(settings.data_dir)), calls, asterisk_records(settings)), ""
     except OSError as err:
         return 0, f"the call log on disk could not be read ({err}): calls of the last seconds may be missing"
 

@@ -102,9 +102,9 @@ def _asterisk(settings: Settings, trunks: Path, rules: Rules | None) -> h.Asteri
 
 def _intake(settings: Settings) -> h.IntakeFigures:
     from ivr.ami.intake_status import pipeline
-    from ivr.engine import intake_status_path, spool_folder
+    from ivr import data_folder
 
-    data = pipeline(spool_folder(settings), intake_status_path(settings))
+    data = pipeline(data_folder.intake_spool(settings.data_dir), data_folder.intake_status(settings.data_dir))
     oldest = data["oldest_pending_at"]
     return h.IntakeFigures(pending=data["pending"], spool_bytes=data["spool_bytes"], set_aside=len(data["set_aside"]),
                            oldest_pending_at=datetime.fromisoformat(oldest) if oldest else None)

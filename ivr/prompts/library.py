@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ivr.core.rules_model import SOUND
 from ivr.prompts.texts import NAMESPACE, PromptError, Wording
+from ivr.files import replace_file
 
 RATE, CHANNELS, BITS = 8000, 1, 16
 MAX_INPUT_BYTES = 100 * 1024 * 1024
@@ -103,10 +104,8 @@ class PromptLibrary:
         return {name: Entry(**fields) for name, fields in data.items()}
 
     def _save(self, entries: dict[str, Entry]) -> None:
-        tmp = self.manifest_path.with_name(".manifest.json.tmp")
-        tmp.write_text(json.dumps({n: asdict(e) for n, e in sorted(entries.items())},
-                                  ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, self.manifest_path)
+        replace_file(self.manifest_path, json.dumps({n: asdict(e) for n, e in sorted(entries.items())},
+                                                    ensure_ascii=False, indent=1))
 
     def _convert(self, source: Path, name: str, what: str, effects: tuple[str, ...] = ()) -> Path:
         """sox ``source`` into the sound for ``name`` (then ``effects``), atomically; its path."""

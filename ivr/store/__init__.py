@@ -14,6 +14,7 @@ from ivr.core.deadlines import Policy
 from ivr.store.engine import open_engine
 from ivr.store.ticket import Ticket
 from ivr.store.tickets import TicketStore
+from ivr import data_folder
 
 
 def open_store(url: str, policy: Policy, migrate: bool = True, backup_dir: Path | None = None) -> TicketStore:
@@ -27,7 +28,7 @@ def open_store(url: str, policy: Policy, migrate: bool = True, backup_dir: Path 
 
 def pre_upgrade_folder(settings) -> Path:
     """Where a part copies the database before migrating it: ``<data_dir>/backups/pre-upgrade``."""
-    return Path(settings.data_dir) / "backups" / "pre-upgrade"
+    return data_folder.pre_upgrade_backups(settings.data_dir)
 
 
 def policy_for(rules) -> Policy:

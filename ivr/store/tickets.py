@@ -46,7 +46,7 @@ INTAKE_ACTOR = "ami"
 
 
 class TicketStore(RecordingChecks, TicketQueries):
-    """Work orders and calls in one SQL database (the AMI spool is a file: see ivr.ami.spool)."""
+    """Work orders and calls in one SQL database (the AMI spool is a file: see ivr.spool)."""
 
     # --- intake ---------------------------------------------------------------------------
 

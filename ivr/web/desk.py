@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ivr.core.deadlines import Category
+from ivr.core.dispatch_units import dispatch_units
 from ivr.core.staff import Role
 from ivr.core.workflow import Event, Status
 from ivr.errors import InvalidTransition, TicketError, TicketNotFound
@@ -31,8 +32,8 @@ class NotYours(Exception):
 
 
 def units(console) -> dict[str, str]:
-    """The units an order may be dispatched to: the rules' departments but the centre itself."""
-    return {d.id: d.name_zh for d in console.rules.departments.values() if d.id != "centre"}
+    """The units an order may be dispatched to (the core's rule: :mod:`ivr.core.dispatch_units`)."""
+    return dispatch_units(console.rules)
 
 
 def own_ticket(console, user: User, number: str) -> Ticket:

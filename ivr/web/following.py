@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ivr.agi.reloader import RulesWatcher
+from ivr.rules_watch import RulesWatcher
 from ivr.lifecycle import parts
 from ivr.rules_file import load_rules
 from ivr.settings import Settings

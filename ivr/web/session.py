@@ -21,13 +21,14 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ivr.asterisk.secrets import write_private
+from ivr import data_folder
 
 COOKIE = "ivr_session"
 MAX_AGE = 12 * 3600  # one long shift
 
 
 def secret_path(data_dir: Path, name: str = "web-session.key") -> Path:
-    return Path(data_dir) / "secrets" / name
+    return data_folder.secrets(data_dir) / name
 
 
 def load_or_create_secret(data_dir: Path, name: str = "web-session.key") -> str:

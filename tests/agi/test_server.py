@@ -12,7 +12,7 @@ import pytest
 from support import CST, RULES_FILE, wait_until
 from ivr.clock import make_clock
 from ivr.agi.handlers import HANDLERS, AgiContext, StaticRules
-from ivr.agi.reloader import RulesWatcher
+from ivr.rules_watch import RulesWatcher
 from ivr.agi.server import Limits
 from ivr.agi.stats import AgiStats
 from ivr.rules_file import load_rules

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from ivr.ami.intake import Intake, RecordingNotReady
-from ivr.ami.spool import Spool
+from ivr.spool import Spool
 from ivr.core import call_events as ce
 from ivr.errors import StoreError, TicketError
 from support import wait_until

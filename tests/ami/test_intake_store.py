@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from e2e.tcp_proxy import TcpProxy
 from ivr.ami.intake import Intake
 from ivr.ami.ledger import StoreLedger
-from ivr.ami.spool import Spool
+from ivr.spool import Spool
 from ivr.core import call_events as ce
 from ivr.errors import StoreError
 from ivr.store import open_store

@@ -13,7 +13,7 @@ import pytest
 from backup.conftest import Machine
 from ivr import recordings
 from ivr.access_log import AccessLog, log_path
-from ivr.ami.spool import Spool
+from ivr.spool import Spool
 from ivr.asterisk.secrets import load_or_create, secrets_path
 from ivr.backup.restore import restore
 from ivr.backup.take import take_backup

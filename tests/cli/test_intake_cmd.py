@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import structlog
 
-from ivr.ami.spool import Spool, encode
+from ivr.spool import Spool, encode
 from ivr.cli import main
 from ivr.core import call_events as ce
 

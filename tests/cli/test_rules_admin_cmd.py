@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ivr.agi.call_log import CallLog, call_log_folder
+from ivr import data_folder
+from ivr.agi.call_log import CallLog
 from ivr.core.routing import Call, decide
 from support import RULES_FILE, asterisk_recorded, at, wait_until
 
@@ -93,7 +94,7 @@ def test_a_hand_edit_is_a_version_by_edited_on_disk(admin):
 
 def test_preview_names_the_logged_calls_that_would_go_elsewhere(admin, shipped_rules):
     run, _, new, tmp_path = admin
-    log = CallLog(call_log_folder(tmp_path / "var")).start()
+    log = CallLog(data_folder.call_log(tmp_path / "var")).start()
     moments = [("0513-80000401", "13900000001", "2020-06-01 10:00"),   # open: the department, then 12345
                ("0513-80000401", "13900000002", "2020-06-01 19:00"),   # closed: 12345 already
                ("12345", "13900000003", "2020-06-01 10:01"),

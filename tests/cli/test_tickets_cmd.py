@@ -108,6 +108,9 @@ def test_refusals_are_one_line_messages_not_tracebacks(capsys, env, store):
     assert code == 1 and err.strip() == "error: no work order numbered '12345-20200601-000099'"
     code, _, err = ivr(capsys, "tickets", "dispatch", number, "--unit", "mars", "--category", "complaint")
     assert code == 2 and "unknown unit 'mars'" in err
+    # the console never offers the centre itself; the command line asks the same rule
+    code, _, err = ivr(capsys, "tickets", "dispatch", number, "--unit", "centre", "--category", "complaint")
+    assert code == 2 and "'centre' is the centre itself" in err
     code, _, err = ivr(capsys, "tickets", "dispatch", number, "--unit", "water", "--category", "praise")
     assert code == 2 and "'praise' is not one of" in err
     assert "Traceback" not in err

@@ -26,8 +26,8 @@ from e2e.asterisk_lab import CARRIER_PORT, SIP_PORT, Lab, write_trunks
 from e2e.engine_process import IVR, engine_env, running_engine, skip_queue_log_history
 from e2e.routing_watch import Playbacks
 
-from ivr.agi.call_log import call_log_folder
-from ivr.ami.spool import Spool
+from ivr import data_folder
+from ivr.spool import Spool
 from ivr.asterisk import service
 from ivr.prompts.library import PromptLibrary
 from ivr.asterisk.layout import Layout
@@ -57,7 +57,7 @@ def admin_lab(clean_queues: Lab, tmp_path):
     database = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
     env = engine_env(lab.settings, database, IVR_RULES=str(rules), IVR_TRUNKS=str(lab.trunks), IVR_CLOCK=CLOCK)
     skip_queue_log_history(lab.settings)
-    spool = Spool(call_log_folder(lab.settings.data_dir))  # earlier tests' calls are not this test's
+    spool = Spool(data_folder.call_log(lab.settings.data_dir))  # earlier tests' calls are not this test's
     if pending := spool.pending():
         spool.commit(pending[-1].end)
     try:

@@ -206,7 +206,7 @@ def test_answers_during_a_database_outage_are_spooled_then_become_tickets(clean_
             tickets = [t for t in json.loads(done.stdout) if t["caller"] in callers]
             assert sorted(t["caller"] for t in tickets) == callers
             assert all(t["recording_sha256"] for t in tickets)
-            from ivr.ami.spool import Spool
+            from ivr.spool import Spool
             assert not Spool(lab.settings.data_dir / "ami" / "spool").pending()
     finally:
         proxy.cut()

@@ -99,7 +99,7 @@ def test_apply_puts_a_version_in_force_in_every_running_part(world, running_engi
 def test_the_work_orders_deadline_calendar_follows_the_file(world):
     """The engine's store is rebuilt on each reload: County Day (a Tuesday) stops being a working day."""
     settings, tools, rules = world
-    from ivr.agi.reloader import RulesWatcher
+    from ivr.rules_watch import RulesWatcher
     from ivr.engine import follow
     from ivr.rules_file import TextKeepingLoader
     from ivr.store import open_store, policy_for

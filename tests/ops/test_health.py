@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ivr.ami.spool import Spool
+from ivr.spool import Spool
 from ivr.core import call_events as ce
 from ivr.core.health import Level
 from ivr.core.holiday_calendar import days_left

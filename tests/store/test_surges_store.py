@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from support import at
 
-from ivr.ami.spool import decode, encode
+from ivr.spool import decode, encode
 from ivr.core import call_events as ce
 from ivr.core import callbacks as cb
 from ivr.core.callbacks import CallbackPolicy

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 import structlog
 
-from ivr.agi.call_log import CallLog, call_log_folder
+from ivr import data_folder
+from ivr.agi.call_log import CallLog
 from ivr.asterisk.layout import Layout
 from ivr.core.routing import Call, decide
 from ivr.prompts import build
@@ -40,7 +41,7 @@ def world(tmp_path_factory, shipped_rules):
     build(Layout.from_settings(settings), shipped_rules, by="test")   # the stand-ins, as `ivr asterisk up` does
     store = open_store(f"sqlite:///{base / 'ivr.sqlite3'}", policy_for(shipped_rules))
     UserStore(store.engine, FAST).add("zhou", "admin", PASSWORD, NOW)
-    log = CallLog(call_log_folder(settings.data_dir)).start()   # calls the engine routed last week
+    log = CallLog(data_folder.call_log(settings.data_dir)).start()   # calls the engine routed last week
     called = [("0513-80000401", "2020-05-25 10:00"), ("80000401", "2020-05-26 15:30"),
               ("0513-80000401", "2020-05-26 19:00"), ("12345", "2020-05-27 09:00"), ("0513-80000402", "2020-05-28 11:00")]
     for n, (line, when) in enumerate(called):

@@ -8,7 +8,8 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from ivr.agi.call_log import CallLog, call_log_folder
+from ivr import data_folder
+from ivr.agi.call_log import CallLog
 from ivr.core.routing import Call, decide
 from ivr.settings import Settings
 from ivr.store.rules_versions import RulesVersions
@@ -98,7 +99,7 @@ def test_a_script_in_the_file_is_shown_as_text(admin):
 
 def test_check_diff_preview_apply_and_rollback_each_audited(admin, shipped_rules):
     client, rules, settings = admin
-    log = CallLog(call_log_folder(settings.data_dir)).start()
+    log = CallLog(data_folder.call_log(settings.data_dir)).start()
     for n, when in enumerate(("2020-06-01 10:00", "2020-06-01 10:05", "2020-05-25 20:00")):
         log.record(at(when), "0513-80000401", f"1390000000{n}", f"ivr12345-{n}", shipped_rules.sha256,
                    decide(Call("0513-80000401"), shipped_rules, at(when)))

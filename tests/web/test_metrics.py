@@ -9,8 +9,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ivr.agi.stats import AgiStats, write_snapshot
 from ivr.core.call_events import CallInfo, Entered
-from ivr.ami.spool import Spool
-from ivr.engine import spool_folder
+from ivr.spool import Spool
+from ivr import data_folder
 from support import REPO, at
 from web.helpers import log_in
 
@@ -37,7 +37,7 @@ def test_the_figures_in_prometheus_text_format(client, app):
     for micros in (30, 80, 120, 900, 4000):
         stats.observe_decision(micros)
     write_snapshot(settings.data_dir / "agi-stats.json", stats.snapshot())
-    Spool(spool_folder(settings)).append([Entered(CallInfo("1591.1"), "q12345", at("2020-06-01 10:00"))])
+    Spool(data_folder.intake_spool(settings.data_dir)).append([Entered(CallInfo("1591.1"), "q12345", at("2020-06-01 10:00"))])
     answer = client.get("/metrics", headers={"Authorization": f"Bearer {token_of(app)}"})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(answer.text)}

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import get_args
 
 from ivr.core import call_events as ce
+from ivr.files import replace_file
 
 SEGMENT_BYTES = 4 << 20
 # every kind of fact, so a new one can never be spooled and then not read back
@@ -204,9 +205,7 @@ class Spool:
     def commit(self, position: Position) -> None:
         """Everything before ``position`` is applied: remember it, drop segments wholly behind it."""
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o750)
-        tmp = self.cursor_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(position)), encoding="utf-8")
-        os.replace(tmp, self.cursor_path)
+        replace_file(self.cursor_path, json.dumps(asdict(position)))
         with self._locked():
             numbers = self.segments()
             for number in numbers:
@@ -259,9 +258,6 @@ class Spool:
             keep = [e for e in entries if e.fact() is None]
             if again:
                 self._append_unlocked([e.line + "\n" for e in again])
-            tmp = self.aside_path.with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(asdict(e), ensure_ascii=False) + "\n" for e in keep),
-                           encoding="utf-8")
-            os.chmod(tmp, 0o640)
-            os.replace(tmp, self.aside_path)
+            replace_file(self.aside_path, "".join(json.dumps(asdict(e), ensure_ascii=False) + "\n"
+                                                  for e in keep), durable=True)
         return len(again)

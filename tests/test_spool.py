@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from ivr.ami.spool import Position, Spool, decode, encode
+from ivr.spool import Position, Spool, decode, encode
 from ivr.core import call_events as ce
 
 AT = datetime(2026, 9, 9, 11, 0, tzinfo=timezone.utc)
