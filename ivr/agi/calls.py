@@ -13,17 +13,9 @@ The dialled number, in order of trust:
 """
 from __future__ import annotations
 
-import re
-
+from ivr.agi.dialled import looks_dialled
 from ivr.agi.protocol import AgiEnv
 from ivr.core.routing import Call
-
-_DIALLED = re.compile(r"\+?[0-9*#][0-9*#\- ]{0,31}")
-
-
-def looks_dialled(text: str) -> bool:
-    """True for something a caller can dial (not the ``s`` / ``h`` / ``i`` special extensions)."""
-    return bool(_DIALLED.fullmatch(text.strip()))
 
 
 def dialled_from_env(env: AgiEnv) -> str | None:

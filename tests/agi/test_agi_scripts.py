@@ -156,3 +156,29 @@ def test_sighup_mid_script_stops_writing(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_line_is_decided_once_a_minute_then_answered_from_the_cache(tmp_path):
+    """The first call of a line decides with the core; the next ones read the minute's cache and
+    write the same bytes. An edited rules file is never answered from the old entry."""
+    rules = tmp_path / "routing_rules.yaml"
+    shutil.copyfile(RULES_FILE, rules)
+    first = run("route.py", session(extension="80000301") + OK * 12, {"IVR_RULES": str(rules)}, tmp_path)
+    second = run("route.py", session(extension="80000301") + OK * 12, {"IVR_RULES": str(rules)}, tmp_path)
+    assert b"path=decided" in first.stderr and b"path=cached" in second.stderr
+    assert first.stdout == second.stdout and b'"IVR_QUEUE" "seat_environment"' in first.stdout
+    other = run("route.py", session(extension="12345") + OK * 12, {"IVR_RULES": str(rules)}, tmp_path)
+    assert b"path=decided" in other.stderr and b'"IVR_QUEUE" "q12345"' in other.stdout
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    edited = run("route.py", session(extension="80000301") + OK * 12, {"IVR_RULES": str(rules)}, tmp_path)
+    assert b"path=decided" in edited.stderr and edited.stdout == first.stdout
+    assert oct((tmp_path / "cache" / "decisions.txt").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_cache_is_per_clock(tmp_path):
+    """IVR_CLOCK fixes every call's time: a sunset line before and after its retirement day."""
+    before = run("route.py", session(extension="80000201") + OK * 12, {"IVR_CLOCK": "2020-06-01T10:00"}, tmp_path)
+    after = run("route.py", session(extension="80000201") + OK * 12, {"IVR_CLOCK": "2021-06-01T10:00"}, tmp_path)
+    again = run("route.py", session(extension="80000201") + OK * 12, {"IVR_CLOCK": "2021-06-01T10:00"}, tmp_path)
+    assert b"path=decided" in after.stderr and b"path=cached" in again.stderr
+    assert before.stdout != after.stdout and after.stdout == again.stdout
