@@ -183,16 +183,15 @@ def run(options: Options, progress: Callable[[str], None]) -> dict[str, Any]:
         service.up(settings, trunks)
         watch = HangupWatch(settings).start()
 
-        step(f"Starting the engine: the work-order part and the staff console (`ivr serve --without agi`, "
-             f"console http://127.0.0.1:{ports.web}/)")
-        listener = Child("work-order engine", [*ivr, "serve", "--without", "agi", "--clock", options.at,
+        step(f"Starting the engine: the centre (`ivr serve --parts centre`: work orders, the staff console, "
+             f"callbacks; console http://127.0.0.1:{ports.web}/)")
+        listener = Child("work-order engine", [*ivr, "serve", "--parts", "centre", "--clock", options.at,
                                                "--sweep-interval", "3600"], env, folder / "engine-orders.log")
         children.append(listener)
         listener.wait_until(lambda: "ami.resync" in listener.log(), "AMI login")
-        step(f"Starting the engine: the routing part (`ivr serve --without ami --without scheduler`, "
+        step(f"Starting the engine: routing (`ivr serve --parts routing`, "
              f"FastAGI port {ports.agi}, clock {at.isoformat()})")
-        routing_argv = [*ivr, "serve", "--without", "ami", "--without", "scheduler", "--without", "web",
-                        "--port", str(ports.agi), "--clock", options.at]
+        routing_argv = [*ivr, "serve", "--parts", "routing", "--port", str(ports.agi), "--clock", options.at]
         routing = Child("routing engine", routing_argv, env, folder / "engine-routing.log")
         children.append(routing)
         routing.wait_until(lambda: port_open(ports.agi), "FastAGI port open")

@@ -22,6 +22,7 @@ import pytest
 from e2e.asterisk_lab import AGI_PORT, AMI_PORT
 from e2e.engine_process import IVR, engine_env, running_engine, skip_queue_log_history
 from ivr.asterisk.layout import Layout
+from ivr.lifecycle import parts
 
 pytestmark = pytest.mark.asterisk
 
@@ -46,7 +47,9 @@ def test_a_stalled_engine_sends_callers_to_12345_within_seconds(clean_queues, sq
     lab.login("agent1")
     with running_engine(lab.settings, tmp_path / "engine.log", database_url=sqlite_url) as engine, \
             lab.agent("agent1") as agent1:
-        os.kill(engine.process.pid, signal.SIGSTOP)
+        # routing is a process of its own under `ivr serve`: it is the one Asterisk waits on
+        [routing] = [p.pid for p in parts.running(lab.settings.data_dir) if p.part == "routing"]
+        os.kill(routing, signal.SIGSTOP)
         try:
             waits = []
             for number in ("12345", "051380000301"):  # the main line and a dedicated seat line
@@ -63,7 +66,7 @@ def test_a_stalled_engine_sends_callers_to_12345_within_seconds(clean_queues, sq
                 assert waited < lab.settings.agi_timeout + 3
             assert len(agent1.wait_for(2, timeout=5)) == 2
         finally:
-            os.kill(engine.process.pid, signal.SIGCONT)
+            os.kill(routing, signal.SIGCONT)
 
 
 def _forge_rating(linkedid: str, rating: str) -> bytes:
